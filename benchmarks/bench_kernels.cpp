@@ -1,0 +1,193 @@
+// Fused JIT kernels against plain C++ loops over glibc's libm, and the cost of
+// compiling them.
+//
+//   bench_kernels [elements]      (default 1048576)
+//
+// Prints ns per element for graphjit on one thread and on all threads, for
+// the libm loop, and the single-thread speedup; then the JIT compile time of
+// a module of ten typical kernels (wall clock and CPU time of the compiling
+// thread: the wall clock suffers when the machine is busy).
+#include "compiler/codegen/kernel_compiler.hpp"
+#include "compiler/ir/node.hpp"
+#include "compiler/jit/thread_pool.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace graphjit;
+using ir::NodeRef;
+using ir::OpCode;
+
+namespace {
+
+NodeRef input(DType dtype, std::vector<bool> broadcastable, const char* name) {
+  return ir::make_input(ir::Type{dtype, std::move(broadcastable)}, name, std::source_location::current());
+}
+NodeRef apply(OpCode op, std::vector<NodeRef> inputs) { return ir::make(op, std::move(inputs)); }
+NodeRef reduce(OpCode op, NodeRef x, std::vector<int> axes, bool keepdims) {
+  ir::Attrs attrs;
+  attrs.axes = std::move(axes);
+  attrs.keepdims = keepdims;
+  return ir::make(op, {std::move(x)}, attrs);
+}
+
+// Median of several timed runs, in ns per element.
+double ns_per_element(std::int64_t elements, const std::function<void()>& run) {
+  run();  // warm up caches, page in outputs, wake threads
+  std::vector<double> times;
+  for (int rep = 0; rep < 15; ++rep) {
+    const auto start = std::chrono::steady_clock::now();
+    run();
+    times.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2] / static_cast<double>(elements);
+}
+
+double thread_cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+Tensor random_vector(std::int64_t n, DType dtype, double lo, double hi, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  Tensor t = Tensor::empty({n}, dtype);
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (dtype == float32) t.data<float>()[i] = static_cast<float>(dist(rng));
+    else t.data<double>()[i] = dist(rng);
+  }
+  return t;
+}
+
+struct Case {
+  std::string name;
+  codegen::Cluster cluster;
+  std::vector<Tensor> inputs;
+  std::function<void(Tensor& out)> libm_loop;
+};
+
+template <class T> std::vector<Case> cases(std::int64_t n) {
+  const DType dt = dtype_of<T>();
+  std::vector<Case> out;
+  {
+    NodeRef x = input(dt, {false}, "x"), a = input(dt, {true}, "a"), b = input(dt, {true}, "b"),
+            c = input(dt, {true}, "c");
+    NodeRef ax = apply(OpCode::Mul, {a, x}), axb = apply(OpCode::Add, {ax, b}), t = apply(OpCode::Tanh, {axb}),
+            y = apply(OpCode::Mul, {t, c});
+    Tensor xv = random_vector(n, dt, -3, 3, 1);
+    Tensor av = Tensor::full({1}, 0.7, dt), bv = Tensor::full({1}, 0.1, dt), cv = Tensor::full({1}, 1.3, dt);
+    out.push_back({"tanh(a*x+b)*c", {"tanh_chain", {x, a, b, c}, {ax, axb, t, y}, {y}, {}}, {xv, av, bv, cv},
+                   [=](Tensor& o) {
+                     const T* px = xv.data<T>();
+                     const T pa = av.data<T>()[0], pb = bv.data<T>()[0], pc = cv.data<T>()[0];
+                     T* po = o.data<T>();
+                     for (std::int64_t i = 0; i < n; ++i) po[i] = std::tanh(pa * px[i] + pb) * pc;
+                   }});
+  }
+  {
+    NodeRef x = input(dt, {false}, "x"), e = apply(OpCode::Exp, {x});
+    Tensor xv = random_vector(n, dt, -20, 20, 2);
+    out.push_back({"exp(x)", {"exp", {x}, {e}, {e}, {}}, {xv}, [=](Tensor& o) {
+                     const T* px = xv.data<T>();
+                     T* po = o.data<T>();
+                     for (std::int64_t i = 0; i < n; ++i) po[i] = std::exp(px[i]);
+                   }});
+  }
+  {
+    NodeRef x = input(dt, {false}, "x"), l = apply(OpCode::Log, {x});
+    Tensor xv = random_vector(n, dt, 1e-3, 1e3, 3);
+    out.push_back({"log(x)", {"log", {x}, {l}, {l}, {}}, {xv}, [=](Tensor& o) {
+                     const T* px = xv.data<T>();
+                     T* po = o.data<T>();
+                     for (std::int64_t i = 0; i < n; ++i) po[i] = std::log(px[i]);
+                   }});
+  }
+  return out;
+}
+
+template <class T> void time_cases(std::int64_t n) {
+  jit::ThreadPool& pool = jit::ThreadPool::global();
+  const int threads = pool.concurrency();
+  std::vector<Case> all = cases<T>(n);
+  std::vector<codegen::Cluster> clusters;
+  for (const Case& c : all) clusters.push_back(c.cluster);
+  std::vector<codegen::Kernel> kernels = codegen::compile_kernels(clusters, "bench");
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const Case& c = all[i];
+    const codegen::Kernel& kernel = kernels[i];
+    std::vector<Tensor> outputs = kernel.run(c.inputs);
+    Tensor libm_out = Tensor::empty({n}, dtype_of<T>());
+    pool.set_max_threads(1);
+    const double one = ns_per_element(n, [&] { kernel.run(c.inputs, outputs); });
+    pool.set_max_threads(threads);
+    const double all_threads = ns_per_element(n, [&] { kernel.run(c.inputs, outputs); });
+    const double libm = ns_per_element(n, [&] { c.libm_loop(libm_out); });
+    std::printf("%-16s %-8s %12.3f %12.3f %12.3f %9.1fx\n", c.name.c_str(), dtype_name(dtype_of<T>()), one, all_threads,
+                libm, libm / one);
+  }
+}
+
+// Ten kernels of the kinds an MLP's training step has.
+std::vector<codegen::Cluster> typical_module() {
+  const DType dt = float64;
+  NodeRef x = input(dt, {false, false}, "x"), y = input(dt, {false, false}, "y"), b = input(dt, {true, false}, "b");
+  std::vector<codegen::Cluster> clusters;
+  auto add = [&](const char* name, std::vector<NodeRef> inputs, std::vector<NodeRef> nodes, std::vector<NodeRef> outs,
+                 std::vector<NodeRef> reductions) {
+    clusters.push_back({name, std::move(inputs), std::move(nodes), std::move(outs), std::move(reductions)});
+  };
+  NodeRef xb = apply(OpCode::Add, {x, b}), th = apply(OpCode::Tanh, {xb});
+  add("tanh_layer", {x, b}, {xb, th}, {th}, {});
+  NodeRef sg = apply(OpCode::Sigmoid, {xb});
+  add("sigmoid_layer", {x, b}, {xb, sg}, {sg}, {});
+  NodeRef rl = apply(OpCode::Relu, {xb});
+  add("relu_layer", {x, b}, {xb, rl}, {rl}, {});
+  NodeRef th2 = apply(OpCode::Mul, {th, th}), one_minus = apply(OpCode::Sub, {y, th2}), g = apply(OpCode::Mul, {x, one_minus});
+  add("tanh_grad", {x, y, th}, {th2, one_minus, g}, {g}, {});
+  NodeRef row_max = reduce(OpCode::Max, x, {1}, true);
+  add("row_max", {x}, {}, {}, {row_max});
+  NodeRef m = input(dt, {false, true}, "m"), shifted = apply(OpCode::Sub, {x, m}), e = apply(OpCode::Exp, {shifted});
+  add("softmax_exp", {x, m}, {shifted, e}, {e}, {reduce(OpCode::Sum, e, {1}, true)});
+  NodeRef s = input(dt, {false, true}, "s"), p = apply(OpCode::TrueDiv, {x, s});
+  add("softmax_div", {x, s}, {p}, {p}, {});
+  NodeRef lg = apply(OpCode::Log, {x}), nl = apply(OpCode::Mul, {y, lg});
+  add("xent", {x, y}, {lg, nl}, {}, {reduce(OpCode::Sum, nl, {}, false)});
+  NodeRef d = apply(OpCode::Sub, {x, y}), sq = apply(OpCode::Sqr, {d});
+  add("mse", {x, y}, {d, sq}, {}, {reduce(OpCode::Sum, sq, {}, false)});
+  NodeRef lr = input(dt, {true, true}, "lr"), step = apply(OpCode::Mul, {lr, y}), upd = apply(OpCode::Sub, {x, step});
+  add("sgd_update", {x, y, lr}, {step, upd}, {upd}, {});
+  return clusters;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::int64_t n = argc > 1 ? std::atoll(argv[1]) : 1 << 20;
+  std::printf("%lld elements; %d threads; ns per element (median of 15 runs)\n", static_cast<long long>(n),
+              jit::ThreadPool::global().concurrency());
+  std::printf("%-16s %-8s %12s %12s %12s %10s\n", "kernel", "dtype", "jit 1 thread", "jit all", "libm loop",
+              "speedup");
+  time_cases<double>(n);
+  time_cases<float>(n);
+
+  const std::vector<codegen::Cluster> clusters = typical_module();
+  for (int rep = 0; rep < 3; ++rep) {
+    const double cpu_start = thread_cpu_ms();
+    const auto wall_start = std::chrono::steady_clock::now();
+    std::vector<codegen::Kernel> kernels = codegen::compile_kernels(clusters, "typical");
+    const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start).count();
+    std::printf("compile %zu kernels in one module: %.1f ms wall, %.1f ms CPU\n", kernels.size(), wall,
+                thread_cpu_ms() - cpu_start);
+  }
+  return 0;
+}

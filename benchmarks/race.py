@@ -1,0 +1,321 @@
+#!/usr/bin/python3
+"""Training-speed race: the seed MLP on Fashion-MNIST in graphjit and its peers.
+
+Runs every system at float64 and float32 in one session, one after another (two
+cores: running them side by side would race them against each other, not the
+clock), reads the JSON lines each prints (benchmarks/peers/peer_report.py), and
+prints a table with graphjit's time relative to each peer. Writes
+docs/benchmark.md (the table, the command, the machine) and docs/benchmark.png
+(epoch times and validation-loss curves).
+
+    /usr/bin/python3 benchmarks/race.py [--epochs 3] [--systems numpy,libtorch,...]
+
+Install the peers first with benchmarks/setup-peers.sh. A system that cannot
+run (graphjit not built yet, LibTorch missing) is reported as not available and
+the rest still race. Use /usr/bin/python3: the peers need Debian's NumPy and torch.
+"""
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+
+BENCHMARKS = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCHMARKS)
+PEERS = os.path.join(BENCHMARKS, "peers")
+PEER_BUILD = os.path.join(PEERS, "build")  # ignored by the repo's build*/ pattern
+PYTHON = "/usr/bin/python3"
+DTYPES = ("float64", "float32")
+GRAPHJIT = "graphjit"
+
+# Every system gets the same two threads. OMP_WAIT_POLICY=PASSIVE stops torch's
+# OpenMP workers spinning between ops, where they starve OpenBLAS's own threads
+# on two cores: measured 2-4x faster epochs for torch (benchmarks/peers/README.md).
+RACE_ENV = {"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"}
+
+# How the C++ peers are built: plain g++, so the project's CMake never needs torch.
+CXX_PEERS = {
+    "seed_libtorch": ["-isystem", "/usr/include/torch/csrc/api/include", "{src}", "-o", "{out}",
+                      "-ltorch", "-ltorch_cpu", "-lc10", "-lz"],
+    "gemm_bound": ["-I/usr/include/x86_64-linux-gnu/openblas-pthread", "{src}", "-o", "{out}",
+                   "-lopenblas"],
+}
+
+
+class NotAvailable(Exception):
+    """The system cannot run here; the message says why and what to do."""
+
+
+def build_cxx_peer(name):
+    src = os.path.join(PEERS, name + ".cpp")
+    out = os.path.join(PEER_BUILD, name)
+    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
+        return out
+    os.makedirs(PEER_BUILD, exist_ok=True)
+    args = [a.format(src=src, out=out) for a in CXX_PEERS[name]]
+    command = ["g++", "-O2", "-std=c++17", "-Wall", "-Wextra"] + args
+    print(f"building {name}: {shlex.join(command)}", file=sys.stderr)
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise NotAvailable(f"{name}.cpp did not build (run benchmarks/setup-peers.sh): "
+                           + result.stderr.strip().splitlines()[-1])
+    return out
+
+
+def find_graphjit(explicit):
+    if explicit:
+        if not os.access(explicit, os.X_OK):
+            raise NotAvailable(f"--graphjit {explicit} is not an executable")
+        return explicit
+    candidates = [p for p in glob.glob(os.path.join(REPO, "build*", "examples", "mnist_mlp"))
+                  if os.access(p, os.X_OK)]
+    if not candidates:
+        raise NotAvailable("no build*/examples/mnist_mlp: build the mnist_mlp example "
+                           "or pass --graphjit PATH")
+    return max(candidates, key=os.path.getmtime)  # the freshest build
+
+
+def python_peer(script, *flags):
+    return lambda dtype, epochs: [PYTHON, os.path.join(PEERS, script), *flags,
+                                  "--dtype", dtype, "--epochs", str(epochs)]
+
+
+def cxx_peer(name):
+    def command(dtype, epochs):
+        return [build_cxx_peer(name), "--dtype", dtype, "--epochs", str(epochs)]
+    return command
+
+
+# name -> (what it is, how to run it at a dtype for some epochs)
+SYSTEMS = {
+    GRAPHJIT: ("graphjit (examples/mnist_mlp)", None),  # its command needs --graphjit; see main
+    "numpy": ("NumPy, hand-written backward", python_peer("seed_numpy.py")),
+    "torch-eager": ("PyTorch 1.13 eager, autograd", python_peer("seed_torch.py", "--variant", "eager")),
+    "torch-script": ("PyTorch 1.13 torch.jit.script, autograd",
+                     python_peer("seed_torch.py", "--variant", "script")),
+    "libtorch": ("LibTorch 1.13 C++, autograd", cxx_peer("seed_libtorch")),
+    "gemm-bound": ("OpenBLAS GEMMs only (lower bound)", cxx_peer("gemm_bound")),
+}
+
+
+def run_one(command, timeout):
+    env = dict(os.environ, **RACE_ENV)
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout,
+                            cwd=REPO)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise NotAvailable(f"{shlex.join(command)} exited {result.returncode}: " + " | ".join(tail))
+    epochs, final = [], None
+    for line in result.stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue  # a system may log other things; only JSON objects are results
+        record = json.loads(line)
+        if "epoch" in record:
+            epochs.append(record)
+        elif "median_epoch_seconds" in record:
+            final = record
+    if final is None:
+        raise NotAvailable(f"{shlex.join(command)} printed no final line with median_epoch_seconds")
+    return {"epochs": epochs, "final": final}
+
+
+def race(systems, epochs, repeats, graphjit_path):
+    """Returns {(system, dtype): result or NotAvailable}; with repeats, each keeps its fastest run."""
+    results = {}
+    for _ in range(repeats):
+        for dtype in DTYPES:
+            for name in systems:
+                previous = results.get((name, dtype))
+                if isinstance(previous, NotAvailable):
+                    continue
+                try:
+                    if name == GRAPHJIT:
+                        command = [graphjit_path(), "--json", "--dtype", dtype,
+                                   "--epochs", str(epochs), "--data", "fashion"]
+                    else:
+                        command = SYSTEMS[name][1](dtype, epochs)
+                    print(f"running {name} {dtype}", file=sys.stderr, flush=True)
+                    outcome = run_one(command, timeout=300 + 120 * epochs)
+                except (NotAvailable, subprocess.TimeoutExpired, json.JSONDecodeError) as error:
+                    print(f"  not available: {error}", file=sys.stderr)
+                    results[(name, dtype)] = NotAvailable(str(error))
+                    continue
+                seconds = outcome["final"]["median_epoch_seconds"]
+                print(f"  median {seconds:.4f} s/epoch", file=sys.stderr)
+                if previous is None or seconds < previous["final"]["median_epoch_seconds"]:
+                    results[(name, dtype)] = outcome
+    return results
+
+
+def table_rows(systems, results):
+    """One row per system and dtype, as strings, with graphjit's time over the peer's."""
+    rows = []
+    for name in systems:
+        for dtype in DTYPES:
+            result = results[(name, dtype)]
+            if isinstance(result, NotAvailable):
+                rows.append([name, dtype, "not available", "", "", "", "", ""])
+                continue
+            final, last = result["final"], (result["epochs"] or [{}])[-1]
+            seconds = final["median_epoch_seconds"]
+            graphjit = results.get((GRAPHJIT, dtype))
+            ratio = (f"{graphjit['final']['median_epoch_seconds'] / seconds:.2f}"
+                     if graphjit is not None and not isinstance(graphjit, NotAvailable) else "n/a")
+
+            def number(value, digits):
+                return "—" if value is None else f"{value:.{digits}f}"
+            rows.append([name, dtype, f"{seconds:.4f}", number(last.get("valid_accuracy"), 4),
+                         number(final.get("test_accuracy"), 4), number(final.get("peak_rss_mb"), 0),
+                         ratio, number(final.get("compile_seconds"), 2)])
+    return rows
+
+
+HEADER = ["system", "dtype", "median s/epoch", "final valid acc", "test acc", "peak RSS MB",
+          "graphjit ÷ peer", "compile s"]
+
+
+def text_table(rows):
+    widths = [max(len(str(r[i])) for r in [HEADER] + rows) for i in range(len(HEADER))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in [HEADER] + rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(rows):
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine_description():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def write_markdown(path, rows, systems, command, epochs, repeats, load_before, load_after):
+    described = "\n".join(f"- **{name}**: {SYSTEMS[name][0]}" for name in systems)
+    text = f"""# Training-speed race: the seed MLP on Fashion-MNIST
+
+Generated by `benchmarks/race.py` on {datetime.date.today().isoformat()}.
+
+    {command}
+
+Workload: the Theano MLP of the seed (784-128-10, tanh, softmax, mean-squared error
+on one-hot labels, plain SGD with rate 0.3, batch 500) on Fashion-MNIST split
+50,000 / 10,000 / 10,000, {epochs} epochs, reshuffled after each epoch.
+"median s/epoch" is the median over epochs of the wall time of one epoch's 100
+training steps (forward, backward, update), without the reshuffle or validation.
+Every system ran with 2 threads and `{' '.join(f'{k}={v}' for k, v in RACE_ENV.items())}`;
+{"each system ran " + str(repeats) + " times and keeps its fastest run" if repeats > 1 else "one run each"}.
+"graphjit ÷ peer" below 1 means graphjit is faster. gemm-bound is the floor:
+only the five matrix products per batch, no elementwise work, no accuracy.
+
+Machine: {machine_description()}; 1-minute load average {load_before:.2f} before,
+{load_after:.2f} after (above ~0.5 something else was running and the times are noisy).
+
+{markdown_table(rows)}
+
+Systems:
+{described}
+
+![epoch times and validation loss](benchmark.png)
+"""
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def write_chart(path, systems, results):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ran = [n for n in systems if any(not isinstance(results[(n, d)], NotAvailable) for d in DTYPES)]
+    figure, (times, losses) = plt.subplots(1, 2, figsize=(13, 5))
+    width = 0.38
+    for offset, dtype in enumerate(DTYPES):
+        heights = [0 if isinstance(results[(n, dtype)], NotAvailable)
+                   else results[(n, dtype)]["final"]["median_epoch_seconds"] for n in ran]
+        positions = [i + (offset - 0.5) * width for i in range(len(ran))]
+        bars = times.bar(positions, heights, width, label=dtype)
+        times.bar_label(bars, fmt="%.3f", fontsize=7)
+    times.set_xticks(range(len(ran)), ran, rotation=20)
+    times.set_ylabel("median seconds per epoch (lower is better)")
+    times.set_title("Training time per epoch (2 threads)")
+    times.legend()
+
+    for name in ran:
+        for dtype, style in zip(DTYPES, ("-", "--")):
+            result = results[(name, dtype)]
+            if isinstance(result, NotAvailable) or not result["epochs"] \
+                    or "valid_loss" not in result["epochs"][0]:
+                continue
+            epochs = [e["epoch"] for e in result["epochs"]]
+            losses.plot(epochs, [e["valid_loss"] for e in result["epochs"]], style, marker="o",
+                        label=f"{name} {dtype}")
+    losses.xaxis.get_major_locator().set_params(integer=True)
+    losses.set_xlabel("epoch")
+    losses.set_ylabel("validation loss (MSE)")
+    losses.set_title("Validation loss")
+    losses.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--systems", default=",".join(SYSTEMS),
+                        help="comma-separated, from: " + ", ".join(SYSTEMS))
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="run the whole race this many times; each system keeps its fastest "
+                             "run (use on a busy machine)")
+    parser.add_argument("--graphjit", metavar="PATH",
+                        help="the mnist_mlp executable (default: the newest build*/examples/mnist_mlp)")
+    parser.add_argument("--docs", default=os.path.join(REPO, "docs"),
+                        help="where benchmark.md and benchmark.png go")
+    parser.add_argument("--raw", metavar="FILE", help="also save every system's JSON lines here")
+    args = parser.parse_args()
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    unknown = [s for s in systems if s not in SYSTEMS]
+    if unknown:
+        parser.error(f"unknown systems {unknown}; choose from {', '.join(SYSTEMS)}")
+    if args.epochs < 1 or args.repeats < 1:
+        parser.error("--epochs and --repeats must be at least 1")
+
+    load_before = os.getloadavg()[0]
+    if load_before > 1.0:
+        print(f"warning: load average {load_before:.1f} on {os.cpu_count()} cores: other work is "
+              "running, times will be noisy (consider --repeats 3)", file=sys.stderr)
+    results = race(systems, args.epochs, args.repeats, lambda: find_graphjit(args.graphjit))
+    load_after = os.getloadavg()[0]
+    rows = table_rows(systems, results)
+    print(text_table(rows))
+    for (name, dtype), result in results.items():
+        if isinstance(result, NotAvailable):
+            print(f"{name} {dtype}: not available: {result}")
+
+    command = shlex.join(["/usr/bin/python3", "benchmarks/race.py"] + sys.argv[1:])
+    os.makedirs(args.docs, exist_ok=True)
+    write_markdown(os.path.join(args.docs, "benchmark.md"), rows, systems, command, args.epochs,
+                   args.repeats, load_before, load_after)
+    write_chart(os.path.join(args.docs, "benchmark.png"), systems, results)
+    if args.raw:
+        with open(args.raw, "w") as f:
+            json.dump({f"{n} {d}": (str(r) if isinstance(r, NotAvailable) else r)
+                       for (n, d), r in results.items()}, f, indent=1)
+    print(f"wrote {os.path.join(args.docs, 'benchmark.md')} and benchmark.png")
+
+
+if __name__ == "__main__":
+    main()

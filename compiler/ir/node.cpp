@@ -1,0 +1,92 @@
+#include "compiler/ir/node.hpp"
+
+#include "compiler/ir/op_info.hpp"
+
+#include <graphjit/errors.hpp>
+
+#include <atomic>
+#include <fmt/format.h>
+
+namespace graphjit::ir {
+
+namespace {
+std::uint64_t next_id() {
+  static std::atomic<std::uint64_t> counter{0};
+  return ++counter;
+}
+}  // namespace
+
+std::string Type::str() const {
+  static const char* names[] = {"scalar", "vector", "matrix", "tensor3", "tensor4"};
+  bool all_false = true;
+  for (bool b : broadcastable) all_false = all_false && !b;
+  if (all_false && ndim() < 5) return fmt::format("TensorType({}, {})", dtype_name(dtype), names[ndim()]);
+  std::string pattern;
+  for (std::size_t i = 0; i < broadcastable.size(); ++i)
+    pattern += fmt::format("{}{}", i ? ", " : "", broadcastable[i] ? "True" : "False");
+  if (broadcastable.size() == 1) pattern += ",";
+  return fmt::format("TensorType({}, ({}))", dtype_name(dtype), pattern);
+}
+
+std::string Node::label() const {
+  if (!name.empty()) return name;
+  return fmt::format("{}.{}", op_info(op).name, id);
+}
+
+NodeRef make(OpCode op, std::vector<NodeRef> inputs, Attrs attrs, std::source_location where) {
+  const OpInfo& info = op_info(op);
+  if (info.arity >= 0 && static_cast<int>(inputs.size()) != info.arity)
+    throw TypeError(fmt::format("{}: takes {} inputs, got {}", info.name, info.arity, inputs.size()));
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (!inputs[i]) throw TypeError(fmt::format("{}: input {} is an undefined variable", info.name, i));
+  auto node = std::make_shared<Node>();
+  node->op = op;
+  node->inputs = std::move(inputs);
+  node->attrs = std::move(attrs);
+  node->where = where;
+  node->type = info.infer_type(*node);
+  node->id = next_id();
+  return node;
+}
+
+NodeRef make_input(Type type, std::string name, std::source_location where) {
+  auto node = std::make_shared<Node>();
+  node->op = OpCode::Input;
+  node->type = std::move(type);
+  node->name = std::move(name);
+  node->where = where;
+  node->id = next_id();
+  return node;
+}
+
+NodeRef make_constant(Tensor value, std::source_location where) {
+  auto node = std::make_shared<Node>();
+  node->op = OpCode::Constant;
+  node->type = Type{value.dtype(), std::vector<bool>(static_cast<std::size_t>(value.ndim()), false)};
+  for (int d = 0; d < value.ndim(); ++d) node->type.broadcastable[d] = value.shape(d) == 1;
+  node->value = std::move(value);
+  node->where = where;
+  node->id = next_id();
+  return node;
+}
+
+NodeRef make_shared(std::shared_ptr<SharedState> state, Type type, std::string name, std::source_location where) {
+  auto node = std::make_shared<Node>();
+  node->op = OpCode::Shared;
+  node->type = std::move(type);
+  node->name = std::move(name);
+  node->shared = std::move(state);
+  node->where = where;
+  node->id = next_id();
+  return node;
+}
+
+NodeRef rebuild(const Node& node, std::vector<NodeRef> inputs) {
+  auto copy = std::make_shared<Node>(node);
+  copy->inputs = std::move(inputs);
+  copy->type = op_info(node.op).infer_type(*copy);
+  copy->id = next_id();
+  return copy;
+}
+
+}  // namespace graphjit::ir

@@ -1,0 +1,53 @@
+#include "compiler/ir/op_info.hpp"
+
+#include <array>
+#include <mutex>
+
+namespace graphjit::ir {
+
+namespace {
+
+constexpr std::size_t kNumOps = 0
+#define GRAPHJIT_OP(Name, printed, kind, arity) +1
+#include "compiler/ir/ops.def"
+#undef GRAPHJIT_OP
+    ;
+
+std::array<OpInfo, kNumOps>& table() {
+  static std::array<OpInfo, kNumOps> ops = [] {
+    std::array<OpInfo, kNumOps> t{};
+    std::size_t i = 0;
+#define GRAPHJIT_OP(Name, printed, kind_, arity_) \
+  t[i].name = printed;                            \
+  t[i].kind = OpKind::kind_;                      \
+  t[i].arity = arity_;                            \
+  ++i;
+#include "compiler/ir/ops.def"
+#undef GRAPHJIT_OP
+    return t;
+  }();
+  return ops;
+}
+
+}  // namespace
+
+OpInfo& define_op(OpCode op) { return table()[static_cast<std::size_t>(op)]; }
+
+const OpInfo& op_info(OpCode op) {
+  // The register functions must only call define_op(): calling op_info() from
+  // them would wait on this once_flag forever.
+  static std::once_flag registered;
+  std::call_once(registered, [] {
+    register_leaf_ops();
+    register_elemwise_ops();
+    register_dimshuffle_op();
+    register_reduce_ops();
+    register_blas_ops();
+    register_nnet_ops();
+    register_shape_ops();
+    register_index_ops();
+  });
+  return table()[static_cast<std::size_t>(op)];
+}
+
+}  // namespace graphjit::ir

@@ -1,0 +1,173 @@
+#include "compiler/jit/jit_engine.hpp"
+
+#include "compiler/jit/ir_dump.hpp"
+#include "compiler/jit/optimizer.hpp"
+
+#include <llvm/ExecutionEngine/Orc/Core.h>
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/Error.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/TargetParser/Host.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace graphjit::jit {
+
+namespace {
+
+std::string error_text(llvm::Error error) {
+  std::string text;
+  llvm::raw_string_ostream out(text);
+  out << error;
+  return text;
+}
+
+template <class T> T take(llvm::Expected<T> value, const char* what) {
+  if (!value) throw std::runtime_error(std::string("graphjit JIT: ") + what + ": " + error_text(value.takeError()));
+  return std::move(*value);
+}
+
+int env_int(const char* name, int fallback) {
+  const char* text = std::getenv(name);
+  if (!text || !*text) return fallback;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (*end != '\0') throw std::invalid_argument(std::string(name) + "='" + text + "' is not an integer");
+  return static_cast<int>(value);
+}
+
+// O2 and O3 give the same kernel speed (the kernels are vectorized by
+// construction) and O2 compiles faster; GRAPHJIT_JIT_OPT_LEVEL overrides it.
+int optimization_level() {
+  const int level = env_int("GRAPHJIT_JIT_OPT_LEVEL", 2);
+  if (level < 0 || level > 3) throw std::invalid_argument("GRAPHJIT_JIT_OPT_LEVEL must be 0, 1, 2 or 3");
+  return level;
+}
+
+HostTarget describe_host(const llvm::orc::JITTargetMachineBuilder& builder) {
+  HostTarget host;
+  host.cpu = builder.getCPU();
+  host.features = builder.getFeatures().getString();
+  const auto features = llvm::sys::getHostCPUFeatures();
+  auto has = [&](const char* name) {
+    auto it = features.find(name);
+    return it != features.end() && it->second;
+  };
+  host.has_fma = has("fma");
+  host.vector_bits = has("avx512f") ? 512 : has("avx") ? 256 : 128;
+  // For experiments and for machines where wide vectors slow the clock down.
+  const int requested = env_int("GRAPHJIT_VECTOR_BITS", host.vector_bits);
+  if (requested != 128 && requested != 256 && requested != 512)
+    throw std::invalid_argument("GRAPHJIT_VECTOR_BITS must be 128, 256 or 512");
+  if (requested < host.vector_bits) host.vector_bits = requested;
+  return host;
+}
+
+}  // namespace
+
+CompiledModule::~CompiledModule() {
+  if (unload_) unload_();
+}
+
+void* CompiledModule::address(const std::string& symbol) const {
+  auto it = addresses_.find(symbol);
+  if (it == addresses_.end())
+    throw std::invalid_argument("CompiledModule '" + name_ + "' has no function '" + symbol +
+                                "' (only the symbols passed to JitEngine::compile are looked up)");
+  return it->second;
+}
+
+JitEngine& JitEngine::instance() {
+  // Never destroyed: compiled modules held by static objects may be released
+  // during exit, after a static engine would already be gone.
+  static JitEngine* engine = new JitEngine();
+  return *engine;
+}
+
+JitEngine::JitEngine() {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::InitializeNativeTargetAsmParser();
+
+  auto builder = take(llvm::orc::JITTargetMachineBuilder::detectHost(), "cannot describe the host CPU");
+  builder.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  host_ = describe_host(builder);
+  optimizer_target_ = take(builder.createTargetMachine(), "cannot create a target machine for the host");
+  jit_ = take(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(builder).create(), "cannot create the JIT");
+  // Generated code may call libm (pow, fmod) and the C library.
+  jit_->getMainJITDylib().addGenerator(
+      take(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(jit_->getDataLayout().getGlobalPrefix()),
+           "cannot search the process for symbols"));
+}
+
+JitEngine::~JitEngine() = default;
+
+std::string JitEngine::unique_module_name(const std::string& base) {
+  std::lock_guard lock(mutex_);
+  return base + "." + std::to_string(++modules_named_);
+}
+
+void JitEngine::prepare(llvm::Module& module) const {
+  module.setDataLayout(jit_->getDataLayout());
+  module.setTargetTriple(jit_->getTargetTriple().str());
+}
+
+void JitEngine::define_runtime_symbol(const std::string& name, void* address) {
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = runtime_symbols_.emplace(name, address);
+  if (!inserted) {
+    if (it->second != address)
+      throw std::logic_error("JitEngine::define_runtime_symbol: '" + name + "' is already defined at another address");
+    return;
+  }
+  llvm::orc::SymbolMap symbols;
+  symbols[jit_->mangleAndIntern(name)] = llvm::orc::ExecutorSymbolDef(
+      llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
+  if (llvm::Error error = jit_->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(symbols))))
+    throw std::runtime_error("graphjit JIT: cannot define runtime symbol '" + name + "': " + error_text(std::move(error)));
+}
+
+std::shared_ptr<CompiledModule> JitEngine::compile(std::unique_ptr<llvm::LLVMContext> context,
+                                                   std::unique_ptr<llvm::Module> module,
+                                                   const std::vector<std::string>& symbols) {
+  std::lock_guard lock(mutex_);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string name = module->getModuleIdentifier();
+
+  dump_ir(*module, DumpStage::generated);
+  std::string problems;
+  llvm::raw_string_ostream problem_stream(problems);
+  if (llvm::verifyModule(*module, &problem_stream))
+    throw std::logic_error("graphjit code generator produced invalid LLVM IR for module '" + name + "' (run with " +
+                           "GRAPHJIT_DUMP_IR=1 to see it):\n" + problems);
+  auto t_opt = std::chrono::steady_clock::now();
+  optimize_module(*module, *optimizer_target_, optimization_level());
+  fprintf(stderr, "TIMING verify+dump %.1f opt %.1f\n", std::chrono::duration<double, std::milli>(t_opt - start).count(), std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_opt).count());
+  dump_ir(*module, DumpStage::optimized);
+  dump_assembly(*module, *optimizer_target_);
+
+  auto compiled = std::shared_ptr<CompiledModule>(new CompiledModule(name));
+  llvm::orc::ResourceTrackerSP tracker = jit_->getMainJITDylib().createResourceTracker();
+  if (llvm::Error error =
+          jit_->addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
+    throw std::runtime_error("graphjit JIT: cannot add module '" + name + "': " + error_text(std::move(error)));
+  compiled->unload_ = [tracker] { llvm::consumeError(tracker->remove()); };
+  // The first lookup generates machine code for the whole module.
+  for (const std::string& symbol : symbols)
+    compiled->addresses_[symbol] =
+        take(jit_->lookup(symbol), ("cannot find '" + symbol + "' in module '" + name + "'").c_str()).toPtr<void*>();
+  compiled->compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return compiled;
+}
+
+}  // namespace graphjit::jit

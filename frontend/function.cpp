@@ -1,0 +1,196 @@
+// theano.function: checks the user's inputs, outputs, updates and givens,
+// builds the Program, compiles it, and runs it with checked arguments.
+#include <graphjit/errors.hpp>
+#include <graphjit/function.hpp>
+
+#include "compiler/ir/graph.hpp"
+#include "compiler/pipeline.hpp"
+#include "frontend/function_impl.hpp"
+#include "frontend/ops/op_support.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <iostream>
+#include <unordered_set>
+
+namespace graphjit {
+
+namespace {
+
+std::string fn_name(const FunctionOptions& options, std::source_location where) {
+  return options.name.empty() ? fmt::format("function built at {}", ops::where_str(where))
+                              : fmt::format("function '{}'", options.name);
+}
+
+void check_same_type(const std::string& fname, const char* what, const Variable& target, const Variable& value) {
+  if (target.dtype() != value.dtype() || target.ndim() != value.ndim())
+    throw FunctionError(fmt::format("{}: {} '{}' has type {} but its replacement '{}' has type {}; they must match "
+                                    "(use T::cast or dimshuffle on the replacement)",
+                                    fname, what, target.label(), target.type_str(), value.label(), value.type_str()));
+}
+
+}  // namespace
+
+Function function(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
+                  const FunctionOptions& options, std::source_location where) {
+  const std::string fname = fn_name(options, where);
+  compiler::Program program;
+
+  std::unordered_set<const ir::Node*> seen_inputs;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const Variable& in = inputs[i];
+    if (!in.defined()) throw FunctionError(fmt::format("{}: input {} is an undefined Variable", fname, i));
+    if (in.node()->op != ir::OpCode::Input)
+      throw FunctionError(fmt::format("{}: input {} ('{}') is not a symbolic input ({}): shared variables and "
+                                      "expressions cannot be inputs; use givens to substitute expressions",
+                                      fname, i, in.label(), ir::op_info(in.node()->op).name));
+    if (!seen_inputs.insert(in.node().get()).second)
+      throw FunctionError(fmt::format("{}: input '{}' is listed twice", fname, in.label()));
+    program.inputs.push_back(in.node());
+  }
+
+  std::vector<ir::NodeRef> roots;
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    if (!outputs[i].defined()) throw FunctionError(fmt::format("{}: output {} is an undefined Variable", fname, i));
+    roots.push_back(outputs[i].node());
+  }
+  std::unordered_set<const SharedState*> updated;
+  for (const auto& [target, value] : options.updates) {
+    if (!target.defined() || !target.state())
+      throw FunctionError(fmt::format("{}: an update target is not a shared variable", fname));
+    if (!value.defined())
+      throw FunctionError(fmt::format("{}: the update of '{}' is an undefined Variable", fname, target.label()));
+    check_same_type(fname, "updated shared variable", target, value);
+    if (!updated.insert(target.state().get()).second)
+      throw FunctionError(fmt::format("{}: shared variable '{}' is updated twice", fname, target.label()));
+    roots.push_back(value.node());
+    program.update_targets.push_back(target.state());
+  }
+
+  ir::Replacements givens;
+  for (const auto& [var, value] : options.givens) {
+    if (!var.defined() || !value.defined()) throw FunctionError(fmt::format("{}: a givens entry is undefined", fname));
+    check_same_type(fname, "givens variable", var, value);
+    givens[var.node().get()] = value.node();
+  }
+  program.outputs = givens.empty() ? roots : ir::clone_replace(roots, givens);
+  program.num_user_outputs = outputs.size();
+
+  const auto used = ir::ancestors(program.outputs);
+  for (const ir::NodeRef& in : program.inputs) {
+    if (used.count(in.get()) || options.on_unused_input == OnUnusedInput::ignore) continue;
+    std::string msg = fmt::format("{}: input '{}' is not used to compute any output or update", fname, in->label());
+    if (options.on_unused_input == OnUnusedInput::raise)
+      throw FunctionError(msg + "; remove it, or pass on_unused_input = OnUnusedInput::ignore");
+    std::cerr << "graphjit warning: " << msg << '\n';
+  }
+  for (const ir::Node* node : used)
+    if (node->op == ir::OpCode::Input && !seen_inputs.count(node))
+      throw FunctionError(fmt::format("{}: the outputs depend on '{}' ({} built at {}), which is neither an input "
+                                      "nor replaced by givens; add it to the inputs or to givens",
+                                      fname, node->label(), node->type.str(), ops::where_str(node->where)));
+
+  auto impl = std::make_shared<Function::Impl>();
+  impl->name = fname;
+  impl->allow_input_downcast = options.allow_input_downcast;
+  for (const ir::NodeRef& n : ir::toposort(program.outputs))
+    if (n->op == ir::OpCode::Shared) impl->shared_states.push_back(n->shared);
+  for (const auto& target : program.update_targets)
+    if (std::find(impl->shared_states.begin(), impl->shared_states.end(), target) == impl->shared_states.end())
+      impl->shared_states.push_back(target);
+  impl->compiled = compiler::compile(std::move(program), options);
+  return Function(std::move(impl));
+}
+
+namespace {
+
+bool fits_exactly(double v, DType t) {
+  if (is_float(t)) return true;
+  if (std::floor(v) != v) return false;
+  Tensor probe = Tensor::empty({}, t);
+  probe.set({}, v);
+  return probe.get({}) == v;
+}
+
+// numpy's can_cast(from, to, 'safe').
+bool safe_cast(DType from, DType to) { return promote(from, to) == to; }
+
+Tensor convert_argument(const Function::Impl& f, std::size_t i, const Argument& arg) {
+  const ir::Node& in = *f.compiled.optimized.inputs[i];
+  const std::string where = fmt::format("{}: argument {} (input '{}', {})", f.name, i, in.label(), in.type.str());
+  if (const Tensor* t = std::get_if<Tensor>(&arg)) {
+    if (!t->defined()) throw FunctionError(where + ": got an undefined tensor");
+    if (t->ndim() != in.type.ndim())
+      throw FunctionError(fmt::format("{}: expected {} dimensions, got a tensor of shape {}", where, in.type.ndim(),
+                                      shape_str(t->shape())));
+    for (int d = 0; d < t->ndim(); ++d)
+      if (in.type.broadcastable[d] && t->shape(d) != 1)
+        throw FunctionError(fmt::format("{}: dim {} is broadcastable and must have length 1, got shape {}", where, d,
+                                        shape_str(t->shape())));
+    if (t->dtype() == in.type.dtype) return *t;
+    if (!safe_cast(t->dtype(), in.type.dtype) && !f.allow_input_downcast)
+      throw FunctionError(fmt::format("{}: got dtype {}, which does not convert to {} without loss; convert it "
+                                      "(Tensor::astype) or pass allow_input_downcast = true",
+                                      where, dtype_name(t->dtype()), dtype_name(in.type.dtype)));
+    return t->astype(in.type.dtype);
+  }
+  if (in.type.ndim() != 0)
+    throw FunctionError(fmt::format("{}: expected a tensor with {} dimensions, got a number", where, in.type.ndim()));
+  const double v = std::holds_alternative<double>(arg) ? std::get<double>(arg)
+                                                       : static_cast<double>(std::get<std::int64_t>(arg));
+  if (!fits_exactly(v, in.type.dtype) && !f.allow_input_downcast)
+    throw FunctionError(fmt::format("{}: the number {} does not fit dtype {} exactly; pass a value that does, or "
+                                    "allow_input_downcast = true",
+                                    where, v, dtype_name(in.type.dtype)));
+  Tensor t = Tensor::empty({}, in.type.dtype);
+  t.set({}, v);
+  return t;
+}
+
+}  // namespace
+
+std::vector<Tensor> Function::call(const std::vector<Argument>& args) const {
+  const Impl& f = *impl_;
+  const compiler::Program& program = f.compiled.optimized;
+  if (args.size() != program.inputs.size()) {
+    std::string names;
+    for (const auto& in : program.inputs) names += (names.empty() ? "" : ", ") + in->label();
+    throw FunctionError(fmt::format("{}: expected {} arguments ({}), got {}", f.name, program.inputs.size(), names,
+                                    args.size()));
+  }
+  std::vector<Tensor> values;
+  values.reserve(args.size());
+  for (std::size_t i = 0; i < args.size(); ++i) values.push_back(convert_argument(f, i, args[i]));
+
+  std::vector<Tensor> results = f.compiled.executor->run(values);
+
+  // Outputs are the caller's to keep: none may share storage with a shared
+  // variable (whose value an update may overwrite) or with another result.
+  std::vector<Tensor> outputs(results.begin(), results.begin() + static_cast<std::ptrdiff_t>(program.num_user_outputs));
+  auto aliases_state = [&](const Tensor& t) {
+    for (const auto& state : f.shared_states)
+      if (t.shares_storage_with(state->value)) return true;
+    for (const Tensor& v : values)
+      if (t.shares_storage_with(v)) return true;
+    return false;
+  };
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    bool alias = aliases_state(outputs[i]);
+    for (std::size_t j = 0; j < i && !alias; ++j) alias = outputs[i].shares_storage_with(outputs[j]);
+    if (alias) outputs[i] = outputs[i].copy();
+  }
+  // All updates were computed from the old values; now write them.
+  for (std::size_t u = 0; u < program.update_targets.size(); ++u) {
+    Tensor v = results[program.num_user_outputs + u];
+    bool alias = false;
+    for (const Tensor& o : outputs) alias = alias || v.shares_storage_with(o);
+    for (const auto& state : f.shared_states)
+      alias = alias || (state != program.update_targets[u] && v.shares_storage_with(state->value));
+    for (const Tensor& a : values) alias = alias || v.shares_storage_with(a);
+    program.update_targets[u]->value = alias ? v.copy() : v;
+  }
+  return outputs;
+}
+
+}  // namespace graphjit

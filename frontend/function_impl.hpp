@@ -1,0 +1,23 @@
+// What a Function holds (internal).
+#pragma once
+
+#include <graphjit/function.hpp>
+
+#include "compiler/pipeline.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace graphjit {
+
+struct Function::Impl {
+  std::string name;
+  bool allow_input_downcast = false;
+  compiler::Compiled compiled;
+  // Every shared variable the function reads or writes: results that share
+  // storage with one of them are copied before they reach the caller.
+  std::vector<std::shared_ptr<SharedState>> shared_states;
+};
+
+}  // namespace graphjit

@@ -1,0 +1,92 @@
+// Reverse-mode differentiation over the symbolic graph (T.grad). Gradients
+// are graphs themselves, so they are optimized and compiled with the rest.
+#include <graphjit/errors.hpp>
+#include <graphjit/grad.hpp>
+#include <graphjit/tensor.hpp>
+
+#include "compiler/ir/graph.hpp"
+#include "compiler/ir/op_info.hpp"
+#include "frontend/ops/op_support.hpp"
+
+#include <fmt/format.h>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace graphjit {
+
+namespace {
+
+// Nodes on some path from a wrt variable up to the cost: the only ones whose
+// gradients are worth building.
+std::unordered_set<const ir::Node*> on_paths_to(const std::vector<ir::NodeRef>& order,
+                                                const std::vector<Variable>& wrt) {
+  std::unordered_set<const ir::Node*> reach;
+  for (const Variable& w : wrt) reach.insert(w.node().get());
+  for (const ir::NodeRef& node : order)
+    for (const ir::NodeRef& in : node->inputs)
+      if (reach.count(in.get())) {
+        reach.insert(node.get());
+        break;
+      }
+  return reach;
+}
+
+}  // namespace
+
+std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt, bool allow_disconnected) {
+  if (!cost.defined()) throw GradError("grad: the cost is an undefined Variable");
+  if (cost.ndim() != 0)
+    throw GradError(fmt::format("grad: the cost '{}' must be a scalar, but has type {}; reduce it first "
+                                "(e.g. T::mean or T::sum)", cost.label(), cost.type_str()));
+  if (!is_float(cost.dtype()))
+    throw GradError(fmt::format("grad: the cost '{}' has dtype {}; gradients need a float cost", cost.label(),
+                                dtype_name(cost.dtype())));
+  for (const Variable& w : wrt)
+    if (!w.defined()) throw GradError("grad: a wrt entry is an undefined Variable");
+
+  const std::vector<ir::NodeRef> order = ir::toposort({cost.node()});
+  const auto reach = on_paths_to(order, wrt);
+  std::unordered_map<const ir::Node*, Variable> grads;
+  grads[cost.node().get()] = constant(1.0, cost.dtype());
+
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const ir::Node& node = **it;
+    auto g = grads.find(&node);
+    if (g == grads.end() || node.inputs.empty()) continue;
+    bool wanted = false;
+    for (const ir::NodeRef& in : node.inputs) wanted = wanted || (reach.count(in.get()) && is_float(in->type.dtype));
+    if (!wanted) continue;
+    const ir::OpInfo& info = ir::op_info(node.op);
+    if (!info.grad)
+      throw GradError(fmt::format("grad: {} is not differentiable, but the cost depends on the wrt variables "
+                                  "through it", ops::describe(node)));
+    std::vector<Variable> input_grads = info.grad(node, Variable(*it), g->second);
+    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+      const ir::Node* in = node.inputs[i].get();
+      if (i >= input_grads.size() || !input_grads[i].defined() || !reach.count(in)) continue;
+      auto [slot, inserted] = grads.try_emplace(in, input_grads[i]);
+      if (!inserted) slot->second = slot->second + input_grads[i];
+    }
+  }
+
+  std::vector<Variable> result;
+  for (const Variable& w : wrt) {
+    auto g = grads.find(w.node().get());
+    if (g != grads.end()) {
+      result.push_back(g->second);
+      continue;
+    }
+    if (!allow_disconnected)
+      throw GradError(fmt::format("grad: the cost '{}' does not depend on '{}' (or only through integer "
+                                  "operations); pass allow_disconnected=true to get zeros",
+                                  cost.label(), w.label()));
+    result.push_back(tensor::zeros_like(w));
+  }
+  return result;
+}
+
+Variable grad(const Variable& cost, const Variable& wrt, bool allow_disconnected) {
+  return grad(cost, std::vector<Variable>{wrt}, allow_disconnected).front();
+}
+
+}  // namespace graphjit

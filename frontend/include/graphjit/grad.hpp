@@ -1,0 +1,36 @@
+// Symbolic differentiation (T.grad) and its finite-difference check (verify_grad).
+#pragma once
+
+#include <graphjit/variable.hpp>
+
+#include <functional>
+#include <random>
+#include <vector>
+
+namespace graphjit {
+
+// d(cost)/d(wrt) as a symbolic graph. cost must be a float scalar. A wrt the
+// cost does not depend on gets zeros (Theano's disconnected_inputs='raise'
+// is the default: pass allow_disconnected=true to accept it).
+Variable grad(const Variable& cost, const Variable& wrt, bool allow_disconnected = false);
+std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt, bool allow_disconnected = false);
+
+namespace tensor {
+using graphjit::grad;
+}
+
+struct VerifyGradOptions {
+  double eps = 1e-6;           // finite-difference step (float64)
+  double abs_tol = 1e-5;
+  double rel_tol = 1e-4;
+  std::uint64_t seed = 1234;
+};
+
+// theano.gradient.verify_grad: builds f(inputs...) with symbolic inputs of the
+// point's types, takes a random projection of its output to a scalar cost, and
+// compares grad() against central finite differences at `point`. Throws
+// GradError naming the input and the largest mismatch when they differ.
+void verify_grad(const std::function<Variable(const std::vector<Variable>&)>& f, const std::vector<Tensor>& point,
+                 VerifyGradOptions options = {});
+
+}  // namespace graphjit

@@ -1,0 +1,12 @@
+// The whole public API.
+#pragma once
+
+#include <graphjit/errors.hpp>
+#include <graphjit/function.hpp>
+#include <graphjit/grad.hpp>
+#include <graphjit/printing.hpp>
+#include <graphjit/runtime/dtype.hpp>
+#include <graphjit/runtime/tensor.hpp>
+#include <graphjit/shared.hpp>
+#include <graphjit/tensor.hpp>
+#include <graphjit/variable.hpp>

@@ -1,0 +1,42 @@
+// Shared variables: symbolic variables with a value that persists across calls
+// (theano.shared). Functions read them and write them through updates.
+#pragma once
+
+#include <graphjit/variable.hpp>
+
+#include <memory>
+#include <source_location>
+#include <string>
+
+namespace graphjit {
+
+// The value behind a shared variable. Compiled functions hold it by reference,
+// so set_value is seen by functions built before.
+struct SharedState {
+  Tensor value;
+  std::string name;
+};
+
+class SharedVariable : public Variable {
+ public:
+  SharedVariable() = default;
+  SharedVariable(std::shared_ptr<const ir::Node> node, std::shared_ptr<SharedState> state)
+      : Variable(std::move(node)), state_(std::move(state)) {}
+
+  // borrow=false returns a copy the caller may change freely; borrow=true
+  // returns the internal tensor itself (an update may overwrite it in place).
+  Tensor get_value(bool borrow = false) const;
+  // The new value must have the variable's dtype and ndim (broadcastable dims
+  // of length 1). borrow=false copies it; borrow=true keeps the caller's tensor.
+  void set_value(const Tensor& value, bool borrow = false);
+  const std::shared_ptr<SharedState>& state() const { return state_; }
+
+ private:
+  std::shared_ptr<SharedState> state_;
+};
+
+// theano.shared(value, name, borrow): broadcastable is all false, like Theano's default.
+SharedVariable shared(const Tensor& value, std::string name = "", bool borrow = false,
+                      std::source_location where = std::source_location::current());
+
+}  // namespace graphjit

@@ -1,0 +1,128 @@
+// Symbolic variables: what users build graphs from (Theano's TensorVariable).
+#pragma once
+
+#include <graphjit/runtime/tensor.hpp>
+
+#include <concepts>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <source_location>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace graphjit {
+
+namespace ir {
+struct Node;
+}
+
+// A C++ number used in an expression (`0.3 * W`, `index + 1`).
+template <class T>
+concept Number = std::is_arithmetic_v<T> && !std::is_same_v<T, bool>;
+
+class Slice;
+class Index;
+
+class Variable {
+ public:
+  Variable() = default;  // undefined
+  explicit Variable(std::shared_ptr<const ir::Node> node) : node_(std::move(node)) {}
+
+  bool defined() const { return node_ != nullptr; }
+  const std::shared_ptr<const ir::Node>& node() const { return node_; }
+  const std::string& name() const;
+  DType dtype() const;
+  int ndim() const;
+  std::vector<bool> broadcastable() const;
+  std::string type_str() const;  // "TensorType(float64, matrix)"
+  std::string label() const;     // the name, or "op.id" for an unnamed result
+
+  // Indexing as in numpy/Theano: x[i], x[slice(a, b)], x[{slice(a, b), 3}],
+  // x[{arange(n), y}] (advanced integer-array indexing).
+  Variable operator[](const Index& index) const;
+  Variable operator[](std::initializer_list<Index> indices) const;
+
+  Variable T() const;                                  // transpose
+  Variable dimshuffle(std::vector<std::int64_t> pattern) const;  // -1 stands for 'x'
+  Variable reshape(std::vector<Variable> shape) const;
+  Variable reshape(std::vector<std::int64_t> shape) const;
+  Variable flatten(int outdim = 1) const;
+  Variable shape() const;       // int64 vector
+  Variable shape(int axis) const;  // int64 scalar
+  Variable astype(DType dtype) const;
+
+  // Reductions as methods, like Theano's x.sum(axis=...).
+  Variable sum(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false) const;
+  Variable mean(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false) const;
+  Variable max(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false) const;
+  Variable argmax(std::optional<int> axis = std::nullopt, bool keepdims = false) const;
+
+ private:
+  std::shared_ptr<const ir::Node> node_;
+};
+
+// A bound of a slice: a symbolic integer scalar or a C++ integer.
+using Bound = std::optional<Variable>;
+
+class Slice {
+ public:
+  Slice() = default;  // ':'
+  Slice(Bound start, Bound stop, Bound step = std::nullopt) : start(std::move(start)), stop(std::move(stop)), step(std::move(step)) {}
+  Bound start, stop, step;
+};
+
+// One entry of an index expression: an integer (scalar variable or C++ int),
+// a slice, or an integer array variable (advanced indexing).
+class Index {
+ public:
+  Index(const Variable& v) : value_(v) {}
+  Index(const Slice& s) : value_(s) {}
+  template <Number T> Index(T i) : value_(static_cast<std::int64_t>(i)) {}
+  const std::variant<Variable, Slice, std::int64_t>& value() const { return value_; }
+
+ private:
+  std::variant<Variable, Slice, std::int64_t> value_;
+};
+
+// A C++ number as a symbolic constant of the given dtype.
+Variable constant(double value, DType dtype, std::source_location where = std::source_location::current());
+Variable constant(const Tensor& value, std::string name = "", std::source_location where = std::source_location::current());
+
+// One side of an operator: a variable or a C++ number, and where the user's
+// expression is (operators cannot take a source_location argument, but the
+// conversion to Operand can). Numbers follow Theano's autocasting: an integer
+// literal takes the other operand's dtype; a floating literal takes it when
+// that is a float, else float64.
+struct Operand {
+  Operand(const Variable& v, std::source_location where = std::source_location::current()) : var(v), where(where) {}
+  template <Number N>
+  Operand(N n, std::source_location where = std::source_location::current())
+      : number(static_cast<double>(n)), integer_literal(std::is_integral_v<N>), where(where) {}
+  Variable var;  // undefined for a number
+  double number = 0;
+  bool integer_literal = false;
+  std::source_location where;
+};
+// Both operands as variables, numbers turned into constants by the rule above.
+std::pair<Variable, Variable> operand_pair(const Operand& a, const Operand& b);
+
+Variable operator+(const Operand& a, const Operand& b);
+Variable operator-(const Operand& a, const Operand& b);
+Variable operator*(const Operand& a, const Operand& b);
+Variable operator/(const Operand& a, const Operand& b);
+Variable operator%(const Operand& a, const Operand& b);
+Variable operator<(const Operand& a, const Operand& b);
+Variable operator<=(const Operand& a, const Operand& b);
+Variable operator>(const Operand& a, const Operand& b);
+Variable operator>=(const Operand& a, const Operand& b);
+Variable operator&(const Operand& a, const Operand& b);
+Variable operator|(const Operand& a, const Operand& b);
+Variable operator^(const Operand& a, const Operand& b);
+Variable operator-(const Operand& a);
+Variable operator!(const Operand& a);
+
+}  // namespace graphjit

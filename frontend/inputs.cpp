@@ -1,0 +1,22 @@
+// Symbolic inputs: T.scalar, T.vector, T.matrix, ... and T.TensorType(...)().
+#include <graphjit/tensor.hpp>
+
+#include "compiler/ir/node.hpp"
+
+namespace graphjit::tensor {
+
+Variable tensor(DType dtype, std::vector<bool> broadcastable, std::string name, SL where) {
+  return Variable(ir::make_input(ir::Type{dtype, std::move(broadcastable)}, std::move(name), where));
+}
+
+Variable scalar(std::string name, DType dtype, SL where) { return tensor(dtype, {}, std::move(name), where); }
+Variable vector(std::string name, DType dtype, SL where) { return tensor(dtype, {false}, std::move(name), where); }
+Variable matrix(std::string name, DType dtype, SL where) { return tensor(dtype, {false, false}, std::move(name), where); }
+Variable tensor3(std::string name, DType dtype, SL where) {
+  return tensor(dtype, {false, false, false}, std::move(name), where);
+}
+Variable tensor4(std::string name, DType dtype, SL where) {
+  return tensor(dtype, {false, false, false, false}, std::move(name), where);
+}
+
+}  // namespace graphjit::tensor

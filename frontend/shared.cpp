@@ -1,0 +1,41 @@
+#include <graphjit/errors.hpp>
+#include <graphjit/shared.hpp>
+
+#include "compiler/ir/node.hpp"
+
+#include <fmt/format.h>
+
+namespace graphjit {
+
+namespace {
+void check_fits(const std::string& name, const ir::Type& type, const Tensor& value) {
+  if (!value.defined()) throw TypeError(fmt::format("shared variable '{}': the value is an undefined tensor", name));
+  if (value.dtype() != type.dtype || value.ndim() != type.ndim())
+    throw TypeError(fmt::format("shared variable '{}' has type {}; set_value got a {} tensor of shape {}; "
+                                "convert it first (Tensor::astype) or make a new shared variable",
+                                name, type.str(), dtype_name(value.dtype()), shape_str(value.shape())));
+  for (int d = 0; d < type.ndim(); ++d)
+    if (type.broadcastable[d] && value.shape(d) != 1)
+      throw TypeError(fmt::format("shared variable '{}' has type {}: dim {} must have length 1, got shape {}", name,
+                                  type.str(), d, shape_str(value.shape())));
+}
+}  // namespace
+
+SharedVariable shared(const Tensor& value, std::string name, bool borrow, std::source_location where) {
+  if (!value.defined()) throw TypeError(fmt::format("shared('{}'): the value is an undefined tensor", name));
+  auto state = std::make_shared<SharedState>();
+  state->value = borrow ? value : value.copy();
+  state->name = name;
+  ir::Type type{value.dtype(), std::vector<bool>(static_cast<std::size_t>(value.ndim()), false)};
+  auto node = ir::make_shared(state, std::move(type), std::move(name), where);
+  return SharedVariable(std::move(node), std::move(state));
+}
+
+Tensor SharedVariable::get_value(bool borrow) const { return borrow ? state_->value : state_->value.copy(); }
+
+void SharedVariable::set_value(const Tensor& value, bool borrow) {
+  check_fits(name(), node()->type, value);
+  state_->value = borrow ? value : value.copy();
+}
+
+}  // namespace graphjit

@@ -1,0 +1,93 @@
+#include <graphjit/errors.hpp>
+#include <graphjit/tensor.hpp>
+#include <graphjit/variable.hpp>
+
+#include "compiler/ir/node.hpp"
+#include "frontend/ops/op_support.hpp"
+
+namespace graphjit {
+
+const std::string& Variable::name() const { return node_->name; }
+DType Variable::dtype() const { return node_->type.dtype; }
+int Variable::ndim() const { return node_->type.ndim(); }
+std::vector<bool> Variable::broadcastable() const { return node_->type.broadcastable; }
+std::string Variable::type_str() const { return node_->type.str(); }
+std::string Variable::label() const { return node_->label(); }
+
+Variable Variable::operator[](const Index& index) const { return tensor::subtensor(*this, {index}); }
+Variable Variable::operator[](std::initializer_list<Index> indices) const {
+  return tensor::subtensor(*this, std::vector<Index>(indices));
+}
+Variable Variable::T() const { return tensor::transpose(*this); }
+Variable Variable::dimshuffle(std::vector<std::int64_t> pattern) const { return tensor::dimshuffle(*this, std::move(pattern)); }
+Variable Variable::reshape(std::vector<Variable> shape) const { return tensor::reshape(*this, std::move(shape)); }
+Variable Variable::reshape(std::vector<std::int64_t> shape) const {
+  std::vector<Variable> dims;
+  for (std::int64_t d : shape) dims.push_back(constant(static_cast<double>(d), int64));
+  return tensor::reshape(*this, std::move(dims));
+}
+Variable Variable::flatten(int outdim) const { return tensor::flatten(*this, outdim); }
+Variable Variable::shape() const { return tensor::shape(*this); }
+Variable Variable::shape(int axis) const {
+  ir::Attrs attrs;
+  attrs.ints = {axis};
+  return ops::apply(ir::OpCode::ShapeI, {*this}, std::move(attrs), std::source_location::current());
+}
+Variable Variable::astype(DType dtype) const { return tensor::cast(*this, dtype); }
+Variable Variable::sum(std::optional<std::vector<int>> axis, bool keepdims) const { return tensor::sum(*this, axis, keepdims); }
+Variable Variable::mean(std::optional<std::vector<int>> axis, bool keepdims) const { return tensor::mean(*this, axis, keepdims); }
+Variable Variable::max(std::optional<std::vector<int>> axis, bool keepdims) const { return tensor::max(*this, axis, keepdims); }
+Variable Variable::argmax(std::optional<int> axis, bool keepdims) const { return tensor::argmax(*this, axis, keepdims); }
+
+Variable constant(double value, DType dtype, std::source_location where) {
+  Tensor t = Tensor::empty({}, dtype);
+  t.set({}, value);
+  return Variable(ir::make_constant(std::move(t), where));
+}
+
+Variable constant(const Tensor& value, std::string name, std::source_location where) {
+  auto node = ir::make_constant(value.copy(), where);
+  if (!name.empty()) std::const_pointer_cast<ir::Node>(node)->name = std::move(name);
+  return Variable(node);
+}
+
+namespace {
+// Theano's autocasting of a C++ number against the variable it meets.
+Variable literal(const Operand& number, const Variable& other) {
+  DType dtype = other.dtype();
+  if (!number.integer_literal && !is_float(dtype)) dtype = float64;
+  if (number.integer_literal && dtype == bool_) dtype = int64;
+  return constant(number.number, dtype, number.where);
+}
+}  // namespace
+
+std::pair<Variable, Variable> operand_pair(const Operand& a, const Operand& b) {
+  if (a.var.defined() && b.var.defined()) return {a.var, b.var};
+  if (a.var.defined()) return {a.var, literal(b, a.var)};
+  if (b.var.defined()) return {literal(a, b.var), b.var};
+  throw TypeError("an operator needs at least one symbolic Variable operand");
+}
+
+#define GRAPHJIT_OPERATOR(op, fn)                              \
+  Variable operator op(const Operand& a, const Operand& b) {   \
+    auto [x, y] = operand_pair(a, b);                          \
+    return tensor::fn(x, y, a.where);                          \
+  }
+GRAPHJIT_OPERATOR(+, add)
+GRAPHJIT_OPERATOR(-, sub)
+GRAPHJIT_OPERATOR(*, mul)
+GRAPHJIT_OPERATOR(/, true_div)
+GRAPHJIT_OPERATOR(%, mod)
+GRAPHJIT_OPERATOR(<, lt)
+GRAPHJIT_OPERATOR(<=, le)
+GRAPHJIT_OPERATOR(>, gt)
+GRAPHJIT_OPERATOR(>=, ge)
+GRAPHJIT_OPERATOR(&, and_)
+GRAPHJIT_OPERATOR(|, or_)
+GRAPHJIT_OPERATOR(^, xor_)
+#undef GRAPHJIT_OPERATOR
+
+Variable operator-(const Operand& a) { return tensor::neg(a.var, a.where); }
+Variable operator!(const Operand& a) { return tensor::not_(a.var, a.where); }
+
+}  // namespace graphjit

@@ -1,0 +1,82 @@
+// verify_grad: symbolic gradients against central finite differences.
+#include <graphjit/errors.hpp>
+#include <graphjit/function.hpp>
+#include <graphjit/grad.hpp>
+#include <graphjit/tensor.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace graphjit {
+
+namespace {
+
+Tensor random_like(const Shape& shape, DType dtype, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  Tensor t = Tensor::empty(shape, dtype);
+  for_each_index(shape, [&](const std::vector<std::int64_t>& i) { t.set(i, u(rng)); });
+  return t;
+}
+
+std::vector<Argument> as_arguments(const std::vector<Tensor>& ts) { return {ts.begin(), ts.end()}; }
+
+}  // namespace
+
+void verify_grad(const std::function<Variable(const std::vector<Variable>&)>& f, const std::vector<Tensor>& point,
+                 VerifyGradOptions options) {
+  std::vector<Variable> inputs;
+  bool single_precision = false;
+  for (std::size_t i = 0; i < point.size(); ++i) {
+    if (!is_float(point[i].dtype()))
+      throw GradError(fmt::format("verify_grad: point {} has dtype {}; only float inputs can be checked", i,
+                                  dtype_name(point[i].dtype())));
+    single_precision = single_precision || point[i].dtype() == float32;
+    inputs.push_back(tensor::tensor(point[i].dtype(), std::vector<bool>(static_cast<std::size_t>(point[i].ndim()), false),
+                                    fmt::format("input{}", i)));
+  }
+  // Finite differences in float32 cannot resolve a 1e-6 step: widen step and tolerances.
+  if (single_precision) {
+    options.eps = std::max(options.eps, 1e-3);
+    options.rel_tol = std::max(options.rel_tol, 1e-2);
+    options.abs_tol = std::max(options.abs_tol, 1e-3);
+  }
+
+  const Variable out = f(inputs);
+  if (!is_float(out.dtype())) throw GradError("verify_grad: f must return a float expression, got " + out.type_str());
+  const FunctionOptions quiet{.on_unused_input = OnUnusedInput::ignore};
+  const Tensor out_value = function(inputs, {out}, quiet).call(as_arguments(point))[0];
+
+  // A random projection makes the cost a scalar that involves every output element.
+  std::mt19937_64 rng(options.seed);
+  const Variable projection = constant(random_like(out_value.shape(), out.dtype(), rng), "projection");
+  const Variable cost = tensor::sum(out * projection);
+  const std::vector<Variable> grads = grad(cost, inputs, /*allow_disconnected=*/true);
+  const Function cost_fn = function(inputs, {cost}, quiet);
+  const std::vector<Tensor> analytic = function(inputs, grads, quiet).call(as_arguments(point));
+
+  std::vector<Tensor> probe;
+  for (const Tensor& p : point) probe.push_back(p.copy());
+  for (std::size_t i = 0; i < point.size(); ++i) {
+    if (analytic[i].shape() != point[i].shape())
+      throw GradError(fmt::format("verify_grad: the gradient of input {} has shape {}, the input has shape {}", i,
+                                  shape_str(analytic[i].shape()), shape_str(point[i].shape())));
+    for_each_index(point[i].shape(), [&](const std::vector<std::int64_t>& k) {
+      const double x = point[i].get(k);
+      probe[i].set(k, x + options.eps);
+      const double plus = cost_fn.call(as_arguments(probe))[0].item<double>();
+      probe[i].set(k, x - options.eps);
+      const double minus = cost_fn.call(as_arguments(probe))[0].item<double>();
+      probe[i].set(k, x);
+      const double numeric = (plus - minus) / (2 * options.eps);
+      const double symbolic = analytic[i].get(k);
+      const double tol = options.abs_tol + options.rel_tol * std::max(std::abs(numeric), std::abs(symbolic));
+      if (!(std::abs(numeric - symbolic) <= tol))
+        throw GradError(fmt::format("verify_grad: input {} (shape {}) at index {}: symbolic gradient {} but finite "
+                                    "differences give {} (tolerance {})",
+                                    i, shape_str(point[i].shape()), shape_str(k), symbolic, numeric, tol));
+    });
+  }
+}
+
+}  // namespace graphjit

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what graphjit needs from Debian's packages (only what is missing),
+# installs the data sets, and builds everything into build/.
+# Usage: scripts/setup.sh [--no-data]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake ninja-build g++ llvm-19-dev libfmt-dev doctest-dev libopenblas-dev zlib1g-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+if [ "${1:-}" != "--no-data" ]; then
+  scripts/setup-data.sh
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+ninja -C build -j"$(nproc)"
