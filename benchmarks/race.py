@@ -292,6 +292,11 @@ def main():
         parser.error(f"unknown systems {unknown}; choose from {', '.join(SYSTEMS)}")
     if args.epochs < 1 or args.repeats < 1:
         parser.error("--epochs and --repeats must be at least 1")
+    try:
+        import matplotlib  # noqa: F401  (checked now, not after minutes of racing)
+    except ImportError:
+        parser.error(f"{sys.executable} has no matplotlib: run with /usr/bin/python3 after "
+                     "benchmarks/setup-peers.sh")
 
     load_before = os.getloadavg()[0]
     if load_before > 1.0:

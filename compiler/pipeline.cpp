@@ -1,15 +1,31 @@
+// The compiler's steps, in order:
+//   1. passes::optimize   graph rewrites for the mode (compiler/passes/)
+//   2. expand_for_fusion  softmax & co. written as elementwise + reductions
+//   3. JitExecutor        fusion, scheduling, in-place updates, LLVM codegen
+// Mode::reference skips all of them and runs the reference evaluator.
 #include "compiler/pipeline.hpp"
 
 #include "compiler/eval/reference_executor.hpp"
+#include "compiler/lower/debug_executor.hpp"
+#include "compiler/lower/expand.hpp"
+#include "compiler/lower/jit_executor.hpp"
 #include "compiler/passes/optimize.hpp"
 
 namespace graphjit::compiler {
 
 Compiled compile(Program program, const FunctionOptions& options) {
-  program = passes::optimize(std::move(program), options);
   Compiled result;
+  if (options.mode == Mode::reference) {
+    result.optimized = program;
+    result.executor = std::make_unique<eval::ReferenceExecutor>(std::move(program));
+    return result;
+  }
+  Program original = program;
+  program = passes::optimize(std::move(program), options);
+  program.outputs = lower::expand_for_fusion(program.outputs);
   result.optimized = program;
-  result.executor = std::make_unique<eval::ReferenceExecutor>(std::move(program));
+  if (options.mode == Mode::debug) result.executor = std::make_unique<lower::DebugExecutor>(std::move(original), program);
+  else result.executor = std::make_unique<lower::JitExecutor>(program);
   return result;
 }
 

@@ -77,7 +77,8 @@ TEST_CASE("x * x and pow(x, 2) become sqr(x); pow(x, 1) becomes x") {
   const Graph mixed = canonical({T::pow(f, constant(2.0, float64))}, {{f, uniform({6}, -3, 3, 1, float32)}});
   REQUIRE(mixed[0]->op == OpCode::Sqr);
   CHECK(mixed[0]->inputs[0]->op == OpCode::Cast);
-  CHECK(x * T::exp(x) * 1.0 * 2.0 != x);  // different inputs: no sqr
+  // Different operands: still a product.
+  CHECK(canonical({x * T::exp(x)}, in)[0]->op == OpCode::Mul);
 }
 
 TEST_CASE("a dimshuffle of a dimshuffle is one dimshuffle; a double transpose is nothing") {
@@ -149,9 +150,6 @@ TEST_CASE("a sum over broadcast dims a dimshuffle inserted skips them") {
 
 TEST_CASE("the rules compose: a gradient-like expression loses its identities") {
   auto x = T::matrix("x");
-  auto b = T::vector("b");
-  auto y = T::sum((x * 1.0 + 0.0) - (-T::sqr(x)), std::vector<int>{0}) + b.dimshuffle({-1, 0}).T().T()[0];
-  (void)y;
   auto z = ((x * 1.0).T().T() + (-(x / 1))) * 1.0;  // x - x, not simplified further (inf - inf is nan)
   const Graph after = canonical({z}, {{x, uniform({3, 2}, -1, 1)}});
   REQUIRE(after[0]->op == OpCode::Sub);

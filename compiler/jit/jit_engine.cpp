@@ -46,10 +46,9 @@ int env_int(const char* name, int fallback) {
   return static_cast<int>(value);
 }
 
-// O2 and O3 give the same kernel speed (the kernels are vectorized by
-// construction) and O2 compiles faster; GRAPHJIT_JIT_OPT_LEVEL overrides it.
+// See optimizer.hpp; GRAPHJIT_JIT_OPT_LEVEL overrides the default.
 int optimization_level() {
-  const int level = env_int("GRAPHJIT_JIT_OPT_LEVEL", 2);
+  const int level = env_int("GRAPHJIT_JIT_OPT_LEVEL", 1);
   if (level < 0 || level > 3) throw std::invalid_argument("GRAPHJIT_JIT_OPT_LEVEL must be 0, 1, 2 or 3");
   return level;
 }

@@ -219,7 +219,7 @@ NodeRef sum_over_inserted_dims(const NodeRef& n) {
     if (summed[i] && !inserted_and_summed) axes.push_back(static_cast<int>(kept_pattern.size()));
     kept_pattern.push_back(pattern[i]);
   }
-  const NodeRef x = dimshuffle(shuffled->inputs[0], kept_pattern, *n);
+  const NodeRef x = kept_pattern == pattern ? shuffled : dimshuffle(shuffled->inputs[0], kept_pattern, *n);
   if (axes.empty()) return conform(x, *n);
   ir::Attrs attrs = n->attrs;
   attrs.axes = static_cast<int>(axes.size()) == x->type.ndim() ? std::vector<int>{} : axes;  // empty = all

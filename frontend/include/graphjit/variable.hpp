@@ -81,7 +81,7 @@ class Index {
  public:
   Index(const Variable& v) : value_(v) {}
   Index(const Slice& s) : value_(s) {}
-  template <Number T> Index(T i) : value_(static_cast<std::int64_t>(i)) {}
+  template <std::integral T> Index(T i) : value_(static_cast<std::int64_t>(i)) {}  // a float index does not compile
   const std::variant<Variable, Slice, std::int64_t>& value() const { return value_; }
 
  private:

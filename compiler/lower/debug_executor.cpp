@@ -1,0 +1,69 @@
+#include "compiler/lower/debug_executor.hpp"
+
+#include "compiler/eval/reference_evaluator.hpp"
+#include "frontend/ops/op_support.hpp"
+
+#include <graphjit/errors.hpp>
+
+#include <cmath>
+#include <fmt/format.h>
+#include <unordered_map>
+
+namespace graphjit::compiler::lower {
+
+namespace {
+
+eval::Values bind_inputs(const Program& p, const std::vector<Tensor>& args) {
+  eval::Values v;
+  for (std::size_t i = 0; i < args.size(); ++i) v.emplace(p.inputs[i].get(), args[i]);
+  return v;
+}
+
+// Where `got` and `want` differ beyond rounding: "" when they agree.
+std::string difference(const Tensor& got, const Tensor& want) {
+  if (got.shape() != want.shape())
+    return fmt::format("shape {} instead of {}", shape_str(got.shape()), shape_str(want.shape()));
+  const double rtol = (got.dtype() == float32 || want.dtype() == float32) ? 1e-4 : 1e-7;
+  std::string found;
+  for_each_index(got.shape(), [&](const std::vector<std::int64_t>& i) {
+    if (!found.empty()) return;
+    const double g = got.get(i), w = want.get(i);
+    const bool same = (std::isnan(g) && std::isnan(w)) || g == w || std::abs(g - w) <= rtol * (1 + std::abs(w));
+    if (!same) found = fmt::format("{} instead of {} at index {}", g, w, shape_str(i));
+  });
+  return found;
+}
+
+}  // namespace
+
+DebugExecutor::DebugExecutor(Program original, const Program& optimized)
+    : original_(std::move(original)), optimized_(optimized), jit_(optimized) {}
+
+std::vector<Tensor> DebugExecutor::run(const std::vector<Tensor>& args) {
+  // References first: the JIT may update shared values in place. Node values
+  // are copied, since some are views of shared values.
+  std::unordered_map<const ir::Node*, Tensor> reference;
+  eval::evaluate(optimized_.outputs, bind_inputs(optimized_, args),
+                 [&](const ir::Node& n, const Tensor& v) { reference.emplace(&n, v.copy()); });
+  std::vector<Tensor> expected = eval::evaluate(original_.outputs, bind_inputs(original_, args));
+  for (Tensor& t : expected) t = t.copy();
+
+  std::vector<Tensor> results = jit_.run(args);
+  for (const auto& [node, value] : jit_.stored_values()) {
+    std::string diff = difference(value, reference.at(node));
+    if (!diff.empty())
+      throw FunctionError(fmt::format("debug mode: the compiled code computes {} = {}: {} (the reference evaluator "
+                                      "disagrees)",
+                                      node->label(), ops::describe(*node), diff));
+  }
+  for (std::size_t o = 0; o < results.size(); ++o) {
+    std::string diff = difference(results[o], expected[o]);
+    if (!diff.empty())
+      throw FunctionError(fmt::format("debug mode: {} {} differs from the unoptimized graph: {} (a rewrite changed "
+                                      "the result; exclude passes by name to find which)",
+                                      o < original_.num_user_outputs ? "output" : "update value", o, diff));
+  }
+  return results;
+}
+
+}  // namespace graphjit::compiler::lower

@@ -1,0 +1,276 @@
+#include "compiler/lower/jit_executor.hpp"
+
+#include "compiler/codegen/kernel_compiler.hpp"
+#include "compiler/ir/graph.hpp"
+#include "compiler/ir/op_info.hpp"
+#include "compiler/lower/fusion.hpp"
+#include "frontend/ops/op_support.hpp"
+
+#include <graphjit/errors.hpp>
+#include <graphjit/runtime/blas.hpp>
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <queue>
+#include <unordered_set>
+
+namespace graphjit::compiler::lower {
+
+namespace {
+
+using ir::NodeRef;
+using ir::OpCode;
+
+// Ops whose reference kernels return views of their first input: readers of
+// the view read the input's memory.
+bool returns_view(OpCode op) { return op == OpCode::DimShuffle || op == OpCode::Subtensor || op == OpCode::Reshape; }
+
+bool is_leaf(const ir::Node& n) { return ir::op_info(n.op).kind == ir::OpKind::Leaf; }
+
+bool is_blas_product(const ir::Node& n) {
+  if (n.op == OpCode::Gemm) return true;
+  return n.op == OpCode::Dot && n.inputs[0]->type.ndim() == 2 && n.inputs[1]->type.ndim() == 2 &&
+         is_float(n.type.dtype) && n.inputs[0]->type.dtype == n.type.dtype && n.inputs[1]->type.dtype == n.type.dtype;
+}
+
+// Orders steps so each runs after the steps it reads from and, for in-place
+// updates, after the other readers of the value it overwrites. Ties keep the
+// program's order. Returns an empty vector when the edges form a cycle.
+std::vector<std::size_t> order_steps(std::size_t n, const std::vector<std::vector<std::size_t>>& after) {
+  std::vector<int> waiting(n, 0);
+  std::vector<std::vector<std::size_t>> users(n);
+  for (std::size_t s = 0; s < n; ++s)
+    for (std::size_t dep : after[s])
+      if (dep != s) {
+        ++waiting[s];
+        users[dep].push_back(s);
+      }
+  std::priority_queue<std::size_t, std::vector<std::size_t>, std::greater<>> ready;
+  for (std::size_t s = 0; s < n; ++s)
+    if (!waiting[s]) ready.push(s);
+  std::vector<std::size_t> order;
+  while (!ready.empty()) {
+    std::size_t s = ready.top();
+    ready.pop();
+    order.push_back(s);
+    for (std::size_t u : users[s])
+      if (--waiting[u] == 0) ready.push(u);
+  }
+  return order.size() == n ? order : std::vector<std::size_t>{};
+}
+
+}  // namespace
+
+JitExecutor::JitExecutor(const Program& program) : program_(program) {
+  const std::vector<NodeRef> order = ir::toposort(program.outputs);
+  const Fusion fusion = fuse(order, program.outputs);
+
+  std::unordered_map<const ir::Node*, int> slot;
+  auto slot_of = [&](const ir::Node* n) {
+    auto [it, inserted] = slot.try_emplace(n, static_cast<int>(slot_node_.size()));
+    if (inserted) slot_node_.push_back(n);
+    return it->second;
+  };
+
+  // Leaves.
+  for (std::size_t i = 0; i < program.inputs.size(); ++i) input_slots_.emplace_back(slot_of(program.inputs[i].get()), i);
+  for (const NodeRef& n : order) {
+    if (n->op == OpCode::Shared) shared_slots_.emplace_back(slot_of(n.get()), n->shared);
+    if (n->op == OpCode::Constant) slot_of(n.get());
+  }
+
+  // One step per cluster, per product, per other op; `producer` maps a slot to its step.
+  std::vector<Step> steps;
+  std::unordered_map<int, std::size_t> producer;
+  std::vector<codegen::Cluster> clusters;
+  std::vector<std::size_t> cluster_step(fusion.clusters.size(), SIZE_MAX);
+  for (const NodeRef& n : order) {
+    if (is_leaf(*n)) continue;
+    if (auto c = fusion.cluster_of.find(n.get()); c != fusion.cluster_of.end()) {
+      if (cluster_step[c->second] != SIZE_MAX) continue;
+      const codegen::Cluster& cluster = fusion.clusters[c->second];
+      Step step{.kind = Step::Kind::Kernel};
+      step.kernel = clusters.size();
+      for (const NodeRef& in : cluster.inputs) step.in.push_back(slot_of(in.get()));
+      for (const NodeRef& out : cluster.outputs) step.out.push_back(slot_of(out.get()));
+      for (const NodeRef& r : cluster.reductions) step.out.push_back(slot_of(r.get()));
+      clusters.push_back(cluster);
+      cluster_step[c->second] = steps.size();
+      steps.push_back(std::move(step));
+      continue;
+    }
+    Step step{.kind = is_blas_product(*n) ? Step::Kind::Gemm : Step::Kind::Reference};
+    step.node = n.get();
+    for (const NodeRef& in : n->inputs) step.in.push_back(slot_of(in.get()));
+    step.out.push_back(slot_of(n.get()));
+    steps.push_back(std::move(step));
+  }
+  for (std::size_t s = 0; s < steps.size(); ++s) {
+    for (int o : steps[s].out) producer[o] = s;
+    steps[s].inplace.assign(steps[s].out.size(), -1);
+    steps[s].cache.resize(steps[s].out.size());
+  }
+  for (const NodeRef& out : program.outputs) output_slots_.push_back(slot_of(out.get()));
+
+  // The memory each slot reads: views lead back to the node that owns the buffer.
+  std::vector<int> root(slot_node_.size());
+  for (std::size_t s = 0; s < slot_node_.size(); ++s) root[s] = static_cast<int>(s);
+  for (const NodeRef& n : order)
+    if (returns_view(n->op)) root[slot.at(n.get())] = root[slot.at(n->inputs[0].get())];
+
+  // In-place updates: the update value's step overwrites the shared value it
+  // reads, when nothing else needs the old value after it or sees the buffer.
+  std::unordered_map<int, int> readers_of_value;  // slot -> how many step inputs read it
+  for (const Step& st : steps)
+    for (int i : st.in) ++readers_of_value[i];
+  std::unordered_set<int> visible;  // buffers the caller gets to see (user outputs)
+  for (std::size_t o = 0; o < program.num_user_outputs; ++o) visible.insert(root[output_slots_[o]]);
+  std::vector<std::vector<std::size_t>> after(steps.size());
+  for (std::size_t s = 0; s < steps.size(); ++s)
+    for (int i : steps[s].in)
+      if (auto p = producer.find(i); p != producer.end()) after[s].push_back(p->second);
+  auto base_after = after;
+  output_inplace_.assign(program.outputs.size(), false);
+  std::vector<std::pair<std::size_t, std::size_t>> inplace_choices;  // (output index, step)
+  for (std::size_t u = 0; u < program.update_targets.size(); ++u) {
+    const std::size_t o = program.num_user_outputs + u;
+    const int value = output_slots_[o];
+    auto target = std::find_if(shared_slots_.begin(), shared_slots_.end(),
+                               [&](const auto& ss) { return ss.second == program.update_targets[u]; });
+    auto p = producer.find(value);
+    if (target == shared_slots_.end() || p == producer.end() || visible.count(target->first)) continue;
+    if (readers_of_value[value] != 0 || std::count(output_slots_.begin(), output_slots_.end(), value) != 1) continue;
+    Step& st = steps[p->second];
+    const ir::Node& vnode = *slot_node_[value];
+    const auto out_pos = std::find(st.out.begin(), st.out.end(), value) - st.out.begin();
+    bool reads_directly = false;
+    if (st.kind == Step::Kind::Gemm) reads_directly = st.node->op == OpCode::Gemm && st.in[2] == target->first;
+    if (st.kind == Step::Kind::Kernel)
+      reads_directly = std::find(st.in.begin(), st.in.end(), target->first) != st.in.end() &&
+                       vnode.type == slot_node_[target->first]->type;
+    if (!reads_directly) continue;
+    // Every other reader of the old value runs first.
+    for (std::size_t r = 0; r < steps.size(); ++r) {
+      if (r == p->second) continue;
+      for (int i : steps[r].in)
+        if (root[i] == target->first) after[p->second].push_back(r);
+    }
+    st.inplace[out_pos] = target->first;
+    output_inplace_[o] = true;
+    inplace_choices.emplace_back(o, p->second);
+  }
+  std::vector<std::size_t> step_order = order_steps(steps.size(), after);
+  if (step_order.empty()) {  // an in-place choice made a cycle: do without them
+    for (auto [o, s] : inplace_choices) {
+      output_inplace_[o] = false;
+      std::fill(steps[s].inplace.begin(), steps[s].inplace.end(), -1);
+    }
+    step_order = order_steps(steps.size(), base_after);
+  }
+  for (std::size_t s : step_order) steps_.push_back(std::move(steps[s]));
+
+  slots_.resize(slot_node_.size());
+  for (std::size_t s = 0; s < slot_node_.size(); ++s)
+    if (slot_node_[s]->op == OpCode::Constant) slots_[s] = slot_node_[s]->value;
+
+  if (!clusters.empty()) {
+    kernels_ = codegen::compile_kernels(clusters, "graphjit_function");
+    compile_ms_ = kernels_.front().module_compile_ms();
+  }
+}
+
+Tensor& JitExecutor::buffer(Step& step, std::size_t j, const Shape& shape, DType dtype) {
+  Tensor& cached = step.cache[j];
+  if (!cached.defined() || cached.shape() != shape || cached.dtype() != dtype) cached = Tensor::empty(shape, dtype);
+  return cached;
+}
+
+void JitExecutor::run_kernel(Step& step) {
+  const codegen::Kernel& kernel = kernels_[step.kernel];
+  std::vector<Tensor> inputs;
+  inputs.reserve(step.in.size());
+  for (int i : step.in) inputs.push_back(slots_[i]);
+  const std::vector<Shape> shapes = kernel.output_shapes(inputs);
+  const std::vector<DType> dtypes = kernel.output_dtypes();
+  std::vector<Tensor> outputs(step.out.size());
+  for (std::size_t j = 0; j < step.out.size(); ++j) {
+    const int target = step.inplace[j];
+    if (target >= 0 && slots_[target].shape() == shapes[j]) outputs[j] = slots_[target];
+    else outputs[j] = buffer(step, j, shapes[j], dtypes[j]);
+  }
+  kernel.run(inputs, outputs);
+  for (std::size_t j = 0; j < step.out.size(); ++j) slots_[step.out[j]] = outputs[j];
+}
+
+void JitExecutor::run_gemm(Step& step) {
+  const ir::Node& node = *step.node;
+  const Tensor& a = slots_[step.in[0]];
+  const Tensor& b = slots_[step.in[1]];
+  const bool gemm = node.op == OpCode::Gemm;
+  const bool ta = gemm && node.attrs.trans_a, tb = gemm && node.attrs.trans_b;
+  const std::int64_t m = ta ? a.shape(1) : a.shape(0), ka = ta ? a.shape(0) : a.shape(1);
+  const std::int64_t kb = tb ? b.shape(1) : b.shape(0), n = tb ? b.shape(0) : b.shape(1);
+  if (ka != kb)
+    ops::shape_error(node, {a, b}, fmt::format("the matrix product needs matching inner dims, got {} and {}", ka, kb));
+  const double alpha = gemm ? node.attrs.alpha : 1.0, beta = gemm ? node.attrs.beta : 0.0;
+  const Shape shape{m, n};
+  Tensor out;
+  if (step.inplace[0] >= 0 && slots_[step.inplace[0]].shape() == shape) {
+    out = slots_[step.inplace[0]];
+  } else {
+    out = buffer(step, 0, shape, node.type.dtype);
+    if (beta != 0) out.assign(slots_[step.in[2]]);
+  }
+  graphjit::gemm(ta, tb, alpha, a, b, beta, out);
+  slots_[step.out[0]] = out;
+}
+
+void JitExecutor::run_step(Step& step) {
+  switch (step.kind) {
+    case Step::Kind::Kernel: return run_kernel(step);
+    case Step::Kind::Gemm: return run_gemm(step);
+    case Step::Kind::Reference: {
+      std::vector<Tensor> inputs;
+      inputs.reserve(step.in.size());
+      for (int i : step.in) inputs.push_back(slots_[i]);
+      slots_[step.out[0]] = ir::op_info(step.node->op).reference(*step.node, inputs);
+      return;
+    }
+  }
+}
+
+std::vector<Tensor> JitExecutor::run(const std::vector<Tensor>& args) {
+  for (auto [s, i] : input_slots_) slots_[s] = args[i];
+  for (auto& [s, state] : shared_slots_) slots_[s] = state->value;
+  for (Step& step : steps_) {
+    try {
+      run_step(step);
+    } catch (const ShapeError& e) {
+      if (step.kind != Step::Kind::Kernel) throw;
+      // Name the user's expression: the kernel only knows its own operands.
+      std::string computing;
+      for (int o : step.out)
+        computing += fmt::format("{}{} (built at {})", computing.empty() ? "" : ", ", slot_node_[o]->label(),
+                                 ops::where_str(slot_node_[o]->where));
+      throw ShapeError(fmt::format("{}\n  while computing {}", e.what(), computing));
+    }
+  }
+  // The caller owns what it gets: user outputs may sit in reused buffers or
+  // be views of them, and so may updates not written in place.
+  std::vector<Tensor> results;
+  results.reserve(output_slots_.size());
+  for (std::size_t o = 0; o < output_slots_.size(); ++o) {
+    const Tensor& v = slots_[output_slots_[o]];
+    results.push_back(output_inplace_[o] ? v : v.copy());
+  }
+  return results;
+}
+
+std::vector<std::pair<const ir::Node*, Tensor>> JitExecutor::stored_values() const {
+  std::vector<std::pair<const ir::Node*, Tensor>> values;
+  for (const Step& step : steps_)
+    for (int o : step.out) values.emplace_back(slot_node_[o], slots_[o]);
+  return values;
+}
+
+}  // namespace graphjit::compiler::lower

@@ -1,0 +1,59 @@
+// The compiled form of a program and what runs it (the default modes).
+//
+// Lowering turns the optimized graph into steps: one per fused cluster (a
+// JIT-compiled kernel), one per matrix product (a BLAS gemm), one per other
+// op (its reference kernel: views, indexing, argmax, ...). Steps are ordered
+// once; each keeps its output buffers across calls, so a call in steady state
+// allocates no large buffers. An update whose value is a gemm on the old
+// value, or an elementwise kernel reading it, writes into the shared
+// variable's own buffer, after every other reader of the old value has run.
+#pragma once
+
+#include "compiler/codegen/kernel.hpp"
+#include "compiler/program.hpp"
+
+#include <functional>
+#include <unordered_map>
+#include <vector>
+
+namespace graphjit::compiler::lower {
+
+class JitExecutor final : public Executor {
+ public:
+  explicit JitExecutor(const Program& program);
+  std::vector<Tensor> run(const std::vector<Tensor>& args) override;
+
+  // After run(): every value the last run stored, by node, in step order
+  // (what debug mode compares against the reference evaluator).
+  std::vector<std::pair<const ir::Node*, Tensor>> stored_values() const;
+  std::size_t num_kernels() const { return kernels_.size(); }
+  double compile_ms() const { return compile_ms_; }
+
+ private:
+  struct Step {
+    enum class Kind { Kernel, Gemm, Reference } kind;
+    std::vector<int> in, out;      // slots
+    const ir::Node* node = nullptr;  // Gemm and Reference: the node computed
+    std::size_t kernel = 0;         // Kernel: index into kernels_
+    std::vector<int> inplace;       // per output: the input slot whose buffer it overwrites, or -1
+    std::vector<Tensor> cache;      // per output: the buffer reused across calls
+  };
+
+  void run_step(Step& step);
+  void run_kernel(Step& step);
+  void run_gemm(Step& step);
+  Tensor& buffer(Step& step, std::size_t j, const Shape& shape, DType dtype);
+
+  Program program_;
+  std::vector<codegen::Kernel> kernels_;
+  std::vector<Step> steps_;
+  std::vector<Tensor> slots_;
+  std::vector<const ir::Node*> slot_node_;
+  std::vector<std::pair<int, std::size_t>> input_slots_;  // (slot, argument index)
+  std::vector<std::pair<int, std::shared_ptr<SharedState>>> shared_slots_;
+  std::vector<int> output_slots_;
+  std::vector<bool> output_inplace_;  // per output: an update written in place
+  double compile_ms_ = 0;
+};
+
+}  // namespace graphjit::compiler::lower
