@@ -17,6 +17,7 @@ the rest still race. Use /usr/bin/python3: the peers need Debian's NumPy and tor
 import argparse
 import datetime
 import glob
+import importlib.util
 import json
 import os
 import platform
@@ -292,9 +293,7 @@ def main():
         parser.error(f"unknown systems {unknown}; choose from {', '.join(SYSTEMS)}")
     if args.epochs < 1 or args.repeats < 1:
         parser.error("--epochs and --repeats must be at least 1")
-    try:
-        import matplotlib  # noqa: F401  (checked now, not after minutes of racing)
-    except ImportError:
+    if importlib.util.find_spec("matplotlib") is None:  # checked now, not after the race
         parser.error(f"{sys.executable} has no matplotlib: run with /usr/bin/python3 after "
                      "benchmarks/setup-peers.sh")
 

@@ -7,6 +7,8 @@
 //             [--init glorot|uniform01|uniform11] [--epochs N] [--batch N]
 //             [--lr X] [--hidden N] [--dtype float64|float32] [--seed N]
 //             [--threads N] [--save FILE.npz] [--load FILE.npz] [--json]
+#include "seed_model.hpp"
+
 #include <graphjit/graphjit.hpp>
 #include <graphjit/runtime/blas.hpp>
 #include <graphjit/runtime/datasets.hpp>
@@ -43,81 +45,7 @@ struct Options {
   bool json = false;
 };
 
-// Weight initialisations: numpy's default uniform(0, 1) (the question's bug),
-// uniform(-1, 1), and Glorot's uniform(+-sqrt(6 / (n_in + n_out))) (the answer).
-struct Init {
-  std::string kind;
-  graphjit::RandomState rng;
-  graphjit::DType dtype;
-  Tensor weights(const graphjit::Shape& shape) {
-    if (kind == "uniform01") return rng.uniform(0, 1, shape, dtype);
-    if (kind == "uniform11") return rng.uniform(-1, 1, shape, dtype);
-    const double r = std::sqrt(6.0 / static_cast<double>(shape[0] + shape[1]));
-    return rng.uniform(-r, r, shape, dtype);
-  }
-  Tensor biases(std::int64_t size) { return Tensor::zeros({size}, dtype); }
-};
-
-using Activation = std::function<Variable(const Variable&)>;
-const Activation softmax = [](const Variable& v) { return T::nnet::softmax(v); };
-const Activation tanh_ = [](const Variable& v) { return T::tanh(v); };
-
-// ---- The seed's model, line for line ---------------------------------------
-
-struct Layer {
-  SharedVariable W, b;
-  Variable output, pred;
-  std::vector<SharedVariable> params;
-
-  Layer(const Variable& inputs, int n_in, int n_out, Init& init, const Activation& activation = softmax) {
-    W = shared(init.weights({n_in, n_out}), "weights", /*borrow=*/true);
-    b = shared(init.biases(n_out), "biases", /*borrow=*/true);
-    output = activation(T::dot(inputs, W) + b);
-    pred = T::argmax(output, 1);
-    params = {W, b};
-  }
-};
-
-struct Model {
-  virtual ~Model() = default;
-  virtual Variable loss(const Variable& one_hot) = 0;
-  virtual Variable accuracy(const Variable& y) = 0;
-  virtual std::vector<std::pair<SharedVariable, Variable>> updates(const Variable& loss, double rate) = 0;
-  virtual std::vector<std::pair<std::string, SharedVariable>> named_params() = 0;
-};
-
-// The question's logistic regression: one softmax layer.
-struct LogReg : Model {
-  Layer layer;
-  LogReg(const Variable& inputs, int n_in, int n_out, Init& init) : layer(inputs, n_in, n_out, init) {}
-  Variable loss(const Variable& one_hot) override { return T::mean(T::sqr(one_hot - layer.output)); }
-  Variable accuracy(const Variable& y) override { return T::mean(T::eq(layer.pred, y)); }
-  std::vector<std::pair<SharedVariable, Variable>> updates(const Variable& loss, double rate) override {
-    return {{layer.W, layer.W - rate * T::grad(loss, layer.W)}, {layer.b, layer.b - rate * T::grad(loss, layer.b)}};
-  }
-  std::vector<std::pair<std::string, SharedVariable>> named_params() override {
-    return {{"W", layer.W}, {"b", layer.b}};
-  }
-};
-
-struct MLP : Model {
-  Layer hidden_, output_;
-  MLP(const Variable& inputs, int n_in, int n_hidden, int n_out, Init& init)
-      : hidden_(inputs, n_in, n_hidden, init, tanh_), output_(hidden_.output, n_hidden, n_out, init) {}  // softmax by default
-  Variable loss(const Variable& one_hot) override { return T::mean(T::sqr(one_hot - output_.output)); }
-  Variable accuracy(const Variable& y) override { return T::mean(T::eq(output_.pred, y)); }
-  std::vector<std::pair<SharedVariable, Variable>> updates(const Variable& loss, double rate) override {
-    std::vector<std::pair<SharedVariable, Variable>> updates;
-    updates.push_back({hidden_.W, hidden_.W - rate * T::grad(loss, hidden_.W)});
-    updates.push_back({hidden_.b, hidden_.b - rate * T::grad(loss, hidden_.b)});
-    updates.push_back({output_.W, output_.W - rate * T::grad(loss, output_.W)});
-    updates.push_back({output_.b, output_.b - rate * T::grad(loss, output_.b)});
-    return updates;
-  }
-  std::vector<std::pair<std::string, SharedVariable>> named_params() override {
-    return {{"W1", hidden_.W}, {"b1", hidden_.b}, {"W2", output_.W}, {"b2", output_.b}};
-  }
-};
+using namespace seed;
 
 // ---- Command line and reporting ---------------------------------------------
 
@@ -207,35 +135,12 @@ int run(const Options& o) {
   auto test_set_x = shared(datasets.test.x, "test_x", true), test_set_y = shared(datasets.test.y, "test_y", true);
 
   const auto compile_start = clock::now();
-  auto x = T::matrix("x", floatX);
-  auto y = T::vector("y", graphjit::int32);
-
-  std::unique_ptr<Model> model;
-  if (o.model == "logreg") model = std::make_unique<LogReg>(x, 784, 10, init);  // basic logistic model
-  else model = std::make_unique<MLP>(x, 784, o.hidden, 10, init);               // basic multi-layer perceptron
-  if (!o.load.empty()) load_params(o.load, *model);
-
-  auto labels = T::extra_ops::to_one_hot(y, 10, floatX);
-  auto loss = model->loss(labels);          // loss function
-  auto accuracy = model->accuracy(y);       // average number of correct predictions over a batch
-  auto updates = model->updates(loss, o.lr);
-
-  auto index = T::scalar("batch index", graphjit::int32);  // batch index
-  auto size = T::scalar("batch size", graphjit::int32);
-
-  auto train = function({index, size}, {loss, accuracy},
-                        {.updates = updates,
-                         .givens = {{x, train_set_x[T::slice(index * size, (index + 1) * size)]},
-                                    {y, train_set_y[T::slice(index * size, (index + 1) * size)]}}});
-  const double compile_seconds = seconds_since(compile_start);
-
-  auto valid = function({index, size}, {loss, accuracy},
-                        {.givens = {{x, valid_set_x[T::slice(index * size, (index + 1) * size)]},
-                                    {y, valid_set_y[T::slice(index * size, (index + 1) * size)]}}});
-
-  auto test = function({index, size}, {accuracy},
-                       {.givens = {{x, test_set_x[T::slice(index * size, (index + 1) * size)]},
-                                   {y, test_set_y[T::slice(index * size, (index + 1) * size)]}}});
+  Program program = build_program(o.model, o.hidden, o.lr, floatX, init, {train_set_x, train_set_y},
+                                  {valid_set_x, valid_set_y}, {test_set_x, test_set_y});
+  const double compile_seconds = seconds_since(compile_start);  // all three functions: graph, grad, rewrites, JIT
+  Model& model = *program.model;
+  if (!o.load.empty()) load_params(o.load, model);
+  const graphjit::Function &train = program.train, &valid = program.valid, &test = program.test;
 
   const int n_epochs = o.epochs;
   const int batch_size = o.batch;
@@ -279,7 +184,7 @@ int run(const Options& o) {
   const double acc = test(0, static_cast<int>(datasets.test.x.shape(0)))[0].item<double>();
   if (!o.save.empty()) {
     graphjit::NamedArrays arrays;
-    for (auto& [key, param] : model->named_params()) arrays.emplace_back(key, param.get_value());
+    for (auto& [key, param] : model.named_params()) arrays.emplace_back(key, param.get_value());
     graphjit::save_npz(o.save, arrays);
   }
   if (o.json) {

@@ -52,11 +52,21 @@ Variable constant(const Tensor& value, std::string name, std::source_location wh
 }
 
 namespace {
+bool holds_exactly(DType dtype, double value) {
+  Tensor probe = Tensor::empty({}, dtype);
+  probe.set({}, value);  // saturates or truncates when the value does not fit
+  return probe.get({}) == value;
+}
+
 // Theano's autocasting of a C++ number against the variable it meets.
 Variable literal(const Operand& number, const Variable& other) {
   DType dtype = other.dtype();
   if (!number.integer_literal && !is_float(dtype)) dtype = float64;
   if (number.integer_literal && dtype == bool_) dtype = int64;
+  // An integer the variable's dtype cannot hold (int8 + 300, uint8 > -1) widens
+  // like Theano's constants do, instead of silently wrapping or saturating.
+  for (DType wider : {int16, int32, int64, float64})
+    if (!is_float(dtype) && !holds_exactly(dtype, number.number)) dtype = promote(dtype, wider);
   return constant(number.number, dtype, number.where);
 }
 }  // namespace

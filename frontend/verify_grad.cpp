@@ -35,15 +35,15 @@ void verify_grad(const std::function<Variable(const std::vector<Variable>&)>& f,
     inputs.push_back(tensor::tensor(point[i].dtype(), std::vector<bool>(static_cast<std::size_t>(point[i].ndim()), false),
                                     fmt::format("input{}", i)));
   }
+  const Variable out = f(inputs);
+  if (!is_float(out.dtype())) throw GradError("verify_grad: f must return a float expression, got " + out.type_str());
+  single_precision = single_precision || out.dtype() == float32;
   // Finite differences in float32 cannot resolve a 1e-6 step: widen step and tolerances.
   if (single_precision) {
     options.eps = std::max(options.eps, 1e-3);
     options.rel_tol = std::max(options.rel_tol, 1e-2);
     options.abs_tol = std::max(options.abs_tol, 1e-3);
   }
-
-  const Variable out = f(inputs);
-  if (!is_float(out.dtype())) throw GradError("verify_grad: f must return a float expression, got " + out.type_str());
   const FunctionOptions quiet{.on_unused_input = OnUnusedInput::ignore};
   const Tensor out_value = function(inputs, {out}, quiet).call(as_arguments(point))[0];
 

@@ -22,9 +22,18 @@ std::string env_or(const char* name, const std::string& fallback) {
   return v && *v ? std::string(v) : fallback;
 }
 
+// Must agree with scripts/setup-data.sh, which writes there.
 std::string mnist_cache_dir() {
-  if (const char* data = std::getenv("GRAPHJIT_DATA_DIR"); data && *data) return (fs::path(data) / "mnist").string();
-  const std::string cache = env_or("XDG_CACHE_HOME", (fs::path(env_or("HOME", "/root")) / ".cache").string());
+  const std::string data = env_or("GRAPHJIT_DATA_DIR", "");
+  if (!data.empty()) return (fs::path(data) / "mnist").string();
+  std::string cache = env_or("XDG_CACHE_HOME", "");
+  if (cache.empty()) {
+    const std::string home = env_or("HOME", "");
+    if (home.empty())
+      throw std::runtime_error("load_dataset(\"mnist\"): none of GRAPHJIT_DATA_DIR, XDG_CACHE_HOME, HOME is set; "
+                               "set GRAPHJIT_DATA_DIR to the directory scripts/setup-data.sh wrote mnist/ into");
+    cache = (fs::path(home) / ".cache").string();
+  }
   return (fs::path(cache) / "graphjit" / "mnist").string();
 }
 

@@ -71,7 +71,7 @@ setup_mnist() {
   if [[ -n "${GRAPHJIT_DATA_DIR:-}" ]]; then
     dir="$GRAPHJIT_DATA_DIR/mnist"
   else
-    dir="${XDG_CACHE_HOME:-$HOME/.cache}/graphjit/mnist"
+    dir="${XDG_CACHE_HOME:-${HOME:?neither GRAPHJIT_DATA_DIR, XDG_CACHE_HOME nor HOME is set}/.cache}/graphjit/mnist"
   fi
   if has_idx_files "$dir"; then
     say "MNIST present in $dir"

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake ninja-build g++ llvm-19-dev libfmt-dev doctest-dev libopenblas-dev zlib1g-dev pkg-config)
+# python3-numpy: the tests compare training losses with a NumPy reference.
+packages=(cmake ninja-build g++ llvm-19-dev libfmt-dev doctest-dev libopenblas-dev zlib1g-dev pkg-config python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -125,7 +125,7 @@ TEST_CASE("reshaping to the value's own shape is nothing; a reshape of a reshape
   CHECK(canonical({same_row}, {{row, uniform({1, 5}, -1, 1)}})[0] == row.node());
 }
 
-TEST_CASE("a sum over broadcast dims a dimshuffle inserted skips them") {
+TEST_CASE("a sum over dims a dimshuffle inserted skips them") {
   auto v = T::vector("v");
   const Inputs in{{v, uniform({5}, -1, 1)}};
   auto as_row = v.dimshuffle({-1, 0});
@@ -146,6 +146,70 @@ TEST_CASE("a sum over broadcast dims a dimshuffle inserted skips them") {
                                {{i, Tensor::from_vector<std::int32_t>({4, -5})}});
   REQUIRE(ints[0]->op == OpCode::Cast);
   CHECK(ints[0]->type.dtype == int64);
+}
+
+TEST_CASE("max, min and prod over length-1 dims skip them; argmax does not") {
+  auto row = T::tensor(float64, {true, false}, "row");
+  const Inputs in{{row, uniform({1, 5}, -1, 1)}};
+  for (auto reduce : {T::max, T::min, T::prod}) {
+    const Graph after = canonical({reduce(row, std::vector<int>{0}, false, std::source_location::current())}, in);
+    REQUIRE(after[0]->op == OpCode::DimShuffle);
+    CHECK(after[0]->inputs[0] == row.node());
+  }
+  // argmax over a length-1 dim is 0, not the element.
+  CHECK(canonical({T::argmax(row, 0)}, in)[0]->op == OpCode::Argmax);
+}
+
+TEST_CASE("a keepdims reduction whose kept dims a dimshuffle drops becomes a plain reduction") {
+  auto m = T::matrix("m");
+  const Inputs in{{m, uniform({3, 4}, -1, 1)}};
+  // What Theano's gradients build: sum(g, axis 0, keepdims) then drop the dim.
+  auto kept = T::sum(m, std::vector<int>{0}, true);
+  const Graph after = canonical({kept.dimshuffle({1})}, in);
+  REQUIRE(after[0]->op == OpCode::Sum);
+  CHECK(!after[0]->attrs.keepdims);
+  CHECK(after[0]->inputs[0] == m.node());
+  // When the keepdims sum is used elsewhere too, it is not computed twice.
+  const Graph shared_sum = canonical({kept.dimshuffle({1}), kept * 2}, in);
+  CHECK(count_op(shared_sum, OpCode::Sum) == 1);
+}
+
+TEST_CASE("lengths are read from the inputs the value is computed from") {
+  auto x = T::matrix("x");
+  auto w = T::matrix("w");
+  auto v = T::vector("v");
+  auto y = T::vector("y", int32);
+  const Inputs in{{x, uniform({3, 4}, -1, 1, 1)}, {w, uniform({4, 5}, -1, 1, 2)}, {v, uniform({4}, -1, 1, 3)},
+                  {y, labels(3, 6, 4, int32)}};
+  struct Case {
+    Variable length;
+    Variable from;
+    std::int64_t axis;
+  };
+  const std::vector<Case> cases{
+      {T::tanh(x * 2 + v).shape(1), x, 1},               // elementwise: the first input not broadcast there
+      {T::exp(x).T().shape(0), x, 1},                    // dimshuffle
+      {T::dot(T::tanh(x), w).shape(1), w, 1},            // dot: b's columns
+      {T::dot(x, w).shape(0), x, 0},                     // dot: a's rows
+      {T::softmax(x).shape(0), x, 0},                    // softmax
+      {T::sum(T::exp(x), std::vector<int>{0}).shape(0), x, 1},  // reduction: the surviving dim
+      {T::extra_ops::to_one_hot(y, 6).shape(0), y, 0},   // one_hot rows
+  };
+  for (const Case& c : cases) {
+    const Graph after = canonical({c.length}, in);
+    REQUIRE(after[0]->op == OpCode::ShapeI);
+    CHECK(after[0]->inputs[0] == c.from.node());
+    CHECK(after[0]->attrs.ints == std::vector<std::int64_t>{c.axis});
+  }
+  // Known lengths become constants: a broadcast dim, one_hot's classes, an alloc's dim.
+  for (const Variable& one : {x.dimshuffle({0, -1, 1}).shape(1), T::extra_ops::to_one_hot(y, 6).shape(1),
+                              T::zeros_like(v.dimshuffle({-1, 0})).shape(0)}) {
+    const Graph after = canonical({one}, in);
+    REQUIRE(after[0]->op == OpCode::Constant);
+  }
+  // A reshape to the shape of an expression of x is a reshape to x's shape.
+  auto same = x.reshape({T::exp(x).shape(0), (x + 1).shape(1)});
+  CHECK(canonical({same}, in)[0] == x.node());
 }
 
 TEST_CASE("the rules compose: a gradient-like expression loses its identities") {

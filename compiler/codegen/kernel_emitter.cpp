@@ -166,17 +166,18 @@ class KernelEmitter {
 
     accumulators = emit_loop(b_.getInt64(0), n, width, accumulators, [&](llvm::Value* i, const Values& carried) {
       llvm::Value* remaining = b_.CreateSub(n, i);
-      llvm::Value* count = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, remaining, b_.getInt64(width));
       llvm::Value* full = b_.CreateAnd(unit_strides, b_.CreateICmpUGE(remaining, b_.getInt64(width)));
-      llvm::Value* in_range = b_.CreateICmpULT(lanes_vector, b_.CreateVectorSplat(width, count));
-      // Lanes past the end repeat the last element, so every gathered address is valid.
-      llvm::Value* last = b_.CreateVectorSplat(width, b_.CreateSub(count, b_.getInt64(1)));
-      llvm::Value* index = b_.CreateAdd(b_.CreateVectorSplat(width, i),
-                                        b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, lanes_vector, last));
+      // For the other steps, emitted where they are used so that full steps do not pay for them:
+      auto count = [&] { return b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, remaining, b_.getInt64(width)); };
+      auto in_range = [&] { return b_.CreateICmpULT(lanes_vector, b_.CreateVectorSplat(width, count())); };
       auto contiguous_address = [&](std::size_t k) {
         return offset(pointers[k], b_.CreateMul(i, b_.getInt64(dtype_size(plan_.operands[k].dtype))));
       };
       auto lane_addresses = [&](std::size_t k) {
+        // Lanes past the end repeat the last element, so that every address is valid.
+        llvm::Value* last = b_.CreateVectorSplat(width, b_.CreateSub(count(), b_.getInt64(1)));
+        llvm::Value* index = b_.CreateAdd(b_.CreateVectorSplat(width, i),
+                                          b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, lanes_vector, last));
         return offset(pointers[k], b_.CreateMul(index, b_.CreateVectorSplat(width, stride_bytes_[k][d])));
       };
 
@@ -219,22 +220,26 @@ class KernelEmitter {
       }
       b_.CreateBr(next);
       b_.SetInsertPoint(scatters);
+      llvm::Value* partial_lanes = in_range();
       for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
         const Operand& operand = plan_.operands[k];
         if (operand.role == Role::Input || reduces_innermost(k)) continue;
         llvm::Value* v = result(k);
         llvm::Value* where = lane_addresses(k);
-        if (operand.role == Role::Reduction) v = combine(operand, gather(b_, where, operand.dtype, in_range), v);
-        scatter(b_, v, where, operand.dtype, in_range);
+        if (operand.role == Role::Reduction) v = combine(operand, gather(b_, where, operand.dtype, partial_lanes), v);
+        scatter(b_, v, where, operand.dtype, partial_lanes);
       }
       b_.CreateBr(next);
 
       b_.SetInsertPoint(next);
+      llvm::PHINode* lanes_used = b_.CreatePHI(partial_lanes->getType(), 2);
+      lanes_used->addIncoming(llvm::Constant::getAllOnesValue(partial_lanes->getType()), contiguous_stores);
+      lanes_used->addIncoming(partial_lanes, scatters);
       Values updated;
       for (std::size_t k = 0, a = 0; k < plan_.operands.size(); ++k)
         if (reduces_innermost(k)) {
           const Operand& operand = plan_.operands[k];
-          llvm::Value* v = b_.CreateSelect(in_range, result(k), identity(operand, width));
+          llvm::Value* v = b_.CreateSelect(lanes_used, result(k), identity(operand, width));
           updated.push_back(combine(operand, carried[a++], v));
         }
       return updated;

@@ -7,10 +7,13 @@
 // (entries for stride_zero dims are not read). Reductions accumulate into
 // their output, which the caller fills with the identity first.
 //
-// The innermost dim runs in two loops: a vector loop of plan.vector_width
-// lanes, taken when every operand that moves along that dim has stride 1,
-// and a scalar loop for the remainder, which handles any strides. Reductions
-// over the innermost dim accumulate in registers.
+// The innermost loop steps plan.vector_width lanes at a time. Steps whose
+// lanes are all in range, while every operand moving along that dim has
+// stride 1, use plain vector loads and stores; the others (the remainder, or
+// every step when some stride is not 1) gather and scatter with the lanes
+// past the end masked off. Both paths feed a single copy of the computation,
+// so the IR LLVM compiles stays small. Inputs broadcast along the innermost
+// dim are loaded once per row; reductions over it accumulate in registers.
 #pragma once
 
 #include "compiler/codegen/kernel_plan.hpp"

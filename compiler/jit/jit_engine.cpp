@@ -149,9 +149,7 @@ std::shared_ptr<CompiledModule> JitEngine::compile(std::unique_ptr<llvm::LLVMCon
   if (llvm::verifyModule(*module, &problem_stream))
     throw std::logic_error("graphjit code generator produced invalid LLVM IR for module '" + name + "' (run with " +
                            "GRAPHJIT_DUMP_IR=1 to see it):\n" + problems);
-  auto t_opt = std::chrono::steady_clock::now();
   optimize_module(*module, *optimizer_target_, optimization_level());
-  fprintf(stderr, "TIMING verify+dump %.1f opt %.1f\n", std::chrono::duration<double, std::milli>(t_opt - start).count(), std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_opt).count());
   dump_ir(*module, DumpStage::optimized);
   dump_assembly(*module, *optimizer_target_);
 

@@ -10,6 +10,9 @@
 #include <graphjit/runtime/blas.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <queue>
 #include <unordered_set>
@@ -99,7 +102,9 @@ JitExecutor::JitExecutor(const Program& program) : program_(program) {
       steps.push_back(std::move(step));
       continue;
     }
-    Step step{.kind = is_blas_product(*n) ? Step::Kind::Gemm : Step::Kind::Reference};
+    Step step{.kind = is_blas_product(*n)         ? Step::Kind::Gemm
+                      : n->op == OpCode::Alloc ? Step::Kind::Broadcast
+                                               : Step::Kind::Reference};
     step.node = n.get();
     for (const NodeRef& in : n->inputs) step.in.push_back(slot_of(in.get()));
     step.out.push_back(slot_of(n.get()));
@@ -173,6 +178,8 @@ JitExecutor::JitExecutor(const Program& program) : program_(program) {
   for (std::size_t s = 0; s < slot_node_.size(); ++s)
     if (slot_node_[s]->op == OpCode::Constant) slots_[s] = slot_node_[s]->value;
 
+  const char* profile = std::getenv("GRAPHJIT_PROFILE");
+  profile_ = profile && *profile && std::string(profile) != "0";
   if (!clusters.empty()) {
     kernels_ = codegen::compile_kernels(clusters, "graphjit_function");
     compile_ms_ = kernels_.front().module_compile_ms();
@@ -229,22 +236,38 @@ void JitExecutor::run_step(Step& step) {
   switch (step.kind) {
     case Step::Kind::Kernel: return run_kernel(step);
     case Step::Kind::Gemm: return run_gemm(step);
-    case Step::Kind::Reference: {
-      std::vector<Tensor> inputs;
-      inputs.reserve(step.in.size());
-      for (int i : step.in) inputs.push_back(slots_[i]);
-      slots_[step.out[0]] = ir::op_info(step.node->op).reference(*step.node, inputs);
+    case Step::Kind::Broadcast: {
+      // Alloc as a stride-0 view: no step writes into its inputs except
+      // in-place updates of shared values, so the copy would be wasted.
+      Shape shape;
+      for (std::size_t i = 1; i < step.in.size(); ++i) shape.push_back(slots_[step.in[i]].item<std::int64_t>());
+      const Tensor& value = slots_[step.in[0]];
+      const bool valid = std::all_of(shape.begin(), shape.end(), [](std::int64_t d) { return d >= 0; });
+      if (value.ndim() != 0 || !valid) break;  // the reference kernel says what is wrong
+      slots_[step.out[0]] = value.broadcast_to(shape);
       return;
     }
+    case Step::Kind::Reference: break;
   }
+  std::vector<Tensor> inputs;
+  inputs.reserve(step.in.size());
+  for (int i : step.in) inputs.push_back(slots_[i]);
+  slots_[step.out[0]] = ir::op_info(step.node->op).reference(*step.node, inputs);
 }
 
 std::vector<Tensor> JitExecutor::run(const std::vector<Tensor>& args) {
   for (auto [s, i] : input_slots_) slots_[s] = args[i];
   for (auto& [s, state] : shared_slots_) slots_[s] = state->value;
+  ++calls_;
   for (Step& step : steps_) {
     try {
-      run_step(step);
+      if (profile_) {
+        const auto t0 = std::chrono::steady_clock::now();
+        run_step(step);
+        step.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      } else {
+        run_step(step);
+      }
     } catch (const ShapeError& e) {
       if (step.kind != Step::Kind::Kernel) throw;
       // Name the user's expression: the kernel only knows its own operands.
@@ -264,6 +287,30 @@ std::vector<Tensor> JitExecutor::run(const std::vector<Tensor>& args) {
     results.push_back(output_inplace_[o] ? v : v.copy());
   }
   return results;
+}
+
+std::string JitExecutor::describe(const Step& step) const {
+  switch (step.kind) {
+    case Step::Kind::Kernel: return kernels_[step.kernel].describe();
+    case Step::Kind::Gemm:
+    case Step::Kind::Broadcast:
+    case Step::Kind::Reference: return ops::describe(*step.node);
+  }
+  return {};
+}
+
+JitExecutor::~JitExecutor() {
+  if (!profile_ || calls_ == 0) return;
+  double total = 0;
+  for (const Step& s : steps_) total += s.seconds;
+  std::string table = fmt::format("graphjit profile: {} calls, {:.3f} ms per call\n", calls_, 1e3 * total / calls_);
+  std::vector<const Step*> by_time;
+  for (const Step& s : steps_) by_time.push_back(&s);
+  std::sort(by_time.begin(), by_time.end(), [](auto* a, auto* b) { return a->seconds > b->seconds; });
+  for (const Step* s : by_time)
+    table += fmt::format("  {:6.1f}%  {:9.1f} us  {}\n", 100 * s->seconds / std::max(total, 1e-12),
+                         1e6 * s->seconds / calls_, describe(*s).substr(0, 150));
+  std::fputs(table.c_str(), stderr);
 }
 
 std::vector<std::pair<const ir::Node*, Tensor>> JitExecutor::stored_values() const {

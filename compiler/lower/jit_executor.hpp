@@ -2,7 +2,8 @@
 //
 // Lowering turns the optimized graph into steps: one per fused cluster (a
 // JIT-compiled kernel), one per matrix product (a BLAS gemm), one per other
-// op (its reference kernel: views, indexing, argmax, ...). Steps are ordered
+// op (its reference kernel: views, indexing, argmax, ...); alloc of a
+// scalar is a broadcast view. Steps are ordered
 // once; each keeps its output buffers across calls, so a call in steady state
 // allocates no large buffers. An update whose value is a gemm on the old
 // value, or an elementwise kernel reading it, writes into the shared
@@ -21,6 +22,7 @@ namespace graphjit::compiler::lower {
 class JitExecutor final : public Executor {
  public:
   explicit JitExecutor(const Program& program);
+  ~JitExecutor() override;
   std::vector<Tensor> run(const std::vector<Tensor>& args) override;
 
   // After run(): every value the last run stored, by node, in step order
@@ -31,13 +33,15 @@ class JitExecutor final : public Executor {
 
  private:
   struct Step {
-    enum class Kind { Kernel, Gemm, Reference } kind;
+    enum class Kind { Kernel, Gemm, Broadcast, Reference } kind;
     std::vector<int> in, out;      // slots
     const ir::Node* node = nullptr;  // Gemm and Reference: the node computed
     std::size_t kernel = 0;         // Kernel: index into kernels_
     std::vector<int> inplace;       // per output: the input slot whose buffer it overwrites, or -1
     std::vector<Tensor> cache;      // per output: the buffer reused across calls
+    double seconds = 0;             // time spent, when profiling
   };
+  std::string describe(const Step& step) const;
 
   void run_step(Step& step);
   void run_kernel(Step& step);
@@ -54,6 +58,8 @@ class JitExecutor final : public Executor {
   std::vector<int> output_slots_;
   std::vector<bool> output_inplace_;  // per output: an update written in place
   double compile_ms_ = 0;
+  bool profile_ = false;  // GRAPHJIT_PROFILE=1: time each step, print a table when destroyed
+  std::size_t calls_ = 0;
 };
 
 }  // namespace graphjit::compiler::lower

@@ -2,10 +2,11 @@
 // expression so that merge and the later passes see equal things as equal.
 //
 // Normal forms chosen: a - b (not a + (-b)), sqr(x) (not x * x or pow(x, 2)),
-// one dimshuffle (not a chain), no identity dimshuffle, cast or reshape.
+// one dimshuffle (not a chain), no identity dimshuffle, cast or reshape, no
+// reduction over length-1 dims, lengths read from the graph's inputs.
 //
 // Exactness: every rule gives bit-identical results except
-//  - x + 0 -> x, 0 - x -> -x and sum over a length-1 dim -> the element: the
+//  - x + 0 -> x, 0 - x -> -x and a sum over a length-1 dim -> the element: the
 //    sign of a zero result may differ (-0.0 + 0 is +0.0), which compares equal;
 //  - pow(x, 2) -> sqr(x): x * x is correctly rounded, libm's pow may be off by
 //    one unit in the last place.
@@ -16,6 +17,7 @@
 // for), x - x -> 0 (same reason).
 #include "compiler/passes/passes.hpp"
 
+#include "compiler/ir/op_info.hpp"
 #include "compiler/passes/pattern.hpp"
 
 #include <algorithm>
@@ -197,33 +199,128 @@ NodeRef reshape_of_reshape(const NodeRef& n) {
   return make_like(*n, OpCode::Reshape, std::move(inputs));
 }
 
-// sum(dimshuffle(x, p), axes) where some summed axes are dims the dimshuffle
-// inserted ('x'): summing one element is that element, so those axes are not
-// summed (and, without keepdims, not inserted).
-NodeRef sum_over_inserted_dims(const NodeRef& n) {
-  if (!is(n, OpCode::Sum) || !is(n->inputs[0], OpCode::DimShuffle)) return nullptr;
-  const NodeRef& shuffled = n->inputs[0];
-  const std::vector<std::int64_t>& pattern = shuffled->attrs.ints;
-  std::vector<bool> summed(pattern.size(), n->attrs.axes.empty());
-  for (int a : n->attrs.axes) summed[static_cast<std::size_t>(a)] = true;
-  bool any_inserted = false;
-  for (std::size_t i = 0; i < pattern.size(); ++i) any_inserted = any_inserted || (summed[i] && pattern[i] == -1);
-  if (!any_inserted) return nullptr;
+bool is_value_reduction(const NodeRef& n) {
+  return is(n, OpCode::Sum) || is(n, OpCode::Prod) || is(n, OpCode::Max) || is(n, OpCode::Min);
+}
 
-  const bool keepdims = n->attrs.keepdims;
-  std::vector<std::int64_t> kept_pattern;  // without keepdims, the summed inserted dims go
-  std::vector<int> axes;                   // the dims still to sum, numbered in kept_pattern
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    const bool inserted_and_summed = summed[i] && pattern[i] == -1;
-    if (inserted_and_summed && !keepdims) continue;
-    if (summed[i] && !inserted_and_summed) axes.push_back(static_cast<int>(kept_pattern.size()));
-    kept_pattern.push_back(pattern[i]);
+// Which input dims reduction `n` reduces (attrs.axes empty: all).
+std::vector<bool> reduced_dims(const NodeRef& n) {
+  std::vector<bool> reduced(static_cast<std::size_t>(n->inputs[0]->type.ndim()), n->attrs.axes.empty());
+  for (int a : n->attrs.axes) reduced[static_cast<std::size_t>(a)] = true;
+  return reduced;
+}
+
+// Axes as reductions store them: empty when all of the input's dims are reduced.
+std::vector<int> canonical_axes(std::vector<int> axes, int ndim) {
+  return static_cast<int>(axes.size()) == ndim ? std::vector<int>{} : axes;
+}
+
+// sum/prod/max/min over dims that are broadcastable (length 1): reducing one
+// element gives that element, so those dims are not reduced; without
+// keepdims a dimshuffle drops them. Covers the sum of a broadcast (the dims a
+// dimshuffle inserted) and sums of keepdims sums.
+NodeRef reduction_over_broadcastable_dims(const NodeRef& n) {
+  if (!is_value_reduction(n)) return nullptr;
+  const NodeRef& x = n->inputs[0];
+  const std::vector<bool> reduced = reduced_dims(n);
+  std::vector<std::int64_t> kept;  // the dims of x that stay
+  std::vector<int> axes;           // the dims still to reduce, numbered in `kept`
+  bool any_length_one = false;
+  for (int d = 0; d < x->type.ndim(); ++d) {
+    const bool length_one = reduced[d] && x->type.broadcastable[d];
+    any_length_one = any_length_one || length_one;
+    if (length_one && !n->attrs.keepdims) continue;
+    if (reduced[d] && !length_one) axes.push_back(static_cast<int>(kept.size()));
+    kept.push_back(d);
   }
-  const NodeRef x = kept_pattern == pattern ? shuffled : dimshuffle(shuffled->inputs[0], kept_pattern, *n);
-  if (axes.empty()) return conform(x, *n);
+  if (!any_length_one) return nullptr;
+  const NodeRef rest = dimshuffle(x, kept, *n);
+  if (axes.empty()) return conform(rest, *n);
   ir::Attrs attrs = n->attrs;
-  attrs.axes = static_cast<int>(axes.size()) == x->type.ndim() ? std::vector<int>{} : axes;  // empty = all
-  return make_like(*n, OpCode::Sum, {x}, attrs);
+  attrs.axes = canonical_axes(axes, rest->type.ndim());
+  return make_like(*n, n->op, {rest}, attrs);
+}
+
+// dimshuffle(reduce(x, axes, keepdims=true), p) where p drops every reduced
+// dim -> dimshuffle(reduce(x, axes), p'): the reduction without keepdims
+// (Theano's gradients make this pair). Only when the dimshuffle is the
+// reduction's one user, or the reduction would run twice.
+NodeRef drop_kept_dims(const NodeRef& n) {
+  if (!is(n, OpCode::DimShuffle)) return nullptr;
+  const NodeRef& r = n->inputs[0];
+  if (!is_value_reduction(r) || !r->attrs.keepdims || use_count(r) != 1) return nullptr;
+  const std::vector<bool> reduced = reduced_dims(r);
+  std::vector<std::int64_t> pattern;
+  for (std::int64_t p : n->attrs.ints) {
+    if (p == -1) {
+      pattern.push_back(-1);
+      continue;
+    }
+    if (reduced[static_cast<std::size_t>(p)]) return nullptr;  // a kept dim stays
+    pattern.push_back(p - std::count(reduced.begin(), reduced.begin() + p, true));
+  }
+  ir::Attrs attrs = r->attrs;
+  attrs.keepdims = false;
+  return dimshuffle(make_like(*r, r->op, {r->inputs[0]}, attrs), pattern, *n);
+}
+
+NodeRef length_of(const NodeRef& x, std::int64_t axis, const ir::Node& old) {
+  ir::Attrs attrs;
+  attrs.ints = {axis};
+  return make_like(old, OpCode::ShapeI, {x}, attrs);
+}
+
+NodeRef int64_constant(std::int64_t value, const ir::Node& old) {
+  return ir::make_constant(Tensor::scalar<std::int64_t>(value), old.where);
+}
+
+// x.shape(d) read from the inputs x is computed from, so shapes are known
+// without computing x (and reshapes to x's own shape are recognised):
+// elementwise ops, dimshuffles, softmaxes, products, reductions, one_hot and
+// alloc all say how their output's lengths follow from their inputs'. (If x
+// itself would fail with a shape mismatch, the length read from an input
+// does not: x is still computed wherever its value is used.)
+NodeRef length_from_inputs(const NodeRef& n) {
+  if (!is(n, OpCode::ShapeI)) return nullptr;
+  const NodeRef& x = n->inputs[0];
+  const int ndim = x->type.ndim();
+  std::int64_t d = n->attrs.ints.at(0);
+  if (d < 0) d += ndim;
+  if (d < 0 || d >= ndim) return nullptr;
+  const auto ud = static_cast<std::size_t>(d);
+  if (ir::op_info(x->op).kind == ir::OpKind::Elemwise) {
+    if (x->type.broadcastable[ud]) return int64_constant(1, *n);
+    for (const NodeRef& in : x->inputs)
+      if (!in->type.broadcastable[ud]) return length_of(in, d, *n);
+    return nullptr;
+  }
+  switch (x->op) {
+    case OpCode::DimShuffle: {
+      const std::int64_t from = x->attrs.ints[ud];
+      return from == -1 ? int64_constant(1, *n) : length_of(x->inputs[0], from, *n);
+    }
+    case OpCode::Softmax:
+    case OpCode::LogSoftmax: return length_of(x->inputs[0], d, *n);
+    case OpCode::SoftmaxGrad: return length_of(x->inputs[1], d, *n);
+    case OpCode::Gemm: return length_of(x->inputs[2], d, *n);
+    case OpCode::Dot: {
+      // numpy.dot: a's dims but its last, then b's dims but its first.
+      const int from_a = x->inputs[0]->type.ndim() - 1;
+      return d < from_a ? length_of(x->inputs[0], d, *n) : length_of(x->inputs[1], d - from_a + 1, *n);
+    }
+    case OpCode::OneHot: return d == 0 ? length_of(x->inputs[0], 0, *n) : int64_constant(x->attrs.ints[0], *n);
+    case OpCode::Alloc: return as_dtype(x->inputs[ud + 1], DType::int64, *n);
+    default: break;
+  }
+  if (is_value_reduction(x)) {
+    const std::vector<bool> reduced = reduced_dims(x);
+    std::int64_t seen = -1;
+    for (int k = 0; k < static_cast<int>(reduced.size()); ++k) {
+      if (reduced[static_cast<std::size_t>(k)] && !x->attrs.keepdims) continue;
+      if (++seen == d) return reduced[static_cast<std::size_t>(k)] ? int64_constant(1, *n) : length_of(x->inputs[0], k, *n);
+    }
+  }
+  return nullptr;
 }
 
 constexpr Rule kRules[] = {
@@ -243,7 +340,9 @@ constexpr Rule kRules[] = {
     {"cast_of_lossless_cast", cast_of_lossless_cast},
     {"useless_reshape", useless_reshape},
     {"reshape_of_reshape", reshape_of_reshape},
-    {"sum_over_inserted_dims", sum_over_inserted_dims},
+    {"reduction_over_broadcastable_dims", reduction_over_broadcastable_dims},
+    {"drop_kept_dims", drop_kept_dims},
+    {"length_from_inputs", length_from_inputs},
 };
 
 }  // namespace

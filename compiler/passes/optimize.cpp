@@ -5,8 +5,10 @@
 //   canonicalize      removes identities, picks one form per expression
 //   stabilize         log(softmax) -> log_softmax, log(1+x) -> log1p, ...
 //   gemm              dot(a, b) + c, W - lr * dot(a, b) -> Gemm
+//   canonicalize      again, for the lengths the gemms' c matrices read
 //   merge             shares what the rewrites built twice
 //
+// A pass listed twice is one pass run twice: excluding it by name excludes both.
 // Each pass is tagged with the lowest mode it runs in: fast_compile runs only
 // merge (cheap, and every later stage does less work); fast_run runs all.
 // Mode::reference runs none: it is the oracle for the user's graph as
@@ -42,6 +44,7 @@ constexpr Pass kPipeline[] = {
     {"canonicalize", Mode::fast_run, canonicalize},
     {"stabilize", Mode::fast_run, stabilize},
     {"gemm", Mode::fast_run, insert_gemm},
+    {"canonicalize", Mode::fast_run, canonicalize},
     {"merge", Mode::fast_compile, merge},
 };
 

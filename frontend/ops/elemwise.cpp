@@ -73,12 +73,38 @@ Shape infer_elemwise_shape(const ir::Node& node, const std::vector<Tensor>& inpu
 DType compute_dtype(const ir::Node& node) {
   const ir::OpInfo& info = ir::op_info(node.op);
   DType t = node.type.dtype;
-  if (info.elem_dtype == ir::ElemDType::Bool || info.elem_dtype == ir::ElemDType::FromAttrs) {
+  // Comparisons, casts and switch compute in their inputs' common type, so that
+  // a fractional float condition or operand is not truncated to an integer first.
+  if (info.elem_dtype == ir::ElemDType::Bool || info.elem_dtype == ir::ElemDType::FromAttrs ||
+      info.elem_dtype == ir::ElemDType::SwitchArms) {
     t = node.inputs[0]->type.dtype;
     for (const auto& in : node.inputs) t = promote(t, in->type.dtype);
     if (node.op == OpCode::Cast) t = is_float(t) ? float64 : int64;
   }
   return is_float(t) ? t : int64;
+}
+
+// Integer kernels read and write elements in their own types: a trip through
+// double would round int64 values beyond 2^53, and storing saturates where
+// numpy's fixed-width integers wrap around.
+std::int64_t element_offset(const Tensor& t, const std::vector<std::int64_t>& idx) {
+  std::int64_t offset = 0;
+  for (std::size_t d = 0; d < idx.size(); ++d) offset += idx[d] * t.strides()[d];
+  return offset;
+}
+
+std::int64_t get_int(const Tensor& t, const std::vector<std::int64_t>& idx) {
+  return visit_dtype(t.dtype(), [&](auto tag) -> std::int64_t {
+    using S = decltype(tag);
+    return value_cast<std::int64_t>(static_cast<const S*>(t.raw_data())[element_offset(t, idx)]);
+  });
+}
+
+void set_int(Tensor& t, const std::vector<std::int64_t>& idx, std::int64_t value) {
+  visit_dtype(t.dtype(), [&](auto tag) {
+    using S = decltype(tag);
+    static_cast<S*>(t.raw_data())[element_offset(t, idx)] = static_cast<S>(value);
+  });
 }
 
 Tensor elemwise_reference(const ir::Node& node, const std::vector<Tensor>& inputs) {
@@ -99,8 +125,8 @@ Tensor elemwise_reference(const ir::Node& node, const std::vector<Tensor>& input
       out.set(idx, info.scalar_f32(args));
     } else {
       std::int64_t args[3];
-      for (std::size_t k = 0; k < in.size(); ++k) args[k] = static_cast<std::int64_t>(in[k].get(idx));
-      out.set(idx, static_cast<double>(info.scalar_i64(args)));
+      for (std::size_t k = 0; k < in.size(); ++k) args[k] = get_int(in[k], idx);
+      set_int(out, idx, info.scalar_i64(args));
     }
   });
   return out;
@@ -246,6 +272,10 @@ void register_elemwise_ops() {
     Variable a = x0(node), b = x1(node);
     return to_inputs(node, {g * (a <= b), g * (a > b)});
   };
+  // Piecewise constant: zero wherever it is differentiable, as in Theano.
+  GRAD(IntDiv) { return to_inputs(node, {g * 0, g * 0}); };
+  // a mod b = a - b * floor(a / b).
+  GRAD(Mod) { return to_inputs(node, {g, -g * T_::int_div(x0(node), x1(node))}); };
   GRAD(Neg) { return to_inputs(node, {-g}); };
   GRAD(Abs) { return to_inputs(node, {g * T_::sgn(x0(node))}); };
   GRAD(Sgn) { return to_inputs(node, {g * 0}); };

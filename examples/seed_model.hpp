@@ -1,0 +1,150 @@
+// The seed's model ("Training an MLP in Theano", shared/seed/) in graphjit:
+// Layer, MLP and the logistic regression, read line for line like the Theano
+// original. examples/mnist_mlp.cpp trains them; the tests train them too.
+#pragma once
+
+#include <graphjit/graphjit.hpp>
+#include <graphjit/runtime/random.hpp>
+
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace seed {
+
+namespace T = graphjit::tensor;
+using graphjit::shared;
+using graphjit::SharedVariable;
+using graphjit::Tensor;
+using graphjit::Variable;
+
+// Weight initialisations: numpy's default uniform(0, 1) (the question's bug),
+// uniform(-1, 1), and Glorot's uniform(+-sqrt(6 / (n_in + n_out))) (the answer).
+struct Init {
+  std::string kind;
+  graphjit::RandomState rng;
+  graphjit::DType dtype;
+  Tensor weights(const graphjit::Shape& shape) {
+    if (kind == "uniform01") return rng.uniform(0, 1, shape, dtype);
+    if (kind == "uniform11") return rng.uniform(-1, 1, shape, dtype);
+    const double r = std::sqrt(6.0 / static_cast<double>(shape[0] + shape[1]));
+    return rng.uniform(-r, r, shape, dtype);
+  }
+  Tensor biases(std::int64_t size) { return Tensor::zeros({size}, dtype); }
+};
+
+using Activation = std::function<Variable(const Variable&)>;
+inline const Activation softmax = [](const Variable& v) { return T::nnet::softmax(v); };
+inline const Activation tanh_ = [](const Variable& v) { return T::tanh(v); };
+
+// ---- The seed's model, line for line ---------------------------------------
+
+struct Layer {
+  SharedVariable W, b;
+  Variable output, pred;
+  std::vector<SharedVariable> params;
+
+  Layer(const Variable& inputs, int n_in, int n_out, Init& init, const Activation& activation = softmax) {
+    W = shared(init.weights({n_in, n_out}), "weights", /*borrow=*/true);
+    b = shared(init.biases(n_out), "biases", /*borrow=*/true);
+    output = activation(T::dot(inputs, W) + b);
+    pred = T::argmax(output, 1);
+    params = {W, b};
+  }
+};
+
+struct Model {
+  virtual ~Model() = default;
+  virtual Variable loss(const Variable& one_hot) = 0;
+  virtual Variable accuracy(const Variable& y) = 0;
+  virtual std::vector<std::pair<SharedVariable, Variable>> updates(const Variable& loss, double rate) = 0;
+  virtual std::vector<std::pair<std::string, SharedVariable>> named_params() = 0;
+};
+
+// The question's logistic regression: one softmax layer.
+struct LogReg : Model {
+  Layer layer;
+  LogReg(const Variable& inputs, int n_in, int n_out, Init& init) : layer(inputs, n_in, n_out, init) {}
+  Variable loss(const Variable& one_hot) override { return T::mean(T::sqr(one_hot - layer.output)); }
+  Variable accuracy(const Variable& y) override { return T::mean(T::eq(layer.pred, y)); }
+  std::vector<std::pair<SharedVariable, Variable>> updates(const Variable& loss, double rate) override {
+    return {{layer.W, layer.W - rate * T::grad(loss, layer.W)}, {layer.b, layer.b - rate * T::grad(loss, layer.b)}};
+  }
+  std::vector<std::pair<std::string, SharedVariable>> named_params() override {
+    return {{"W", layer.W}, {"b", layer.b}};
+  }
+};
+
+struct MLP : Model {
+  Layer hidden_, output_;
+  MLP(const Variable& inputs, int n_in, int n_hidden, int n_out, Init& init)
+      : hidden_(inputs, n_in, n_hidden, init, tanh_), output_(hidden_.output, n_hidden, n_out, init) {}  // softmax by default
+  Variable loss(const Variable& one_hot) override { return T::mean(T::sqr(one_hot - output_.output)); }
+  Variable accuracy(const Variable& y) override { return T::mean(T::eq(output_.pred, y)); }
+  std::vector<std::pair<SharedVariable, Variable>> updates(const Variable& loss, double rate) override {
+    std::vector<std::pair<SharedVariable, Variable>> updates;
+    updates.push_back({hidden_.W, hidden_.W - rate * T::grad(loss, hidden_.W)});
+    updates.push_back({hidden_.b, hidden_.b - rate * T::grad(loss, hidden_.b)});
+    updates.push_back({output_.W, output_.W - rate * T::grad(loss, output_.W)});
+    updates.push_back({output_.b, output_.b - rate * T::grad(loss, output_.b)});
+    return updates;
+  }
+  std::vector<std::pair<std::string, SharedVariable>> named_params() override {
+    return {{"W1", hidden_.W}, {"b1", hidden_.b}, {"W2", output_.W}, {"b2", output_.b}};
+  }
+};
+
+// One split of the data set in shared variables, as the Theano tutorial loads it.
+struct SharedSplit {
+  SharedVariable x, y;
+};
+
+// The seed script: symbolic inputs, the model, loss, accuracy, updates, and
+// the train/valid/test functions with givens over the shared data.
+struct Program {
+  Variable x, y;
+  std::unique_ptr<Model> model;
+  Variable loss, accuracy;
+  std::vector<std::pair<SharedVariable, Variable>> updates;
+  Variable index, size;
+  graphjit::Function train, valid, test;
+};
+
+inline Program build_program(const std::string& kind, int n_hidden, double rate, graphjit::DType floatX, Init& init,
+                             const SharedSplit& train_set, const SharedSplit& valid_set, const SharedSplit& test_set) {
+  using graphjit::function;
+  auto x = T::matrix("x", floatX);
+  auto y = T::vector("y", graphjit::int32);
+
+  std::unique_ptr<Model> model;
+  if (kind == "logreg") model = std::make_unique<LogReg>(x, 784, 10, init);  // basic logistic model
+  else model = std::make_unique<MLP>(x, 784, n_hidden, 10, init);           // basic multi-layer perceptron
+
+  auto labels = T::extra_ops::to_one_hot(y, 10, floatX);
+  auto loss = model->loss(labels);      // loss function
+  auto accuracy = model->accuracy(y);   // average number of correct predictions over a batch
+  auto updates = model->updates(loss, rate);
+
+  auto index = T::scalar("batch index", graphjit::int32);  // batch index
+  auto size = T::scalar("batch size", graphjit::int32);
+
+  auto train = function({index, size}, {loss, accuracy},
+                        {.updates = updates,
+                         .givens = {{x, train_set.x[T::slice(index * size, (index + 1) * size)]},
+                                    {y, train_set.y[T::slice(index * size, (index + 1) * size)]}}});
+
+  auto valid = function({index, size}, {loss, accuracy},
+                        {.givens = {{x, valid_set.x[T::slice(index * size, (index + 1) * size)]},
+                                    {y, valid_set.y[T::slice(index * size, (index + 1) * size)]}}});
+
+  auto test = function({index, size}, {accuracy},
+                       {.givens = {{x, test_set.x[T::slice(index * size, (index + 1) * size)]},
+                                   {y, test_set.y[T::slice(index * size, (index + 1) * size)]}}});
+
+  return Program{x, y, std::move(model), loss, accuracy, updates, index, size, train, valid, test};
+}
+
+}  // namespace seed

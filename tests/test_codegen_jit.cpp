@@ -1,0 +1,102 @@
+// The JIT engine and its surroundings: IR dumps, module lifetime, compile
+// time, the thread pool.
+#include "codegen_test_support.hpp"
+#include "temp_dir.hpp"
+
+#include "compiler/jit/ir_dump.hpp"
+#include "compiler/jit/jit_engine.hpp"
+#include "compiler/jit/thread_pool.hpp"
+
+#include <atomic>
+#include <ctime>
+#include <thread>
+
+using namespace codegen_test;
+
+namespace {
+
+codegen::Cluster tanh_cluster(const std::string& name) {
+  NodeRef x = input(float64, {false}, "x");
+  NodeRef y = op(OpCode::Tanh, {x});
+  return {name, {x}, {y}, {y}, {}};
+}
+
+double thread_cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+}  // namespace
+
+TEST_CASE("the host target is described") {
+  const jit::HostTarget& host = jit::JitEngine::instance().host();
+  CHECK(!host.cpu.empty());
+  CHECK((host.vector_bits == 128 || host.vector_bits == 256 || host.vector_bits == 512));
+}
+
+TEST_CASE("set_ir_dump writes each module's IR, optimized IR and assembly to a directory") {
+  testing::TempDir dir;
+  jit::set_ir_dump(dir.path().string());
+  codegen::compile_kernels({tanh_cluster("dumped")}, "dump test");
+  jit::set_ir_dump("0");
+  codegen::compile_kernels({tanh_cluster("not_dumped")}, "no dump");
+  jit::set_ir_dump(std::nullopt);
+
+  CHECK(dir.entry_count() == 3);
+  std::string stem;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    if (entry.path().extension() == ".s") stem = entry.path().stem().string();
+  REQUIRE(stem.rfind("dump_test.", 0) == 0);  // the module name, sanitized and made unique
+  const std::string generated = testing::read_bytes(dir.file(stem + ".ll"));
+  const std::string optimized = testing::read_bytes(dir.file(stem + ".opt.ll"));
+  const std::string assembly = testing::read_bytes(dir.file(stem + ".s"));
+  CHECK(generated.find("define void @" + stem + ".k0.dumped(") != std::string::npos);
+  CHECK(optimized.find(stem + ".k0.dumped") != std::string::npos);
+  CHECK(assembly.find(stem + ".k0.dumped") != std::string::npos);
+}
+
+TEST_CASE("kernels keep their code alive; dropped modules are unloaded without disturbing others") {
+  std::vector<codegen::Kernel> kept;
+  for (int i = 0; i < 5; ++i) {
+    std::vector<codegen::Kernel> batch = codegen::compile_kernels({tanh_cluster("a"), tanh_cluster("b")}, "lifetime");
+    kept.push_back(batch[1]);
+  }  // the batches' other kernels go, their modules stay while `kept` holds them
+  const Tensor x = random_tensor({100}, float64, -3, 3, 1);
+  const Tensor expected = reference(tanh_cluster("check"), {x})[0];
+  for (const codegen::Kernel& k : kept) check_close(k.run({x})[0], expected, 5, 0, "kept kernel");
+  kept.erase(kept.begin(), kept.begin() + 4);
+  check_close(kept[0].run({x})[0], expected, 5, 0, "survivor");
+}
+
+TEST_CASE("a module of ten kernels compiles in well under the budget of a training step") {
+  std::vector<codegen::Cluster> clusters;
+  for (int i = 0; i < 10; ++i) clusters.push_back(tanh_cluster("k" + std::to_string(i)));
+  codegen::compile_kernels(clusters, "warm_up");
+  const double start = thread_cpu_ms();
+  const std::vector<codegen::Kernel> kernels = codegen::compile_kernels(clusters, "budget");
+  const double cpu_ms = thread_cpu_ms() - start;
+  MESSAGE("10 tanh kernels: " << cpu_ms << " ms CPU, LLVM part " << kernels[0].module_compile_ms() << " ms wall");
+  CHECK(cpu_ms < 250);
+}
+
+TEST_CASE("the thread pool runs every task exactly once, also when called concurrently or from a task") {
+  jit::ThreadPool& pool = jit::ThreadPool::global();
+  for (int n : {0, 1, 2, 7, 100}) {
+    std::vector<std::atomic<int>> runs(static_cast<std::size_t>(n));
+    pool.run(n, [&](int i) { runs[static_cast<std::size_t>(i)]++; });
+    for (const auto& r : runs) CHECK(r.load() == 1);
+  }
+  std::atomic<int> inner{0};
+  pool.run(4, [&](int) { pool.run(3, [&](int) { inner++; }); });
+  CHECK(inner.load() == 12);
+
+  std::atomic<int> total{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t)
+    callers.emplace_back([&] {
+      for (int rep = 0; rep < 50; ++rep) pool.run(5, [&](int) { total++; });
+    });
+  for (auto& c : callers) c.join();
+  CHECK(total.load() == 4 * 50 * 5);
+}

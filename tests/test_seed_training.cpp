@@ -1,0 +1,119 @@
+// The seed's story on real data (shared/seed/): with numpy's default
+// uniform(0, 1) weights the MLP stays at chance, with Glorot's it learns,
+// and the logistic regression learns; and graphjit's float64 training steps
+// match a NumPy implementation of the same step to 1e-9.
+#include <doctest/doctest.h>
+
+#include "examples/seed_model.hpp"
+#include "temp_dir.hpp"
+
+#include <graphjit/runtime/datasets.hpp>
+#include <graphjit/runtime/npz.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace {
+
+// Fashion-MNIST, loaded once for all cases (the setup installs it).
+const graphjit::Dataset& fashion() {
+  static const graphjit::Dataset data = graphjit::load_dataset("fashion", graphjit::float64);
+  return data;
+}
+
+seed::SharedSplit in_shared(const graphjit::Split& split) {
+  return {graphjit::shared(split.x, "x", true), graphjit::shared(split.y, "y", true)};
+}
+
+seed::Program build(const std::string& kind, seed::Init& init) {
+  return seed::build_program(kind, 128, 0.3, graphjit::float64, init, in_shared(fashion().train),
+                             in_shared(fashion().valid), in_shared(fashion().test));
+}
+
+// Validation accuracy after `epochs` epochs of batch 500 (no reshuffling: the
+// story does not depend on it, and the test stays deterministic).
+double validation_accuracy(seed::Program& p, int epochs) {
+  const int batches = static_cast<int>(fashion().train.x.shape(0)) / 500;
+  for (int epoch = 0; epoch < epochs; ++epoch)
+    for (int b = 0; b < batches; ++b) p.train(b, 500);
+  return p.valid(0, static_cast<int>(fashion().valid.x.shape(0)))[1].item<double>();
+}
+
+std::string run_command(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  std::string out;
+  char buf[4096];
+  while (pipe && std::fgets(buf, sizeof buf, pipe.get())) out += buf;
+  return out;
+}
+
+std::vector<double> json_number_list(const std::string& text, const std::string& key) {
+  std::vector<double> values;
+  auto at = text.find("\"" + key + "\"");
+  if (at == std::string::npos) return values;
+  auto open = text.find('[', at), close = text.find(']', at);
+  std::string list = text.substr(open + 1, close - open - 1);
+  for (std::size_t pos = 0; pos < list.size();) {
+    std::size_t used = 0;
+    values.push_back(std::stod(list.substr(pos), &used));
+    pos += used;
+    while (pos < list.size() && (list[pos] == ',' || list[pos] == ' ')) ++pos;
+  }
+  return values;
+}
+
+}  // namespace
+
+TEST_CASE("uniform(0, 1) weights: the MLP stays at chance") {
+  seed::Init init{"uniform01", graphjit::RandomState(1), graphjit::float64};
+  seed::Program p = build("mlp", init);
+  CHECK(validation_accuracy(p, 2) <= 0.15);
+}
+
+TEST_CASE("Glorot weights: the MLP learns, >= 75% validation accuracy after 5 epochs") {
+  seed::Init init{"glorot", graphjit::RandomState(1), graphjit::float64};
+  seed::Program p = build("mlp", init);
+  const double acc = validation_accuracy(p, 5);
+  MESSAGE("validation accuracy after 5 epochs: " << acc);
+  CHECK(acc >= 0.75);
+}
+
+TEST_CASE("the logistic regression learns") {
+  seed::Init init{"glorot", graphjit::RandomState(1), graphjit::float64};
+  seed::Program p = build("logreg", init);
+  const double acc = validation_accuracy(p, 2);
+  MESSAGE("logistic regression validation accuracy after 2 epochs: " << acc);
+  CHECK(acc >= 0.6);
+}
+
+TEST_CASE("float64 training steps equal a NumPy implementation to 1e-9") {
+  const std::string python = "/usr/bin/python3";
+  const std::string source = std::getenv("GRAPHJIT_SOURCE_DIR") ? std::getenv("GRAPHJIT_SOURCE_DIR") : ".";
+  const std::string script = source + "/benchmarks/peers/seed_numpy.py";
+  REQUIRE_MESSAGE(run_command(python + " -c 'import numpy; print(1)' 2>/dev/null") == "1\n",
+                  "NumPy is missing: scripts/setup.sh installs python3-numpy");
+
+  seed::Init init{"glorot", graphjit::RandomState(7), graphjit::float64};
+  seed::Program p = build("mlp", init);
+  graphjit::testing::TempDir dir;
+  const std::string weights = dir.file("init.npz");
+  graphjit::NamedArrays arrays;
+  for (auto& [key, param] : p.model->named_params()) arrays.emplace_back(key, param.get_value());
+  graphjit::save_npz(weights, arrays);
+
+  constexpr int kSteps = 20;
+  std::vector<double> ours;
+  for (int k = 0; k < kSteps; ++k) ours.push_back(p.train(k, 500)[0].item<double>());
+
+  const std::string out = run_command(python + " " + script + " --dump-losses " + std::to_string(kSteps) +
+                                      " --init-npz " + weights + " --dtype float64");
+  const std::vector<double> numpy = json_number_list(out, "losses");
+  REQUIRE_MESSAGE(numpy.size() == kSteps, "seed_numpy.py printed: " << out);
+  for (int k = 0; k < kSteps; ++k) {
+    INFO("step " << k << ": graphjit " << ours[k] << ", numpy " << numpy[k]);
+    CHECK(std::abs(ours[k] - numpy[k]) <= 1e-9 * std::abs(numpy[k]));
+  }
+  CHECK(ours.back() < ours.front());
+}
