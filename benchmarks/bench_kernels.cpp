@@ -180,6 +180,22 @@ int main(int argc, char** argv) {
   time_cases<double>(n);
   time_cases<float>(n);
 
+  {
+    // The fixed cost of a call: checks, stride setup, the call itself.
+    NodeRef a = input(float64, {false}, "a"), b = input(float64, {false}, "b"), sum = apply(OpCode::Add, {a, b});
+    const codegen::Kernel tiny = codegen::compile_kernels({{"tiny", {a, b}, {sum}, {sum}, {}}}, "tiny")[0];
+    const std::vector<Tensor> args = {Tensor::full({4}, 1.0, float64), Tensor::full({4}, 2.0, float64)};
+    std::vector<Tensor> out = tiny.run(args);
+    const double ns = ns_per_element(10000, [&] {
+      for (int i = 0; i < 10000; ++i) tiny.run(args, out);
+    });
+    std::printf("call overhead (4-element add, outputs given): %.0f ns\n", ns);
+    const double ns_alloc = ns_per_element(10000, [&] {
+      for (int i = 0; i < 10000; ++i) tiny.run(args);
+    });
+    std::printf("call overhead (4-element add, outputs allocated): %.0f ns\n", ns_alloc);
+  }
+
   const std::vector<codegen::Cluster> clusters = typical_module();
   for (int rep = 0; rep < 3; ++rep) {
     const double cpu_start = thread_cpu_ms();

@@ -129,7 +129,7 @@ int run(const Options& o) {
   Init init{o.init, graphjit::RandomState(o.seed), floatX};
 
   // The data live in shared variables, as in the Theano tutorial.
-  Tensor train_x = datasets.train.x, train_y = datasets.train.y;
+  Tensor train_x = std::move(datasets.train.x), train_y = std::move(datasets.train.y);
   auto train_set_x = shared(train_x, "train_x", true), train_set_y = shared(train_y, "train_y", true);
   auto valid_set_x = shared(datasets.valid.x, "valid_x", true), valid_set_y = shared(datasets.valid.y, "valid_y", true);
   auto test_set_x = shared(datasets.test.x, "test_x", true), test_set_y = shared(datasets.test.y, "test_y", true);
@@ -161,8 +161,8 @@ int run(const Options& o) {
     epoch_seconds.push_back(seconds_since(epoch_start));
     // shuffle train set every epoch
     auto shuffle = shuffler.permutation(train_x.shape(0));
-    train_x = graphjit::take_rows(train_x, shuffle);
-    train_y = graphjit::take_rows(train_y, shuffle);
+    graphjit::permute_rows(train_x, shuffle);
+    graphjit::permute_rows(train_y, shuffle);
     train_set_x.set_value(train_x, true);
     train_set_y.set_value(train_y, true);
 

@@ -26,23 +26,41 @@ std::vector<std::int64_t> RandomState::permutation(std::int64_t n) {
   return order;
 }
 
-Tensor take_rows(const Tensor& t, const std::vector<std::int64_t>& rows) {
-  if (t.ndim() == 0) throw std::invalid_argument("take_rows: a scalar has no rows");
-  Shape shape = t.shape();
-  shape[0] = static_cast<std::int64_t>(rows.size());
-  Tensor src = t.contiguous();
-  Tensor out = Tensor::empty(shape, t.dtype());
-  const std::size_t row_bytes = static_cast<std::size_t>(shape_numel(shape) / std::max<std::int64_t>(shape[0], 1)) *
-                                dtype_size(t.dtype());
-  auto* from = static_cast<const char*>(src.raw_data());
-  auto* to = static_cast<char*>(out.raw_data());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i] < 0 || rows[i] >= t.shape(0))
-      throw std::out_of_range("take_rows: row " + std::to_string(rows[i]) + " is out of range for shape " +
-                              shape_str(t.shape()));
-    std::memcpy(to + i * row_bytes, from + static_cast<std::size_t>(rows[i]) * row_bytes, row_bytes);
+void permute_rows(Tensor& t, const std::vector<std::int64_t>& order) {
+  if (t.ndim() == 0 || !t.is_contiguous())
+    throw std::invalid_argument("permute_rows: needs a contiguous tensor with rows, got shape " + shape_str(t.shape()));
+  const std::int64_t n = t.shape(0);
+  if (static_cast<std::int64_t>(order.size()) != n)
+    throw std::invalid_argument("permute_rows: " + std::to_string(order.size()) + " indices for " + std::to_string(n) +
+                                " rows");
+  std::vector<bool> seen(static_cast<std::size_t>(n), false);
+  for (std::int64_t i : order) {
+    if (i < 0 || i >= n || seen[i])
+      throw std::invalid_argument("permute_rows: the order is not a permutation of 0.." + std::to_string(n - 1) +
+                                  " (index " + std::to_string(i) + ")");
+    seen[i] = true;
   }
-  return out;
+  const std::size_t row_bytes = n ? t.nbytes() / static_cast<std::size_t>(n) : 0;
+  auto* base = static_cast<char*>(t.raw_data());
+  auto row = [&](std::int64_t i) { return base + static_cast<std::size_t>(i) * row_bytes; };
+  // Follow each cycle of the permutation once, holding one row aside.
+  std::vector<char> held(row_bytes);
+  std::fill(seen.begin(), seen.end(), false);
+  for (std::int64_t start = 0; start < n; ++start) {
+    if (seen[start]) continue;
+    std::memcpy(held.data(), row(start), row_bytes);
+    std::int64_t j = start;
+    for (;;) {
+      seen[j] = true;
+      const std::int64_t from = order[j];
+      if (from == start) {
+        std::memcpy(row(j), held.data(), row_bytes);
+        break;
+      }
+      std::memcpy(row(j), row(from), row_bytes);
+      j = from;
+    }
+  }
 }
 
 }  // namespace graphjit

@@ -173,6 +173,9 @@ TEST_CASE("integer results wrap around like numpy's fixed-width integers") {
     CHECK(sum.to_vector<std::int64_t>() == std::vector<std::int64_t>{huge + 2});
     const Tensor gt = evaluate(mode, binary(T::gt), {i64({huge}), i64({huge - 1})});
     CHECK(gt.to_vector<int>() == std::vector<int>{1});
+    // 3^40 overflows int64 and wraps modulo 2^64.
+    const Tensor power = evaluate(mode, binary(T::pow), {i64({3, 2}), i64({40, 62})});
+    CHECK(power.to_vector<std::int64_t>() == std::vector<std::int64_t>{-6289078614652622815LL, std::int64_t{1} << 62});
   }
 }
 

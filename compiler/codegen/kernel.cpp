@@ -9,6 +9,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <type_traits>
 #include <limits>
 #include <stdexcept>
 
@@ -47,6 +50,70 @@ void fill_with_identity(const Tensor& out, ReduceOp op) {
   });
 }
 
+// a (op) b, as the generated code combines them (max and min propagate nan;
+// integers wrap around).
+template <class T> T reduce_combine(ReduceOp op, T a, T b) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return op == ReduceOp::Sum || op == ReduceOp::Max ? (a || b) : (a && b);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    switch (op) {
+      case ReduceOp::Sum: return a + b;
+      case ReduceOp::Prod: return a * b;
+      case ReduceOp::Max: return std::isnan(b) ? b : (a < b ? b : a);
+      case ReduceOp::Min: return std::isnan(b) ? b : (b < a ? b : a);
+    }
+  } else {
+    using U = std::make_unsigned_t<T>;
+    switch (op) {
+      case ReduceOp::Sum: return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
+      case ReduceOp::Prod: return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
+      case ReduceOp::Max: return std::max(a, b);
+      case ReduceOp::Min: return std::min(a, b);
+    }
+  }
+  throw std::logic_error("invalid reduction");
+}
+
+// A reduction output private to one thread, for splitting a loop along a dim
+// that the reduction reduces. It has the real output's layout, so the
+// launch's strides apply to it unchanged, and is merged into the output at
+// the end.
+class PrivateAccumulator {
+ public:
+  PrivateAccumulator(const Tensor& out, ReduceOp op) {
+    std::int64_t span = 1, lowest = 0;
+    for (int d = 0; d < out.ndim(); ++d) {
+      const std::int64_t reach = (out.shape(d) - 1) * out.strides()[static_cast<std::size_t>(d)];
+      span += reach < 0 ? -reach : reach;
+      lowest += std::min<std::int64_t>(reach, 0);
+    }
+    const std::size_t size = dtype_size(out.dtype());
+    memory_ = std::make_unique<std::byte[]>(static_cast<std::size_t>(span) * size);
+    view_ = Tensor::from_external(memory_.get() + static_cast<std::size_t>(-lowest) * size, out.shape(), out.dtype(),
+                                  out.strides());
+    fill_with_identity(view_, op);
+  }
+  void* data() const { return view_.raw_data(); }
+
+  void merge_into(const Tensor& out, ReduceOp op) const {
+    visit_dtype(out.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      T* target = static_cast<T*>(out.raw_data());
+      const T* mine = static_cast<const T*>(view_.raw_data());
+      const Strides& strides = out.strides();
+      for_each_index(out.shape(), [&](const std::vector<std::int64_t>& index) {
+        std::int64_t at = 0;
+        for (std::size_t d = 0; d < index.size(); ++d) at += index[d] * strides[d];
+        target[at] = reduce_combine<T>(op, target[at], mine[at]);
+      });
+    });
+  }
+
+ private:
+  std::unique_ptr<std::byte[]> memory_;
+  Tensor view_;
+};
+
 // The arguments of one call of the generated function.
 struct Launch {
   std::vector<void*> pointers;
@@ -84,18 +151,20 @@ void collapse_dims(const KernelPlan& plan, Launch& launch) {
   }
 }
 
-// The outermost dim that can be cut into independent pieces: one every
-// reduction keeps (cutting a reduced dim would make threads add into the same
-// element), long enough to share.
+bool reduces_dim(const Operand& operand, int d) { return operand.role == Role::Reduction && operand.stride_zero[d]; }
+
+// The dim to cut into one piece per thread: the outermost one long enough
+// that no reduction reduces, else the outermost long enough (the reductions
+// over it then accumulate into private copies, merged at the end).
 int parallel_dim(const KernelPlan& plan, const Launch& launch, int threads) {
+  int fallback = -1;
   for (int d = 0; d < plan.loop_ndim; ++d) {
     if (launch.shape[d] < threads) continue;
-    bool reduced = false;
-    for (const Operand& operand : plan.operands)
-      reduced = reduced || (operand.role == Role::Reduction && operand.stride_zero[d]);
-    if (!reduced) return d;
+    if (std::none_of(plan.operands.begin(), plan.operands.end(), [&](const Operand& o) { return reduces_dim(o, d); }))
+      return d;
+    if (fallback < 0) fallback = d;
   }
-  return -1;
+  return fallback;
 }
 
 std::string describe_input(const KernelPlan& plan, std::size_t i) {
@@ -260,10 +329,21 @@ void Kernel::run(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
   const std::int64_t n = launch.shape[static_cast<std::size_t>(split)];
   const std::int64_t grains = (n + grain - 1) / grain;
   const std::int64_t per_thread = (grains + threads - 1) / threads * grain;
+  // Piece 0 accumulates into the outputs themselves, the others into private copies.
+  std::vector<std::vector<std::unique_ptr<PrivateAccumulator>>> privates(static_cast<std::size_t>(threads));
+  for (int t = 1; t < threads; ++t)
+    for (const Operand& operand : plan.operands)
+      privates[static_cast<std::size_t>(t)].push_back(
+          reduces_dim(operand, split)
+              ? std::make_unique<PrivateAccumulator>(outputs[static_cast<std::size_t>(operand.index)], operand.reduce)
+              : nullptr);
   pool.run(threads, [&](int t) {
     const std::int64_t begin = std::min(n, per_thread * t), end = std::min(n, begin + per_thread);
     if (begin >= end) return;
     Launch piece = launch;
+    if (t > 0)
+      for (std::size_t k = 0; k < plan.operands.size(); ++k)
+        if (const auto& mine = privates[static_cast<std::size_t>(t)][k]) piece.pointers[k] = mine->data();
     piece.shape[static_cast<std::size_t>(split)] = end - begin;
     for (std::size_t k = 0; k < plan.operands.size(); ++k) {
       const Operand& operand = plan.operands[k];
@@ -273,6 +353,10 @@ void Kernel::run(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
     }
     entry_(piece.pointers.data(), piece.shape.data(), piece.strides.data());
   });
+  for (int t = 1; t < threads; ++t)
+    for (std::size_t k = 0; k < plan.operands.size(); ++k)
+      if (const auto& mine = privates[static_cast<std::size_t>(t)][k])
+        mine->merge_into(outputs[static_cast<std::size_t>(plan.operands[k].index)], plan.operands[k].reduce);
 }
 
 }  // namespace graphjit::codegen

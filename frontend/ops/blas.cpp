@@ -88,7 +88,7 @@ std::vector<Variable> dot_grad(const Node& node, const Variable&, const Variable
     ga = tensor::outer(g, b);
     gb = tensor::dot(a.T(), g);
   } else if (a.ndim() == 1 && b.ndim() == 2) {  // g is (n)
-    ga = tensor::dot(b, g) * 2;
+    ga = tensor::dot(b, g);
     gb = tensor::outer(a, g);
   } else {
     ga = tensor::dot(g, b.T());

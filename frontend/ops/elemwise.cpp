@@ -156,10 +156,12 @@ template <class T> T int_pow(T base, T exp) {
   if constexpr (std::is_floating_point_v<T>) return std::pow(base, exp);
   else {
     if (exp < 0) return base == 1 ? 1 : (base == -1 ? ((exp & 1) ? -1 : 1) : 0);
-    T result = 1;
-    for (; exp > 0; exp >>= 1, base *= base)
-      if (exp & 1) result *= base;
-    return result;
+    // Unsigned arithmetic wraps like numpy where signed overflow would be undefined.
+    using U = std::make_unsigned_t<T>;
+    U result = 1, square = static_cast<U>(base);
+    for (; exp > 0; exp >>= 1, square *= square)
+      if (exp & 1) result *= square;
+    return static_cast<T>(result);
   }
 }
 

@@ -188,7 +188,7 @@ std::vector<Variable> softmax_grad(const Node& node, const Variable& out, const 
 }
 
 std::vector<Variable> log_softmax_grad(const Node& node, const Variable& out, const Variable& g) {
-  return {ops::sum_to_input(g - out * sum_rows(g), *node.inputs[0])};
+  return {ops::sum_to_input(g - tensor::exp(out) * sum_rows(g), *node.inputs[0])};
 }
 
 // Second derivatives through softmax: with dx = (gy - s) * y and s = sum(gy * y),
@@ -207,7 +207,7 @@ std::vector<Variable> crossentropy_grad(const Node& node, const Variable&, const
   const Variable probs = ops::input(node, 0), targets = ops::input(node, 1);
   const Variable classes = tensor::arange(probs.shape(1)).dimshuffle({-1, 0});
   const Variable chosen = tensor::eq(classes, targets.dimshuffle({0, -1}));
-  const Variable grad = chosen * (-g.dimshuffle({0, -1}) / probs);
+  const Variable grad = tensor::switch_(chosen, -g.dimshuffle({0, -1}) / probs, 0);
   return {ops::sum_to_input(grad, *node.inputs[0]), Variable()};
 }
 

@@ -213,7 +213,7 @@ std::vector<Variable> prod_grad(const Node& node, const Variable& out, const Var
   const Variable nonzero_prod = ops::apply(OpCode::Prod, {T::switch_(is_zero, 1, x)}, group, node.where);
   const Variable others = T::switch_(T::eq(zeros, constant(0, int64)), unreduce(node, out) / x,
                                      T::switch_(T::and_(T::eq(zeros, constant(1, int64)), is_zero), nonzero_prod, 0));
-  return {as_input_grad(node, unreduce(node, g) * (unreduce(node, out) / x))};
+  return {as_input_grad(node, unreduce(node, g) * others)};
 }
 
 // Theano's rule: the gradient goes to every element equal to the extremum (ties share it).

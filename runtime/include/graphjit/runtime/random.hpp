@@ -23,7 +23,9 @@ class RandomState {
   std::mt19937_64 engine_;
 };
 
-// The rows of `t` (along axis 0) in the order `rows` gives: numpy's t[rows].
-Tensor take_rows(const Tensor& t, const std::vector<std::int64_t>& rows);
+// Reorders the rows of `t` (along axis 0) in place so that new row i is old
+// row order[i]: numpy's t[:] = t[order], without a second copy of t (data
+// sets are large). `order` must be a permutation of 0..t.shape(0)-1.
+void permute_rows(Tensor& t, const std::vector<std::int64_t>& order);
 
 }  // namespace graphjit
