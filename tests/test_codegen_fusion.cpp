@@ -175,6 +175,13 @@ TEST_CASE("large kernels split across threads give the same results") {
     codegen::Cluster cluster{"large", {x, y}, {prod, act}, {act}, reductions};
     check_outputs(compile_one(cluster), cluster, args, 1e4, 0, name);
   }
+  // Reductions over everything split too, into per-thread partial results; integer sums and maxima are exact.
+  NodeRef i = input(int64, {false, false}, "i");
+  NodeRef i2 = op(OpCode::Mul, {i, i});
+  codegen::Cluster totals{"totals", {i}, {i2}, {}, {reduce(OpCode::Sum, i2, {}), reduce(OpCode::Max, i, {}),
+                                                    reduce(OpCode::Min, i, {0, 1}, true)}};
+  check_outputs(compile_one(totals), totals, {random_tensor({m, n}, int64, -1e6, 1e6, 4)}, 0, 0, "integer totals");
+
   // A 1-d kernel is split along its only (innermost) dim.
   NodeRef v = input(float32, {false}, "v");
   NodeRef lv = op(OpCode::Log1p, {v});

@@ -270,11 +270,7 @@ class KernelEmitter {
   }
 
   TypedValue compiled_in(const ir::Node& constant, unsigned width) {
-    const Tensor& value = constant.value;
-    const DType dtype = value.dtype();
-    llvm::Constant* c = is_float(dtype) ? float_constant(context_, dtype, width, value.item<double>())
-                                        : int_constant(context_, dtype, width, value.item<std::int64_t>());
-    return {c, dtype};
+    return {constant_of(context_, constant.value, width), constant.value.dtype()};
   }
 
   // --- Reductions ------------------------------------------------------------

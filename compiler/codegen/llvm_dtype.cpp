@@ -62,18 +62,13 @@ llvm::Value* convert(llvm::IRBuilder<>& b, llvm::Value* value, DType from, DType
   return b.CreateIntCast(value, target, is_signed_int(from));
 }
 
-llvm::Constant* float_constant(llvm::LLVMContext& context, DType dtype, unsigned width, double value) {
+llvm::Constant* constant_of(llvm::LLVMContext& context, const Tensor& one_element, unsigned width) {
+  const DType dtype = one_element.dtype();
   llvm::Type* type = register_type(context, dtype, width);
-  if (is_float(dtype)) return llvm::ConstantFP::get(type, value);
-  if (dtype == DType::bool_) return llvm::ConstantInt::get(type, value != 0 ? 1 : 0);
-  return llvm::ConstantInt::get(type, static_cast<std::uint64_t>(static_cast<std::int64_t>(value)), true);
-}
-
-llvm::Constant* int_constant(llvm::LLVMContext& context, DType dtype, unsigned width, std::int64_t value) {
-  if (is_float(dtype)) return float_constant(context, dtype, width, static_cast<double>(value));
-  llvm::Type* type = register_type(context, dtype, width);
-  if (dtype == DType::bool_) return llvm::ConstantInt::get(type, value != 0 ? 1 : 0);
-  return llvm::ConstantInt::get(type, static_cast<std::uint64_t>(value), true);
+  if (is_float(dtype)) return llvm::ConstantFP::get(type, one_element.item<double>());
+  const auto bits = static_cast<std::uint64_t>(one_element.item<std::int64_t>());
+  if (dtype == DType::bool_) return llvm::ConstantInt::get(type, bits != 0 ? 1 : 0);
+  return llvm::ConstantInt::get(type, bits, /*IsSigned=*/true);
 }
 
 llvm::Constant* constant_like(llvm::Value* like, double value) {

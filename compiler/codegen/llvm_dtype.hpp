@@ -4,7 +4,7 @@
 // vector loop and its scalar loop.
 #pragma once
 
-#include <graphjit/runtime/dtype.hpp>
+#include <graphjit/runtime/tensor.hpp>
 
 #include <llvm/IR/IRBuilder.h>
 
@@ -31,11 +31,11 @@ unsigned lanes(const llvm::Value* value);
 llvm::Value* convert(llvm::IRBuilder<>& b, llvm::Value* value, DType from, DType to);
 inline TypedValue convert(llvm::IRBuilder<>& b, TypedValue v, DType to) { return {convert(b, v.value, v.dtype, to), to}; }
 
-// A constant of the dtype, splatted to `width` lanes. Integers are given as
-// int64 so that large int64 constants stay exact.
-llvm::Constant* float_constant(llvm::LLVMContext& context, DType dtype, unsigned width, double value);
-llvm::Constant* int_constant(llvm::LLVMContext& context, DType dtype, unsigned width, std::int64_t value);
-llvm::Constant* constant_like(llvm::Value* like, double value);  // same type as `like` (float or int lanes)
+// The value of a one-element tensor, splatted to `width` lanes, exactly
+// (int64 values do not pass through double).
+llvm::Constant* constant_of(llvm::LLVMContext& context, const Tensor& one_element, unsigned width);
+// `value` in the type of `like` (float or integer lanes).
+llvm::Constant* constant_like(llvm::Value* like, double value);
 
 // Memory to register and back (bool: byte != 0, and zero-extension to a byte).
 // `width` consecutive elements at `pointer`.

@@ -48,9 +48,6 @@ class Emitter {
     int_type_ = vector ? llvm::FixedVectorType::get(int_scalar, vector->getNumElements()) : int_scalar;
   }
 
-  const Format& fmt() const { return fmt_; }
-  llvm::IRBuilder<>& b() { return b_; }
-
   llvm::Value* f(double v) { return llvm::ConstantFP::get(float_type_, v); }
   llvm::Value* i(std::int64_t v) { return llvm::ConstantInt::get(int_type_, static_cast<std::uint64_t>(v), true); }
   llvm::Value* bits_of(double v) { return b_.CreateBitCast(f(v), int_type_); }
@@ -99,6 +96,15 @@ class Emitter {
     return {r, n_int};
   }
 
+  // An integer of magnitude below 2^(mantissa_bits-1) as a float: placed in
+  // the low mantissa bits of 1.5 * 2^mantissa_bits, which is then subtracted
+  // (the inverse of reduce_ln2's rounding). Vector int64-to-double conversion
+  // needs AVX-512DQ; this works everywhere.
+  llvm::Value* small_int_to_float(llvm::Value* n) {
+    const double shifter = 1.5 * std::ldexp(1.0, fmt_.mantissa_bits);
+    return sub(b_.CreateBitCast(b_.CreateAdd(n, bits_of(shifter)), float_type_), f(shifter));
+  }
+
   // Coefficients 1/k! for k = first .. last.
   static std::vector<double> inverse_factorials(int first, int last) {
     std::vector<double> c;
@@ -127,7 +133,7 @@ class Emitter {
     std::vector<double> atanh_coefficients;
     for (int term = 1; term <= fmt_.atanh_terms; ++term) atanh_coefficients.push_back(2.0 / (2 * term + 1));
     llvm::Value* R = mul(z, polynomial(z, atanh_coefficients));
-    llvm::Value* kf = b_.CreateSIToFP(k, float_type_);
+    llvm::Value* kf = small_int_to_float(k);
     llvm::Value* small = sub(mul_add(kf, f(fmt_.ln2_lo), extra), mul(s, sub(g, R)));
     return mul_add(kf, f(fmt_.ln2_hi), add(g, small));
   }

@@ -28,22 +28,44 @@ Fusion fuse(const std::vector<NodeRef>& order, const std::vector<NodeRef>& roots
   // The clusters each node depends on, its own included.
   std::unordered_map<const ir::Node*, std::set<std::size_t>> depends;
 
-  auto depends_on = [&](const ir::Node* n, std::size_t c) { return depends[n].count(c) > 0; };
+  // Per cluster: the clusters its members read from. A cluster's
+  // dependencies grow as it takes in nodes, so "does x depend on cluster c"
+  // follows these edges at the time of asking.
+  std::vector<std::set<std::size_t>> cluster_reads;
+  auto reaches = [&](const std::set<std::size_t>& from, std::size_t target) {
+    std::vector<std::size_t> stack(from.begin(), from.end());
+    std::set<std::size_t> seen(from.begin(), from.end());
+    while (!stack.empty()) {
+      const std::size_t c = stack.back();
+      stack.pop_back();
+      if (c == target) return true;
+      for (std::size_t d : cluster_reads[c])
+        if (seen.insert(d).second) stack.push_back(d);
+    }
+    return false;
+  };
   auto member_of = [&](const ir::Node* n) -> std::optional<std::size_t> {
     auto it = fusion.cluster_of.find(n);
     if (it == fusion.cluster_of.end() || ir::op_info(n->op).kind != ir::OpKind::Elemwise) return std::nullopt;
     return it->second;
   };
   // Whether `n` can be computed inside cluster c: every input is a member of
-  // c, or independent of c.
+  // c, or independent of c (else c would wait for itself).
   auto can_join = [&](const ir::Node& n, std::size_t c) {
     for (const NodeRef& in : n.inputs)
-      if (member_of(in.get()) != c && depends_on(in.get(), c)) return false;
+      if (member_of(in.get()) != c && reaches(depends[in.get()], c)) return false;
     return true;
+  };
+  auto join = [&](const ir::Node& n, std::size_t c) {
+    for (const NodeRef& in : n.inputs)
+      if (member_of(in.get()) != c)
+        for (std::size_t d : depends[in.get()])
+          if (d != c) cluster_reads[c].insert(d);
   };
   auto new_cluster = [&](const std::vector<bool>& bcast) {
     fusion.clusters.emplace_back();
     pattern.push_back(bcast);
+    cluster_reads.emplace_back();
     return fusion.clusters.size() - 1;
   };
 
@@ -62,12 +84,14 @@ Fusion fuse(const std::vector<NodeRef>& order, const std::vector<NodeRef>& roots
         }
       }
       if (!home) home = new_cluster(node->type.broadcastable);
+      join(*node, *home);
       fusion.clusters[*home].nodes.push_back(node);
     } else if (is_fusable_reduction(*node)) {
       const NodeRef& in = node->inputs[0];
       auto c = member_of(in.get());
       if (c && pattern[*c] == in->type.broadcastable) home = *c;
       else home = new_cluster(in->type.broadcastable);
+      join(*node, *home);
       fusion.clusters[*home].reductions.push_back(node);
     }
     if (home) {

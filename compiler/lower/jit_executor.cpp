@@ -171,6 +171,8 @@ JitExecutor::JitExecutor(const Program& program) : program_(program) {
       std::fill(steps[s].inplace.begin(), steps[s].inplace.end(), -1);
     }
     step_order = order_steps(steps.size(), base_after);
+    if (step_order.empty())
+      throw std::logic_error("graphjit internal error: the fused steps depend on each other in a cycle");
   }
   for (std::size_t s : step_order) steps_.push_back(std::move(steps[s]));
 
@@ -284,6 +286,11 @@ std::vector<Tensor> JitExecutor::run(const std::vector<Tensor>& args) {
   results.reserve(output_slots_.size());
   for (std::size_t o = 0; o < output_slots_.size(); ++o) {
     const Tensor& v = slots_[output_slots_[o]];
+    if (!v.defined())
+      throw std::logic_error(fmt::format("graphjit internal error: no step computed {} ({}); please report it with "
+                                         "debugprint of the function",
+                                         slot_node_[output_slots_[o]]->label(),
+                                         ops::describe(*slot_node_[output_slots_[o]])));
     results.push_back(output_inplace_[o] ? v : v.copy());
   }
   return results;

@@ -157,10 +157,10 @@ Tensor extremum_reference(const Node& node, const std::vector<Tensor>& inputs) {
     using T = decltype(tag);
     const T* p = x.data<T>();
     std::vector<T> best(n);
-    std::vector<std::int64_t> where(n, -1);
+    std::vector<std::int64_t> position(n, -1);
     for_each_reduced(x, reduced, [&](std::int64_t k, std::int64_t o, std::int64_t g) {
       const T v = p[k];
-      bool take = where[o] < 0;
+      bool take = position[o] < 0;
       if (!take) {
         const T b = best[o];
         if constexpr (std::is_floating_point_v<T>) take = !std::isnan(b) && (std::isnan(v) || (want_max ? v > b : v < b));
@@ -168,10 +168,10 @@ Tensor extremum_reference(const Node& node, const std::vector<Tensor>& inputs) {
       }
       if (take) {
         best[o] = v;
-        where[o] = g;
+        position[o] = g;
       }
     });
-    return is_arg_reduction(node.op) ? to_output(node, shape, where) : to_output(node, shape, best);
+    return is_arg_reduction(node.op) ? to_output(node, shape, position) : to_output(node, shape, best);
   });
 }
 
