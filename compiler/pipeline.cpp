@@ -16,6 +16,8 @@ namespace graphjit::compiler {
 Compiled compile(Program program, const FunctionOptions& options) {
   Compiled result;
   if (options.mode == Mode::reference) {
+    // Runs no rewrite, but checks options.excluded_passes like every mode.
+    program = passes::optimize(std::move(program), options);
     result.optimized = program;
     result.executor = std::make_unique<eval::ReferenceExecutor>(std::move(program));
     return result;
@@ -23,7 +25,7 @@ Compiled compile(Program program, const FunctionOptions& options) {
   Program original = program;
   program = passes::optimize(std::move(program), options);
   program.outputs = lower::expand_for_fusion(program.outputs);
-  result.optimized = program;
+  result.optimized = program;  // what debugprint(function) shows: the graph the executor runs
   if (options.mode == Mode::debug) result.executor = std::make_unique<lower::DebugExecutor>(std::move(original), program);
   else result.executor = std::make_unique<lower::JitExecutor>(program);
   return result;

@@ -24,9 +24,11 @@ namespace {
 using ir::NodeRef;
 using ir::OpCode;
 
-// Ops whose reference kernels return views of their first input: readers of
-// the view read the input's memory.
-bool returns_view(OpCode op) { return op == OpCode::DimShuffle || op == OpCode::Subtensor || op == OpCode::Reshape; }
+// Ops whose steps return views of their first input (reference kernels, and
+// Alloc's stride-0 broadcast): readers of the view read the input's memory.
+bool returns_view(OpCode op) {
+  return op == OpCode::DimShuffle || op == OpCode::Subtensor || op == OpCode::Reshape || op == OpCode::Alloc;
+}
 
 bool is_leaf(const ir::Node& n) { return ir::op_info(n.op).kind == ir::OpKind::Leaf; }
 
@@ -38,7 +40,7 @@ bool is_blas_product(const ir::Node& n) {
 
 // Orders steps so each runs after the steps it reads from and, for in-place
 // updates, after the other readers of the value it overwrites. Ties keep the
-// program's order. Returns an empty vector when the edges form a cycle.
+// program's order. Returns fewer than n steps when the edges form a cycle.
 std::vector<std::size_t> order_steps(std::size_t n, const std::vector<std::vector<std::size_t>>& after) {
   std::vector<int> waiting(n, 0);
   std::vector<std::vector<std::size_t>> users(n);
@@ -59,7 +61,7 @@ std::vector<std::size_t> order_steps(std::size_t n, const std::vector<std::vecto
     for (std::size_t u : users[s])
       if (--waiting[u] == 0) ready.push(u);
   }
-  return order.size() == n ? order : std::vector<std::size_t>{};
+  return order;
 }
 
 }  // namespace
@@ -154,6 +156,15 @@ JitExecutor::JitExecutor(const Program& program) : program_(program) {
       reads_directly = std::find(st.in.begin(), st.in.end(), target->first) != st.in.end() &&
                        vnode.type == slot_node_[target->first]->type;
     if (!reads_directly) continue;
+    // The step may read the old value only as the very view it overwrites
+    // (element i read, then element i written): through another view of it
+    // (W.T, W[0], gemm's a or b) it would read elements it has already written.
+    bool reads_other_view = false;
+    for (std::size_t k = 0; k < st.in.size(); ++k) {
+      const bool the_overwritten_view = st.kind == Step::Kind::Gemm ? k == 2 : st.in[k] == target->first;
+      reads_other_view = reads_other_view || (root[st.in[k]] == target->first && !the_overwritten_view);
+    }
+    if (reads_other_view) continue;
     // Every other reader of the old value runs first.
     for (std::size_t r = 0; r < steps.size(); ++r) {
       if (r == p->second) continue;
@@ -165,13 +176,13 @@ JitExecutor::JitExecutor(const Program& program) : program_(program) {
     inplace_choices.emplace_back(o, p->second);
   }
   std::vector<std::size_t> step_order = order_steps(steps.size(), after);
-  if (step_order.empty()) {  // an in-place choice made a cycle: do without them
+  if (step_order.size() != steps.size()) {  // an in-place choice made a cycle: do without them
     for (auto [o, s] : inplace_choices) {
       output_inplace_[o] = false;
       std::fill(steps[s].inplace.begin(), steps[s].inplace.end(), -1);
     }
     step_order = order_steps(steps.size(), base_after);
-    if (step_order.empty())
+    if (step_order.size() != steps.size())
       throw std::logic_error("graphjit internal error: the fused steps depend on each other in a cycle");
   }
   for (std::size_t s : step_order) steps_.push_back(std::move(steps[s]));
@@ -186,6 +197,18 @@ JitExecutor::JitExecutor(const Program& program) : program_(program) {
     kernels_ = codegen::compile_kernels(clusters, "graphjit_function");
     compile_ms_ = kernels_.front().module_compile_ms();
   }
+}
+
+// Whether an update may be written into shared slot `target` this call: the
+// shapes agree, and no other leaf is a view of the same memory (an argument
+// f(W.get_value(true).T), a shared variable set from the same tensor), which
+// the write would change under the steps that read it.
+bool JitExecutor::overwritable(int target, const Shape& shape) const {
+  if (target < 0 || slots_[target].shape() != shape) return false;
+  for (std::size_t s = 0; s < slots_.size(); ++s)
+    if (static_cast<int>(s) != target && is_leaf(*slot_node_[s]) && slots_[s].shares_storage_with(slots_[target]))
+      return false;
+  return true;
 }
 
 Tensor& JitExecutor::buffer(Step& step, std::size_t j, const Shape& shape, DType dtype) {
@@ -203,8 +226,7 @@ void JitExecutor::run_kernel(Step& step) {
   const std::vector<DType> dtypes = kernel.output_dtypes();
   std::vector<Tensor> outputs(step.out.size());
   for (std::size_t j = 0; j < step.out.size(); ++j) {
-    const int target = step.inplace[j];
-    if (target >= 0 && slots_[target].shape() == shapes[j]) outputs[j] = slots_[target];
+    if (overwritable(step.inplace[j], shapes[j])) outputs[j] = slots_[step.inplace[j]];
     else outputs[j] = buffer(step, j, shapes[j], dtypes[j]);
   }
   kernel.run(inputs, outputs);
@@ -224,7 +246,7 @@ void JitExecutor::run_gemm(Step& step) {
   const double alpha = gemm ? node.attrs.alpha : 1.0, beta = gemm ? node.attrs.beta : 0.0;
   const Shape shape{m, n};
   Tensor out;
-  if (step.inplace[0] >= 0 && slots_[step.inplace[0]].shape() == shape) {
+  if (overwritable(step.inplace[0], shape)) {
     out = slots_[step.inplace[0]];
   } else {
     out = buffer(step, 0, shape, node.type.dtype);
@@ -257,7 +279,9 @@ void JitExecutor::run_step(Step& step) {
   slots_[step.out[0]] = ir::op_info(step.node->op).reference(*step.node, inputs);
 }
 
-std::vector<Tensor> JitExecutor::run(const std::vector<Tensor>& args) {
+std::vector<Tensor> JitExecutor::run(const std::vector<Tensor>& args) { return run(args, Observer()); }
+
+std::vector<Tensor> JitExecutor::run(const std::vector<Tensor>& args, const Observer& observe) {
   for (auto [s, i] : input_slots_) slots_[s] = args[i];
   for (auto& [s, state] : shared_slots_) slots_[s] = state->value;
   ++calls_;
@@ -279,6 +303,8 @@ std::vector<Tensor> JitExecutor::run(const std::vector<Tensor>& args) {
                                  ops::where_str(slot_node_[o]->where));
       throw ShapeError(fmt::format("{}\n  while computing {}", e.what(), computing));
     }
+    if (observe)
+      for (int o : step.out) observe(*slot_node_[o], slots_[o]);
   }
   // The caller owns what it gets: user outputs may sit in reused buffers or
   // be views of them, and so may updates not written in place.
@@ -291,7 +317,9 @@ std::vector<Tensor> JitExecutor::run(const std::vector<Tensor>& args) {
                                          "debugprint of the function",
                                          slot_node_[output_slots_[o]]->label(),
                                          ops::describe(*slot_node_[output_slots_[o]])));
-    results.push_back(output_inplace_[o] ? v : v.copy());
+    const bool written_in_place =
+        output_inplace_[o] && v.shares_storage_with(program_.update_targets[o - program_.num_user_outputs]->value);
+    results.push_back(written_in_place ? v : v.copy());
   }
   return results;
 }
@@ -318,13 +346,6 @@ JitExecutor::~JitExecutor() {
     table += fmt::format("  {:6.1f}%  {:9.1f} us  {}\n", 100 * s->seconds / std::max(total, 1e-12),
                          1e6 * s->seconds / calls_, describe(*s).substr(0, 150));
   std::fputs(table.c_str(), stderr);
-}
-
-std::vector<std::pair<const ir::Node*, Tensor>> JitExecutor::stored_values() const {
-  std::vector<std::pair<const ir::Node*, Tensor>> values;
-  for (const Step& step : steps_)
-    for (int o : step.out) values.emplace_back(slot_node_[o], slots_[o]);
-  return values;
 }
 
 }  // namespace graphjit::compiler::lower
