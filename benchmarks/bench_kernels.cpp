@@ -64,8 +64,10 @@ Tensor random_vector(std::int64_t n, DType dtype, double lo, double hi, unsigned
   std::uniform_real_distribution<double> dist(lo, hi);
   Tensor t = Tensor::empty({n}, dtype);
   for (std::int64_t i = 0; i < n; ++i) {
-    if (dtype == float32) t.data<float>()[i] = static_cast<float>(dist(rng));
-    else t.data<double>()[i] = dist(rng);
+    if (dtype == float32)
+      t.data<float>()[i] = static_cast<float>(dist(rng));
+    else
+      t.data<double>()[i] = dist(rng);
   }
   return t;
 }
@@ -87,13 +89,13 @@ template <class T> std::vector<Case> cases(std::int64_t n) {
             y = apply(OpCode::Mul, {t, c});
     Tensor xv = random_vector(n, dt, -3, 3, 1);
     Tensor av = Tensor::full({1}, 0.7, dt), bv = Tensor::full({1}, 0.1, dt), cv = Tensor::full({1}, 1.3, dt);
-    out.push_back({"tanh(a*x+b)*c", {"tanh_chain", {x, a, b, c}, {ax, axb, t, y}, {y}, {}}, {xv, av, bv, cv},
-                   [=](Tensor& o) {
-                     const T* px = xv.data<T>();
-                     const T pa = av.data<T>()[0], pb = bv.data<T>()[0], pc = cv.data<T>()[0];
-                     T* po = o.data<T>();
-                     for (std::int64_t i = 0; i < n; ++i) po[i] = std::tanh(pa * px[i] + pb) * pc;
-                   }});
+    out.push_back(
+        {"tanh(a*x+b)*c", {"tanh_chain", {x, a, b, c}, {ax, axb, t, y}, {y}, {}}, {xv, av, bv, cv}, [=](Tensor& o) {
+           const T* px = xv.data<T>();
+           const T pa = av.data<T>()[0], pb = bv.data<T>()[0], pc = cv.data<T>()[0];
+           T* po = o.data<T>();
+           for (std::int64_t i = 0; i < n; ++i) po[i] = std::tanh(pa * px[i] + pb) * pc;
+         }});
   }
   {
     NodeRef x = input(dt, {false}, "x"), e = apply(OpCode::Exp, {x});
@@ -153,7 +155,8 @@ std::vector<codegen::Cluster> typical_module() {
   add("sigmoid_layer", {x, b}, {xb, sg}, {sg}, {});
   NodeRef rl = apply(OpCode::Relu, {xb});
   add("relu_layer", {x, b}, {xb, rl}, {rl}, {});
-  NodeRef th2 = apply(OpCode::Mul, {th, th}), one_minus = apply(OpCode::Sub, {y, th2}), g = apply(OpCode::Mul, {x, one_minus});
+  NodeRef th2 = apply(OpCode::Mul, {th, th}), one_minus = apply(OpCode::Sub, {y, th2}),
+          g = apply(OpCode::Mul, {x, one_minus});
   add("tanh_grad", {x, y, th}, {th2, one_minus, g}, {g}, {});
   NodeRef row_max = reduce(OpCode::Max, x, {1}, true);
   add("row_max", {x}, {}, {}, {row_max});
@@ -187,17 +190,37 @@ int main(int argc, char** argv) {
     const double cpu_start = thread_cpu_ms();
     const auto wall_start = std::chrono::steady_clock::now();
     std::vector<codegen::Kernel> kernels = codegen::compile_kernels(clusters, "typical");
-    const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start).count();
+    const double wall =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start).count();
     std::printf("compile %zu kernels in one module%s: %.1f ms wall, %.1f ms CPU\n", kernels.size(),
                 rep == 0 ? " (first in process)" : "", wall, thread_cpu_ms() - cpu_start);
   }
   std::printf("%lld elements; %d threads; ns per element (median of 15 runs)\n", static_cast<long long>(n),
               jit::ThreadPool::global().concurrency());
-  std::printf("%-16s %-8s %12s %12s %12s %10s\n", "kernel", "dtype", "jit 1 thread", "jit all", "libm loop",
-              "speedup");
+  std::printf("%-16s %-8s %12s %12s %12s %10s\n", "kernel", "dtype", "jit 1 thread", "jit all", "libm loop", "speedup");
   time_cases<double>(n);
   time_cases<float>(n);
 
+  {
+    // Short rows: every row ends in a partial vector step (softmax over 10 classes).
+    NodeRef x = input(float64, {false, false}, "x"), m = input(float64, {false, true}, "m");
+    NodeRef shifted = apply(OpCode::Sub, {x, m}), e = apply(OpCode::Exp, {shifted});
+    const codegen::Kernel rows = codegen::compile_kernels(
+        {{"softmax_rows", {x, m}, {shifted, e}, {e}, {reduce(OpCode::Sum, e, {1}, true)}}}, "rows")[0];
+    const std::int64_t r = n / 10;
+    const std::vector<Tensor> args = {random_vector(r * 10, float64, -3, 3, 4).reshape({r, 10}),
+                                      random_vector(r, float64, 0, 1, 5).reshape({r, 1})};
+    std::vector<Tensor> out = rows.run(args);
+    jit::ThreadPool::global().set_max_threads(1);
+    std::printf("exp(x - m) and row sums, rows of 10 (float64): %.3f ns per element on 1 thread\n",
+                ns_per_element(r * 10, [&] { rows.run(args, out); }));
+    const Tensor xt = random_vector(r * 10, float64, -3, 3, 4).reshape({10, r}).transpose();
+    std::printf("the same with x transposed (strided, gathers): %.3f ns per element on 1 thread\n",
+                ns_per_element(r * 10, [&] {
+                  rows.run({xt, args[1]}, out);
+                }));
+    jit::ThreadPool::global().set_max_threads(jit::ThreadPool::global().size());
+  }
   {
     // The fixed cost of a call: checks, stride setup, the call itself.
     NodeRef a = input(float64, {false}, "a"), b = input(float64, {false}, "b"), sum = apply(OpCode::Add, {a, b});

@@ -77,7 +77,8 @@ inline double ulp_distance(double got, double expected, DType dtype) {
 
 // Exact equality for integers and bools; floats within `max_ulps` or an
 // absolute `atol` (for results that cancel to near zero).
-inline void check_close(const Tensor& got, const Tensor& expected, double max_ulps, double atol, const std::string& what) {
+inline void check_close(const Tensor& got, const Tensor& expected, double max_ulps, double atol,
+                        const std::string& what) {
   INFO(what);
   REQUIRE(got.dtype() == expected.dtype());
   REQUIRE(shape_str(got.shape()) == shape_str(expected.shape()));
@@ -85,8 +86,10 @@ inline void check_close(const Tensor& got, const Tensor& expected, double max_ul
   std::size_t bad = 0, first_bad = 0;
   for (std::size_t i = 0; i < g.size(); ++i) {
     bool ok;
-    if (!is_float(got.dtype())) ok = g[i] == e[i];
-    else ok = ulp_distance(g[i], e[i], got.dtype()) <= max_ulps || std::abs(g[i] - e[i]) <= atol;
+    if (!is_float(got.dtype()))
+      ok = g[i] == e[i];
+    else
+      ok = ulp_distance(g[i], e[i], got.dtype()) <= max_ulps || std::abs(g[i] - e[i]) <= atol;
     if (!ok && bad++ == 0) first_bad = i;
   }
   if (bad) {

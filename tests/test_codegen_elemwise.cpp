@@ -1,7 +1,6 @@
 // Every elementwise op compiled by the JIT against the reference evaluator,
 // for every dtype it applies to.
 #include "codegen_test_support.hpp"
-
 #include "compiler/ir/op_info.hpp"
 
 #include <limits>
@@ -13,45 +12,30 @@ namespace {
 struct OpCase {
   OpCode op;
   int arity;
-  double lo, hi;      // argument range for floats
+  double lo, hi;          // argument range for floats
   double int_lo, int_hi;  // and for integers
-  double max_ulps;    // floats: 0 for correctly rounded ops
-  bool on_unsigned;   // whether results stay in uint8's range
+  double max_ulps;        // floats: 0 for correctly rounded ops
+  bool on_unsigned;       // whether results stay in uint8's range
 };
 
 // Transcendental ops are compared with glibc, itself off by up to ~2 ulp.
 const OpCase op_cases[] = {
-    {OpCode::Add, 2, -10, 10, -20, 20, 0, true},
-    {OpCode::Sub, 2, -10, 10, -20, 20, 0, false},
-    {OpCode::Mul, 2, -10, 10, -10, 10, 0, true},
-    {OpCode::TrueDiv, 2, -10, 10, -20, 20, 0, true},
+    {OpCode::Add, 2, -10, 10, -20, 20, 0, true},     {OpCode::Sub, 2, -10, 10, -20, 20, 0, false},
+    {OpCode::Mul, 2, -10, 10, -10, 10, 0, true},     {OpCode::TrueDiv, 2, -10, 10, -20, 20, 0, true},
     {OpCode::IntDiv, 2, -10, 10, -20, 20, 0, true},  // integer ranges include 0 divisors
-    {OpCode::Mod, 2, -10, 10, -20, 20, 0, true},
-    {OpCode::Pow, 2, 0.1, 3, -3, 4, 0, false},
-    {OpCode::Maximum, 2, -10, 10, -20, 20, 0, true},
-    {OpCode::Minimum, 2, -10, 10, -20, 20, 0, true},
-    {OpCode::Neg, 1, -10, 10, -20, 20, 0, false},
-    {OpCode::Abs, 1, -10, 10, -20, 20, 0, true},
-    {OpCode::Sgn, 1, -10, 10, -20, 20, 0, true},
-    {OpCode::Sqr, 1, -10, 10, -10, 10, 0, true},
-    {OpCode::Sqrt, 1, 0, 100, 0, 100, 0, true},
-    {OpCode::Exp, 1, -50, 50, -5, 5, 3, true},
-    {OpCode::Log, 1, 1e-3, 1e3, 1, 100, 3, true},
-    {OpCode::Log1p, 1, -0.99, 10, 0, 100, 3, true},
-    {OpCode::Tanh, 1, -10, 10, -5, 5, 5, true},
-    {OpCode::Sigmoid, 1, -30, 30, -5, 5, 5, true},
-    {OpCode::Softplus, 1, -20, 20, -5, 5, 5, true},
-    {OpCode::Relu, 1, -10, 10, -20, 20, 0, true},
-    {OpCode::Clip, 3, -10, 10, -20, 20, 0, true},
-    {OpCode::Eq, 2, -2, 2, -2, 2, 0, true},
-    {OpCode::Neq, 2, -2, 2, -2, 2, 0, true},
-    {OpCode::Lt, 2, -2, 2, -2, 2, 0, true},
-    {OpCode::Le, 2, -2, 2, -2, 2, 0, true},
-    {OpCode::Gt, 2, -2, 2, -2, 2, 0, true},
-    {OpCode::Ge, 2, -2, 2, -2, 2, 0, true},
-    {OpCode::And, 2, -1, 1, -1, 2, 0, true},
-    {OpCode::Or, 2, -1, 1, -1, 2, 0, true},
-    {OpCode::Xor, 2, -1, 1, -1, 2, 0, true},
+    {OpCode::Mod, 2, -10, 10, -20, 20, 0, true},     {OpCode::Pow, 2, 0.1, 3, -3, 4, 0, false},
+    {OpCode::Maximum, 2, -10, 10, -20, 20, 0, true}, {OpCode::Minimum, 2, -10, 10, -20, 20, 0, true},
+    {OpCode::Neg, 1, -10, 10, -20, 20, 0, false},    {OpCode::Abs, 1, -10, 10, -20, 20, 0, true},
+    {OpCode::Sgn, 1, -10, 10, -20, 20, 0, true},     {OpCode::Sqr, 1, -10, 10, -10, 10, 0, true},
+    {OpCode::Sqrt, 1, 0, 100, 0, 100, 0, true},      {OpCode::Exp, 1, -50, 50, -5, 5, 3, true},
+    {OpCode::Log, 1, 1e-3, 1e3, 1, 100, 3, true},    {OpCode::Log1p, 1, -0.99, 10, 0, 100, 3, true},
+    {OpCode::Tanh, 1, -10, 10, -5, 5, 5, true},      {OpCode::Sigmoid, 1, -30, 30, -5, 5, 5, true},
+    {OpCode::Softplus, 1, -20, 20, -5, 5, 5, true},  {OpCode::Relu, 1, -10, 10, -20, 20, 0, true},
+    {OpCode::Clip, 3, -10, 10, -20, 20, 0, true},    {OpCode::Eq, 2, -2, 2, -2, 2, 0, true},
+    {OpCode::Neq, 2, -2, 2, -2, 2, 0, true},         {OpCode::Lt, 2, -2, 2, -2, 2, 0, true},
+    {OpCode::Le, 2, -2, 2, -2, 2, 0, true},          {OpCode::Gt, 2, -2, 2, -2, 2, 0, true},
+    {OpCode::Ge, 2, -2, 2, -2, 2, 0, true},          {OpCode::And, 2, -1, 1, -1, 2, 0, true},
+    {OpCode::Or, 2, -1, 1, -1, 2, 0, true},          {OpCode::Xor, 2, -1, 1, -1, 2, 0, true},
     {OpCode::Not, 1, -1, 1, -1, 2, 0, true},
 };
 
@@ -83,7 +67,8 @@ void check_all_ops(DType dtype, const Shape& shape) {
   const std::vector<codegen::Kernel> kernels = codegen::compile_kernels(clusters, "elemwise_test");
   for (std::size_t i = 0; i < kernels.size(); ++i) {
     const std::vector<Tensor> args = random_inputs(*used[i], dtype, shape, 100 * i);
-    const std::string what = std::string(ir::op_info(used[i]->op).name) + " on " + dtype_name(dtype) + " " + shape_str(shape);
+    const std::string what =
+        std::string(ir::op_info(used[i]->op).name) + " on " + dtype_name(dtype) + " " + shape_str(shape);
     check_close(kernels[i].run(args)[0], reference(clusters[i], args)[0], used[i]->max_ulps, 0, what);
   }
 }
@@ -138,13 +123,18 @@ TEST_CASE("special values: nan propagation, division by zero, floor semantics") 
   std::vector<codegen::Cluster> clusters;
   for (OpCode code : {OpCode::Maximum, OpCode::Minimum, OpCode::IntDiv, OpCode::Mod, OpCode::Sgn, OpCode::Relu}) {
     NodeRef y = code == OpCode::Sgn || code == OpCode::Relu ? op(code, {a}) : op(code, {a, b});
-    clusters.push_back({ir::op_info(code).name, y->inputs.size() == 1 ? std::vector<NodeRef>{a} : std::vector<NodeRef>{a, b}, {y}, {y}, {}});
+    clusters.push_back({ir::op_info(code).name,
+                        y->inputs.size() == 1 ? std::vector<NodeRef>{a} : std::vector<NodeRef>{a, b},
+                        {y},
+                        {y},
+                        {}});
   }
   const std::vector<codegen::Kernel> kernels = codegen::compile_kernels(clusters, "special_test");
   const Tensor av = Tensor::from_vector<double>({nan, 1, -7, 7, -7, 0, -0.0, inf, 3, -inf});
   const Tensor bv = Tensor::from_vector<double>({1, nan, 2, -2, -2, 0, 5, 1, inf, 2});
   for (std::size_t i = 0; i < kernels.size(); ++i) {
-    const std::vector<Tensor> args = clusters[i].inputs.size() == 1 ? std::vector<Tensor>{av} : std::vector<Tensor>{av, bv};
+    const std::vector<Tensor> args =
+        clusters[i].inputs.size() == 1 ? std::vector<Tensor>{av} : std::vector<Tensor>{av, bv};
     check_close(kernels[i].run(args)[0], reference(clusters[i], args)[0], 0, 0, clusters[i].name);
   }
 

@@ -1,11 +1,10 @@
 // The JIT engine and its surroundings: IR dumps, module lifetime, compile
 // time, the thread pool.
 #include "codegen_test_support.hpp"
-#include "temp_dir.hpp"
-
 #include "compiler/jit/ir_dump.hpp"
 #include "compiler/jit/jit_engine.hpp"
 #include "compiler/jit/thread_pool.hpp"
+#include "temp_dir.hpp"
 
 #include <atomic>
 #include <ctime>

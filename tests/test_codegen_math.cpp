@@ -34,7 +34,8 @@ const MathFunction functions[] = {
 // Error of `got` against the exact value, in ulps of the result's format.
 template <class T> double ulp_error(T got, long double exact) {
   const T rounded = static_cast<T>(exact);
-  if (std::isnan(exact) || std::isinf(rounded)) return got == rounded || (std::isnan(got) && std::isnan(exact)) ? 0 : 1e30;
+  if (std::isnan(exact) || std::isinf(rounded))
+    return got == rounded || (std::isnan(got) && std::isnan(exact)) ? 0 : 1e30;
   if (!std::isfinite(got)) return 1e30;
   const int exponent = std::max(std::ilogb(rounded == 0 ? std::numeric_limits<T>::denorm_min() : rounded),
                                 std::numeric_limits<T>::min_exponent - 1);
@@ -63,9 +64,19 @@ template <class T> std::vector<T> arguments(OpCode op) {
   uniform(-2, 2, 200000);
   switch (op) {
     case OpCode::Exp: uniform(exp_floor - 2, exp_limit + 2, 200000); break;
-    case OpCode::Log: uniform(0, 4, 100000); uniform(0.5, 1.5, 100000); break;
-    case OpCode::Log1p: uniform(-1, 1, 100000); uniform(-1e-3, 1e-3, 100000); uniform(-1, -0.9, 50000); break;
-    case OpCode::Tanh: uniform(-25, 25, 200000); uniform(-0.1, 0.1, 100000); break;
+    case OpCode::Log:
+      uniform(0, 4, 100000);
+      uniform(0.5, 1.5, 100000);
+      break;
+    case OpCode::Log1p:
+      uniform(-1, 1, 100000);
+      uniform(-1e-3, 1e-3, 100000);
+      uniform(-1, -0.9, 50000);
+      break;
+    case OpCode::Tanh:
+      uniform(-25, 25, 200000);
+      uniform(-0.1, 0.1, 100000);
+      break;
     case OpCode::Sigmoid:
     case OpCode::Softplus: uniform(exp_floor - 2, -exp_floor + 2, 200000); break;
     default: break;
@@ -90,11 +101,9 @@ template <class T> void check_accuracy(const MathFunction& f, const codegen::Ker
   }
   const double limit = std::is_same_v<T, double> ? f.max_ulps_f64 : f.max_ulps_f32;
   const std::string name = std::string(f.name) + " " + dtype_name(dtype_of<T>());
-  MESSAGE(name << ": max error " << worst << " ulp at x = " << worst_at
-                  << " over " << xs.size() << " arguments"
-                  << (std::is_same_v<T, double> ? " (glibc: " + std::to_string(libm_worst) + " ulp)" : std::string()));
-  CHECK_MESSAGE(worst <= limit, name << " is off by " << worst << " ulp at x = "
-                                       << worst_at);
+  MESSAGE(name << ": max error " << worst << " ulp at x = " << worst_at << " over " << xs.size() << " arguments"
+               << (std::is_same_v<T, double> ? " (glibc: " + std::to_string(libm_worst) + " ulp)" : std::string()));
+  CHECK_MESSAGE(worst <= limit, name << " is off by " << worst << " ulp at x = " << worst_at);
 }
 
 // One single-op kernel per function, all in one module.
@@ -117,10 +126,24 @@ template <class T> void check_special_values() {
   const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
   const T tiny = std::numeric_limits<T>::denorm_min(), big = std::numeric_limits<T>::max();
   const std::vector<T> xs = {T(0), -T(0), inf, -inf, nan, tiny, -tiny, big, -big, T(1), T(-1), T(-2)};
-  enum { zero, neg_zero, pos_inf, neg_inf, not_a_number, denorm, neg_denorm, huge, neg_huge, one, minus_one, minus_two };
+  enum {
+    zero,
+    neg_zero,
+    pos_inf,
+    neg_inf,
+    not_a_number,
+    denorm,
+    neg_denorm,
+    huge,
+    neg_huge,
+    one,
+    minus_one,
+    minus_two
+  };
   const auto exp = apply(k[0], xs), log = apply(k[1], xs), log1p = apply(k[2], xs), tanh = apply(k[3], xs),
              sigmoid = apply(k[4], xs), softplus = apply(k[5], xs);
-  for (const auto* results : {&exp, &log, &log1p, &tanh, &sigmoid, &softplus}) CHECK(std::isnan((*results)[not_a_number]));
+  for (const auto* results : {&exp, &log, &log1p, &tanh, &sigmoid, &softplus})
+    CHECK(std::isnan((*results)[not_a_number]));
 
   CHECK(exp[zero] == 1);
   CHECK(exp[neg_zero] == 1);

@@ -1,9 +1,12 @@
 // Differential test of the compiled path: random expression graphs run with
-// Mode::fast_run (rewrites, fusion, LLVM kernels, BLAS) must give what the
-// reference evaluator gives on the user's graph, outputs and gradients alike.
+// Mode::fast_run (rewrites, fusion, LLVM kernels, BLAS), and some with
+// fast_compile or debug, must give what the reference evaluator gives on the
+// user's graph, outputs and gradients alike.
 //
 // Every graph has its own seed, printed with the graph on a mismatch; set
-// GRAPHJIT_RANDOM_GRAPH_SEED=<seed> to run only that graph.
+// GRAPHJIT_RANDOM_GRAPH_SEED=<seed> to run only that graph, or
+// GRAPHJIT_RANDOM_GRAPHS=<n> to run more graphs than the default 200, and
+// GRAPHJIT_RANDOM_GRAPH_MODE=fast_run|fast_compile|debug to force the mode.
 #include <doctest/doctest.h>
 
 #include <graphjit/graphjit.hpp>
@@ -14,7 +17,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fmt/format.h>
-#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -30,7 +32,7 @@ namespace {
 
 constexpr std::uint64_t kFirstSeed = 20240611;
 constexpr int kGraphs = 200;
-constexpr int kMaxNodes = 40;  // a soft cap on a graph's size, so each stays fast to compile and evaluate
+constexpr int kMaxNodes = 25;  // a soft cap on a graph's size, so each stays fast to compile and evaluate
 
 // A graph's dims are named by symbols; each symbol has one length per graph,
 // so operands built for the same symbols always fit together.
@@ -43,7 +45,6 @@ class Rng {
   int below(int n) { return static_cast<int>(engine_() % static_cast<std::uint64_t>(n)); }
   bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(engine_) < p; }
   template <class C> const auto& pick(const C& c) { return c[static_cast<std::size_t>(below(static_cast<int>(c.size())))]; }
-  std::uint64_t next() { return engine_(); }
 
  private:
   std::mt19937_64 engine_;
@@ -84,7 +85,6 @@ class GraphBuilder {
           break;
         case 8:
           if (n >= 2) return permute(depth, dims, may_bcast);
-          if (n == 1 && rng_.chance(0.5)) return reduce(depth, dims, may_bcast);
           break;
         case 9:
           if (std::find(may_bcast.begin(), may_bcast.end(), true) != may_bcast.end())
@@ -135,7 +135,7 @@ class GraphBuilder {
       case 10: return T::sqrt(T::sqr(x) + 0.5);
       case 11: return T::clip(x, -0.8, 0.8);
       case 12: return T::abs(x) * 0.5;
-      default: return T::pow(T::abs(x) + 0.5, T::constant(1.5, dtype_));
+      default: return T::pow(T::abs(x) + 0.5, graphjit::constant(1.5, dtype_));
     }
   }
 
@@ -155,7 +155,7 @@ class GraphBuilder {
     }
     // A number goes in as a C++ literal (Theano's autocasting) for + - *,
     // as a 0-d constant otherwise.
-    if (number) b = T::constant(*number, dtype_);
+    if (number) b = graphjit::constant(*number, dtype_);
     const bool swap = rng_.chance(0.5);
     const graphjit::Operand other = number ? graphjit::Operand(*number) : graphjit::Operand(b);
     switch (rng_.below(6)) {
@@ -171,7 +171,7 @@ class GraphBuilder {
   Variable compare_and_select(int depth, const Dims& dims, const Mask& may_bcast) {
     Variable p = expr(depth - 1, dims, may_bcast);
     Variable q = expr(depth - 1, dims, may_bcast);
-    Variable cond = rng_.chance(0.5) ? T::gt(p, q) : T::le(p, T::constant(0.1, dtype_));
+    Variable cond = rng_.chance(0.5) ? T::gt(p, q) : T::le(p, graphjit::constant(0.1, dtype_));
     if (rng_.chance(0.5)) return T::cast(cond, dtype_) * p;
     return T::switch_(cond, p, expr(depth - 1, dims, may_bcast));
   }
@@ -303,15 +303,16 @@ Tensor argument(Rng& rng, graphjit::RandomState& values, const Shape& shape, DTy
 }
 
 // "" when `got` equals `want` up to rounding: each element within rtol of
-// itself or of the tensor's largest magnitude (so cancellation in a sum does
-// not count as a mismatch, but any real error does).
+// itself or of the tensor's largest magnitude, at least 1 (so that
+// cancellation, e.g. a gradient that is mathematically 0, is not counted as
+// a mismatch, while any real error is).
 std::string difference(const Tensor& got, const Tensor& want, double rtol) {
   if (got.dtype() != want.dtype())
     return fmt::format("dtype {} instead of {}", graphjit::dtype_name(got.dtype()), graphjit::dtype_name(want.dtype()));
   if (got.shape() != want.shape())
     return fmt::format("shape {} instead of {}", graphjit::shape_str(got.shape()), graphjit::shape_str(want.shape()));
   const std::vector<double> g = got.to_vector<double>(), w = want.to_vector<double>();
-  double scale = 0;
+  double scale = 1;
   for (double v : w)
     if (std::isfinite(v)) scale = std::max(scale, std::abs(v));
   for (std::size_t i = 0; i < g.size(); ++i) {
@@ -331,12 +332,20 @@ Outcome run_one(std::uint64_t seed) {
   Rng rng(seed);
   graphjit::RandomState values(seed);
   const DType dtype = rng.chance(0.5) ? graphjit::float64 : graphjit::float32;
-  // Mostly small lengths (1 is a non-broadcastable length-1 dim); sometimes
-  // one long enough for the kernels' vector loops.
-  const std::int64_t small[] = {1, 2, 3, 4, 5, 7, 8, 9, 16};
+  // Mostly small lengths (1 is a non-broadcastable length-1 dim); in float64
+  // sometimes one long enough for the kernels' vector loops and threads.
+  // Not in float32: the JIT's exp/tanh/log differ from libm's by a few ulp,
+  // and among thousands of float32 values some max/min is then a near-tie
+  // that picks another element (so its gradient goes elsewhere): a real,
+  // allowed difference, not a bug.
+  const std::vector<std::int64_t> small{1, 2, 3, 4, 5, 7, 8, 9, 16};
   std::vector<std::int64_t> sizes(4);
   for (auto& s : sizes) s = rng.pick(small);
-  if (rng.chance(0.15)) sizes[static_cast<std::size_t>(rng.below(4))] = 33 + rng.below(100);
+  if (rng.chance(0.15)) {
+    const std::size_t which = static_cast<std::size_t>(rng.below(4));
+    const std::int64_t large = 33 + rng.below(100);
+    if (dtype == graphjit::float64) sizes[which] = large;
+  }
 
   const int rank = rng.chance(0.1) ? 3 : rng.below(3);
   Dims dims;
@@ -362,17 +371,33 @@ Outcome run_one(std::uint64_t seed) {
     arg_desc += fmt::format("  {}: {} {}, {}\n", leaf.var.name(), leaf.var.type_str(), graphjit::shape_str(shape), layout);
   }
 
+  // The cost projects the output on random weights (as verify_grad does):
+  // sum(out) alone would make e.g. softmax's gradient exactly zero, all noise.
+  Shape out_shape;
+  for (std::size_t d = 0; d < dims.size(); ++d)
+    out_shape.push_back(out.broadcastable()[d] ? 1 : sizes[static_cast<std::size_t>(dims[d])]);
+  Variable weights = T::tensor(dtype, out.broadcastable(), "weights");
   std::vector<Variable> outputs{out};
-  Variable cost = T::sum(out);
-  for (const Variable& g : T::grad(cost, inputs, true)) outputs.push_back(g);
+  for (const Variable& g : T::grad(T::sum(out * weights), inputs, true)) outputs.push_back(g);
+  std::vector<graphjit::Argument> call_args(args.begin(), args.end());
+  call_args.push_back(values.uniform(-1, 1, out_shape, dtype));
+  inputs.push_back(weights);
+  // Mostly fast_run; fast_compile runs the kernels on the graph nearly as
+  // written, debug mode checks every stored value itself.
+  const int pick = rng.below(20);
+  std::string mode_name = pick < 15 ? "fast_run" : pick < 18 ? "fast_compile" : "debug";
+  if (const char* forced = std::getenv("GRAPHJIT_RANDOM_GRAPH_MODE"); forced && *forced) mode_name = forced;
+  const graphjit::Mode mode = mode_name == "fast_compile" ? graphjit::Mode::fast_compile
+                              : mode_name == "debug"      ? graphjit::Mode::debug
+                                                          : graphjit::Mode::fast_run;
 
   Outcome outcome;
   auto fail = [&](const std::string& what) {
     outcome.ok = false;
-    outcome.report = fmt::format("graph with seed {} ({}, depth {}): {}\ninputs:\n{}graph:\n{}", seed,
-                                 graphjit::dtype_name(dtype), depth, what, arg_desc, graphjit::debugprint(out));
+    outcome.report = fmt::format(
+        "graph with seed {} ({}, depth {}, {}; rerun alone with GRAPHJIT_RANDOM_GRAPH_SEED={}): {}\ninputs:\n{}graph:\n{}",
+        seed, graphjit::dtype_name(dtype), depth, mode_name, seed, what, arg_desc, graphjit::debugprint(out));
   };
-  std::vector<graphjit::Argument> call_args(args.begin(), args.end());
   std::vector<Tensor> want, got;
   try {
     want = graphjit::function(inputs, outputs, {.on_unused_input = graphjit::OnUnusedInput::ignore,
@@ -382,14 +407,13 @@ Outcome run_one(std::uint64_t seed) {
     fail(fmt::format("the reference evaluator threw (a bug in the generator or in an op): {}", e.what()));
     return outcome;
   }
-  graphjit::Function fast = [&] {
-    return graphjit::function(inputs, outputs, {.on_unused_input = graphjit::OnUnusedInput::ignore});
-  }();
+  std::optional<graphjit::Function> fast;
   try {
-    got = fast.call(call_args);
+    fast = graphjit::function(inputs, outputs, {.on_unused_input = graphjit::OnUnusedInput::ignore, .mode = mode});
+    got = fast->call(call_args);
   } catch (const std::exception& e) {
-    fail(fmt::format("fast_run threw: {}", e.what()));
-    outcome.report += "\ncompiled graph:\n" + graphjit::debugprint(fast);
+    fail(fmt::format("the compiled function threw: {}", e.what()));
+    if (fast) outcome.report += "\ncompiled graph:\n" + graphjit::debugprint(*fast);
     return outcome;
   }
   const double rtol = dtype == graphjit::float64 ? 1e-10 : 1e-5;
@@ -398,7 +422,7 @@ Outcome run_one(std::uint64_t seed) {
     if (diff.empty()) continue;
     fail(o == 0 ? "the output differs: " + diff
                 : fmt::format("the gradient w.r.t. {} differs: {}", inputs[o - 1].name(), diff));
-    outcome.report += "\ncompiled graph:\n" + graphjit::debugprint(fast);
+    outcome.report += "\ncompiled graph:\n" + graphjit::debugprint(*fast);
     return outcome;
   }
   return outcome;
@@ -406,12 +430,14 @@ Outcome run_one(std::uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("random graphs: fast_run equals the reference evaluator, outputs and gradients") {
+TEST_CASE("random graphs: the compiled modes equal the reference evaluator, outputs and gradients") {
   std::vector<std::uint64_t> seeds;
   if (const char* only = std::getenv("GRAPHJIT_RANDOM_GRAPH_SEED"); only && *only) {
     seeds.push_back(std::strtoull(only, nullptr, 10));
   } else {
-    for (int i = 0; i < kGraphs; ++i) seeds.push_back(kFirstSeed + static_cast<std::uint64_t>(i));
+    const char* count = std::getenv("GRAPHJIT_RANDOM_GRAPHS");
+    const int n = count && *count ? std::atoi(count) : kGraphs;
+    for (int i = 0; i < n; ++i) seeds.push_back(kFirstSeed + static_cast<std::uint64_t>(i));
   }
   int failures = 0;
   for (std::uint64_t seed : seeds) {

@@ -7,7 +7,7 @@ using namespace graphjit::testing;
 namespace passes = graphjit::compiler::passes;
 
 namespace {
-const Graph canonical(const std::vector<Variable>& outputs, const Inputs& inputs, double rtol = 0) {
+Graph canonical(const std::vector<Variable>& outputs, const Inputs& inputs, double rtol = 0) {
   return rewrite_and_check(passes::canonicalize, outputs, inputs, rtol);
 }
 }  // namespace
@@ -92,6 +92,20 @@ TEST_CASE("a dimshuffle of a dimshuffle is one dimshuffle; a double transpose is
   CHECK(after[0]->attrs.ints == std::vector<std::int64_t>{0, -1, 1});
   // Dropping an inserted dim again gives back x.
   CHECK(canonical({x.dimshuffle({-1, 0, 1}).dimshuffle({1, 2})}, in)[0] == x.node());
+}
+
+TEST_CASE("an identity dimshuffle or cast built directly is nothing") {
+  // The builders never make these; rewrites and code building nodes directly can.
+  auto x = T::matrix("x");
+  ir::Attrs identity;
+  identity.ints = {0, 1};
+  ir::Attrs same_dtype;
+  same_dtype.dtype = float64;
+  const Variable shuffled(ir::make(OpCode::DimShuffle, {x.node()}, identity));
+  const Variable cast(ir::make(OpCode::Cast, {x.node()}, same_dtype));
+  const Graph after = canonical({shuffled, cast}, {{x, uniform({2, 3}, -1, 1)}});
+  CHECK(after[0] == x.node());
+  CHECK(after[1] == x.node());
 }
 
 TEST_CASE("casts to the same dtype go; a cast of a lossless cast is one cast") {

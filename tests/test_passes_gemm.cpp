@@ -9,7 +9,7 @@ namespace passes = graphjit::compiler::passes;
 
 namespace {
 
-const Graph gemms(const std::vector<Variable>& outputs, const Inputs& inputs, double rtol = 1e-12) {
+Graph gemms(const std::vector<Variable>& outputs, const Inputs& inputs, double rtol = 1e-12) {
   return rewrite_and_check(passes::insert_gemm, outputs, inputs, rtol);
 }
 
@@ -94,6 +94,11 @@ TEST_CASE("no gemm for vectors, integers, mixed dtypes or a symbolic scale") {
   CHECK(after[0]->op == OpCode::Add);
   CHECK(after[1]->op == OpCode::Add);
   CHECK(after[2]->op == OpCode::Add);
+  // A product that broadcasts against c (a declared row times a matrix) is not c's shape.
+  auto row = T::tensor(float64, {true, false}, "row");
+  const Graph broadcast = gemms({T::dot(row, a) + c}, {{row, uniform({1, 3}, -1, 1, 5)}, {a, uniform({3, 3}, -1, 1, 1)},
+                                                      {c, uniform({3, 3}, -1, 1, 3)}});
+  CHECK(broadcast[0]->op == OpCode::Add);
   // The transposed product still becomes a gemm; the symbolic scale and the subtraction stay.
   REQUIRE(after[3]->op == OpCode::Sub);
   CHECK(count_op({after[3]}, OpCode::Gemm) == 1);

@@ -111,8 +111,7 @@ TypedValue emit_op(OpEmitter& e, const ir::Node& node) {
     case OpCode::Mul: return e.result(e.floating ? b.CreateFMul(e.arg(0), e.arg(1)) : b.CreateMul(e.arg(0), e.arg(1)));
     case OpCode::TrueDiv: return e.result(b.CreateFDiv(e.arg(0), e.arg(1)));
     case OpCode::IntDiv:
-      if (e.floating)
-        return e.result(b.CreateUnaryIntrinsic(llvm::Intrinsic::floor, b.CreateFDiv(e.arg(0), e.arg(1))));
+      if (e.floating) return e.result(b.CreateUnaryIntrinsic(llvm::Intrinsic::floor, b.CreateFDiv(e.arg(0), e.arg(1))));
       return e.result(e.floor_divide(e.arg(0), e.arg(1)).quotient);
     case OpCode::Mod:
       if (e.floating) return e.result(e.float_mod(e.arg(0), e.arg(1)));

@@ -11,9 +11,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <type_traits>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 namespace graphjit::codegen {
 
@@ -26,11 +26,15 @@ template <class T> T reduce_identity(ReduceOp op) {
     case ReduceOp::Sum: return T(0);
     case ReduceOp::Prod: return T(1);
     case ReduceOp::Max:
-      if constexpr (std::numeric_limits<T>::has_infinity) return -std::numeric_limits<T>::infinity();
-      else return std::numeric_limits<T>::lowest();
+      if constexpr (std::numeric_limits<T>::has_infinity)
+        return -std::numeric_limits<T>::infinity();
+      else
+        return std::numeric_limits<T>::lowest();
     case ReduceOp::Min:
-      if constexpr (std::numeric_limits<T>::has_infinity) return std::numeric_limits<T>::infinity();
-      else return std::numeric_limits<T>::max();
+      if constexpr (std::numeric_limits<T>::has_infinity)
+        return std::numeric_limits<T>::infinity();
+      else
+        return std::numeric_limits<T>::max();
   }
   throw std::logic_error("invalid reduction");
 }
@@ -140,7 +144,8 @@ void collapse_dims(const KernelPlan& plan, Launch& launch) {
       }
       bool contiguous = true;
       for (std::size_t k = 0; k < operands; ++k)
-        if (!plan.operands[k].stride_zero[d]) contiguous = contiguous && stride(k, d) == stride(k, inner) * launch.shape[inner];
+        if (!plan.operands[k].stride_zero[d])
+          contiguous = contiguous && stride(k, d) == stride(k, inner) * launch.shape[inner];
       if (contiguous) {
         launch.shape[inner] *= launch.shape[d];
         launch.shape[d] = 1;
@@ -175,7 +180,8 @@ std::string describe_input(const KernelPlan& plan, std::size_t i) {
 // The shape the loops run over: the inputs' shapes broadcast together.
 Shape iteration_shape(const KernelPlan& plan, const std::vector<Tensor>& inputs) {
   if (inputs.size() != plan.inputs.size())
-    throw std::invalid_argument(fmt::format("{}: takes {} inputs, got {}", plan.describe(), plan.inputs.size(), inputs.size()));
+    throw std::invalid_argument(
+        fmt::format("{}: takes {} inputs, got {}", plan.describe(), plan.inputs.size(), inputs.size()));
   Shape shape(static_cast<std::size_t>(plan.ndim), 1);
   std::vector<int> shaped_by(static_cast<std::size_t>(plan.ndim), -1);  // the input that set shape[d]
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -193,17 +199,19 @@ Shape iteration_shape(const KernelPlan& plan, const std::vector<Tensor>& inputs)
       const std::int64_t n = t.shape(d);
       if (plan.operands[static_cast<std::size_t>(k)].stride_zero[d]) {
         if (n != 1)
-          throw ShapeError(fmt::format("{}: {} has shape {}, but dim {} is declared broadcastable and must have "
-                                       "length 1",
-                                       plan.describe(), describe_input(plan, i), shape_str(t.shape()), d));
+          throw ShapeError(
+              fmt::format("{}: {} has shape {}, but dim {} is declared broadcastable and must have "
+                          "length 1",
+                          plan.describe(), describe_input(plan, i), shape_str(t.shape()), d));
         continue;
       }
       if (shaped_by[d] >= 0 && n != shape[d]) {
         const auto other = static_cast<std::size_t>(shaped_by[d]);
-        throw ShapeError(fmt::format("{}: {} has shape {} but {} has shape {}; they differ in dim {}, which neither "
-                                     "declares broadcastable",
-                                     plan.describe(), describe_input(plan, i), shape_str(t.shape()),
-                                     describe_input(plan, other), shape_str(inputs[other].shape()), d));
+        throw ShapeError(
+            fmt::format("{}: {} has shape {} but {} has shape {}; they differ in dim {}, which neither "
+                        "declares broadcastable",
+                        plan.describe(), describe_input(plan, i), shape_str(t.shape()), describe_input(plan, other),
+                        shape_str(inputs[other].shape()), d));
       }
       shape[d] = n;
       shaped_by[d] = static_cast<int>(i);
@@ -222,8 +230,10 @@ std::vector<Shape> output_shapes_for(const KernelPlan& plan, const Shape& shape)
     }
     Shape reduced;
     for (int d = 0; d < plan.ndim; ++d) {
-      if (!operand.stride_zero[d]) reduced.push_back(shape[d]);
-      else if (operand.keepdims) reduced.push_back(1);
+      if (!operand.stride_zero[d])
+        reduced.push_back(shape[d]);
+      else if (operand.keepdims)
+        reduced.push_back(1);
     }
     shapes.push_back(reduced);
   }
@@ -253,6 +263,36 @@ Launch prepare_launch(const KernelPlan& plan, const Shape& shape, const std::vec
     }
   }
   return launch;
+}
+
+void check_outputs(const KernelPlan& plan, const std::vector<Shape>& shapes, const std::vector<Tensor>& outputs) {
+  if (outputs.size() != shapes.size())
+    throw std::invalid_argument(
+        fmt::format("{}: has {} outputs, got {}", plan.describe(), shapes.size(), outputs.size()));
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    const DType dtype = plan.outputs[o]->type.dtype;
+    const Tensor& out = outputs[o];
+    if (!out.defined() || out.shape() != shapes[o] || out.dtype() != dtype)
+      throw std::invalid_argument(fmt::format(
+          "{}: output {} must be a {} tensor of shape {}, got {}", plan.describe(), o, dtype_name(dtype),
+          shape_str(shapes[o]),
+          out.defined() ? fmt::format("a {} tensor of shape {}", dtype_name(out.dtype()), shape_str(out.shape()))
+                        : "an undefined tensor"));
+  }
+}
+
+// Fills the reductions' outputs with the identity they accumulate from;
+// max and min of nothing have no value.
+void start_reductions(const KernelPlan& plan, const Shape& shape, const std::vector<Tensor>& outputs) {
+  for (const Operand& operand : plan.operands) {
+    if (operand.role != Role::Reduction) continue;
+    const Tensor& out = outputs[static_cast<std::size_t>(operand.index)];
+    const bool extremum = operand.reduce == ReduceOp::Max || operand.reduce == ReduceOp::Min;
+    if (extremum && shape_numel(shape) == 0 && out.size() > 0)
+      throw ShapeError(fmt::format("{}: max and min over a dim of length 0 have no value (input shape {})",
+                                   plan.describe(), shape_str(shape)));
+    fill_with_identity(out, operand.reduce);
+  }
 }
 
 }  // namespace
@@ -287,35 +327,13 @@ std::vector<Tensor> Kernel::run(const std::vector<Tensor>& inputs) const {
 void Kernel::run(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) const {
   const KernelPlan& plan = *plan_;
   const Shape shape = iteration_shape(plan, inputs);
-  const std::vector<Shape> shapes = output_shapes_for(plan, shape);
-  if (outputs.size() != shapes.size())
-    throw std::invalid_argument(fmt::format("{}: has {} outputs, got {}", describe(), shapes.size(), outputs.size()));
-  for (std::size_t o = 0; o < outputs.size(); ++o) {
-    const DType dtype = plan.outputs[o]->type.dtype;
-    const Tensor& out = outputs[o];
-    if (!out.defined() || out.shape() != shapes[o] || out.dtype() != dtype)
-      throw std::invalid_argument(fmt::format("{}: output {} must be a {} tensor of shape {}, got {}", describe(), o,
-                                              dtype_name(dtype), shape_str(shapes[o]),
-                                              out.defined() ? fmt::format("a {} tensor of shape {}", dtype_name(out.dtype()),
-                                                                          shape_str(out.shape()))
-                                                            : "an undefined tensor"));
-  }
-
-  for (const Operand& operand : plan.operands)
-    if (operand.role == Role::Reduction) fill_with_identity(outputs[static_cast<std::size_t>(operand.index)], operand.reduce);
+  check_outputs(plan, output_shapes_for(plan, shape), outputs);
+  start_reductions(plan, shape, outputs);
   const std::int64_t elements = shape_numel(shape);
-  if (elements == 0) {
-    for (const Operand& operand : plan.operands)
-      if (operand.role == Role::Reduction && (operand.reduce == ReduceOp::Max || operand.reduce == ReduceOp::Min) &&
-          outputs[static_cast<std::size_t>(operand.index)].size() > 0)
-        throw ShapeError(fmt::format("{}: max and min over a dim of length 0 have no value (input shape {})",
-                                     describe(), shape_str(shape)));
-    return;
-  }
+  if (elements == 0) return;
 
   Launch launch = prepare_launch(plan, shape, inputs, outputs);
   collapse_dims(plan, launch);
-
   jit::ThreadPool& pool = jit::ThreadPool::global();
   const int threads = pool.concurrency();
   const int split = elements >= parallel_threshold && threads > 1 ? parallel_dim(plan, launch, threads) : -1;
@@ -323,12 +341,12 @@ void Kernel::run(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
     entry_(launch.pointers.data(), launch.shape.data(), launch.strides.data());
     return;
   }
-  // Pieces of the innermost dim stay multiples of the vector width, so only the last has a scalar tail.
+
+  // Cuts of the innermost dim fall on multiples of the vector width, so only the last piece has a partial step.
   const int L = plan.loop_ndim;
   const std::int64_t grain = split == L - 1 ? plan.vector_width : 1;
   const std::int64_t n = launch.shape[static_cast<std::size_t>(split)];
-  const std::int64_t grains = (n + grain - 1) / grain;
-  const std::int64_t per_thread = (grains + threads - 1) / threads * grain;
+  const std::int64_t per_thread = ((n + grain - 1) / grain + threads - 1) / threads * grain;
   // Piece 0 accumulates into the outputs themselves, the others into private copies.
   std::vector<std::vector<std::unique_ptr<PrivateAccumulator>>> privates(static_cast<std::size_t>(threads));
   for (int t = 1; t < threads; ++t)
@@ -341,14 +359,14 @@ void Kernel::run(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
     const std::int64_t begin = std::min(n, per_thread * t), end = std::min(n, begin + per_thread);
     if (begin >= end) return;
     Launch piece = launch;
-    if (t > 0)
-      for (std::size_t k = 0; k < plan.operands.size(); ++k)
-        if (const auto& mine = privates[static_cast<std::size_t>(t)][k]) piece.pointers[k] = mine->data();
     piece.shape[static_cast<std::size_t>(split)] = end - begin;
     for (std::size_t k = 0; k < plan.operands.size(); ++k) {
       const Operand& operand = plan.operands[k];
+      if (t > 0 && privates[static_cast<std::size_t>(t)][k])
+        piece.pointers[k] = privates[static_cast<std::size_t>(t)][k]->data();
       if (operand.stride_zero[split]) continue;
-      const std::int64_t bytes = begin * launch.strides[k * L + split] * static_cast<std::int64_t>(dtype_size(operand.dtype));
+      const std::int64_t bytes =
+          begin * launch.strides[k * L + split] * static_cast<std::int64_t>(dtype_size(operand.dtype));
       piece.pointers[k] = static_cast<char*>(piece.pointers[k]) + bytes;
     }
     entry_(piece.pointers.data(), piece.shape.data(), piece.strides.data());

@@ -3,14 +3,12 @@
 #include "compiler/codegen/elemwise_emitter.hpp"
 #include "compiler/codegen/llvm_dtype.hpp"
 
-#include <llvm/ADT/APFloat.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Function.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
 
 #include <functional>
-#include <limits>
 #include <unordered_map>
 
 namespace graphjit::codegen {
@@ -47,7 +45,9 @@ class KernelEmitter {
     // The kernels choose their vector width themselves; tell the backend to keep it.
     function_->addFnAttr("prefer-vector-width", std::to_string(host.vector_bits));
     function_->addFnAttr("min-legal-vector-width", std::to_string(host.vector_bits));
+    const char* names[] = {"pointers", "shape", "strides"};
     for (unsigned i = 0; i < 3; ++i) {
+      function_->getArg(i)->setName(names[i]);
       function_->addParamAttr(i, llvm::Attribute::NoCapture);
       function_->addParamAttr(i, llvm::Attribute::ReadOnly);
       function_->addParamAttr(i, llvm::Attribute::NoAlias);
@@ -59,7 +59,8 @@ class KernelEmitter {
     llvm::Argument* shape = function_->getArg(1);
     llvm::Argument* strides = function_->getArg(2);
     const int L = plan_.loop_ndim;
-    for (int d = 0; d < L; ++d) extent_.push_back(b_.CreateLoad(b_.getInt64Ty(), b_.CreateConstGEP1_64(b_.getInt64Ty(), shape, d)));
+    for (int d = 0; d < L; ++d)
+      extent_.push_back(b_.CreateLoad(b_.getInt64Ty(), b_.CreateConstGEP1_64(b_.getInt64Ty(), shape, d)));
     for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
       const Operand& operand = plan_.operands[k];
       base_.push_back(b_.CreateLoad(b_.getPtrTy(), b_.CreateConstGEP1_64(b_.getPtrTy(), pointers, k)));
@@ -136,11 +137,17 @@ class KernelEmitter {
   // Whether operand k moves along the innermost dim (loaded or stored per lane).
   bool moves_innermost(std::size_t k) const { return !plan_.operands[k].stride_zero[plan_.loop_ndim - 1]; }
 
-  // The innermost loop steps by vector_width lanes. A step whose lanes are
-  // all in range and whose operands all have unit stride uses plain vector
-  // loads and stores; any other step (the remainder, or strided operands)
-  // gathers and scatters, with lanes past the end masked off. Both feed one
-  // copy of the computation, which keeps the code LLVM must compile small.
+  // How one step of the innermost loop reaches memory.
+  enum class Access {
+    contiguous,  // unit strides, all lanes in range: plain vector loads and stores
+    masked,      // unit strides, the last step of a row: lanes past the end masked off
+    lanes,       // some stride is not 1: gathers and scatters (lanes past the end masked off)
+  };
+  static constexpr Access accesses[] = {Access::contiguous, Access::masked, Access::lanes};
+
+  // The innermost loop steps by vector_width lanes, each step reaching
+  // memory by one of the three Accesses. All three feed a single copy of the
+  // computation, which keeps the code LLVM must compile small.
   void emit_innermost(const Values& pointers) {
     const int d = plan_.loop_ndim - 1;
     const unsigned width = static_cast<unsigned>(plan_.vector_width);
@@ -162,15 +169,16 @@ class KernelEmitter {
 
     Values accumulators;
     for (std::size_t k = 0; k < plan_.operands.size(); ++k)
-      if (reduces_innermost(k)) accumulators.push_back(identity(plan_.operands[k], width));
+      if (reduces_innermost(k))
+        accumulators.push_back(identity(plan_.operands[k].reduce, accumulator_dtype(plan_.operands[k]), width));
 
     accumulators = emit_loop(b_.getInt64(0), n, width, accumulators, [&](llvm::Value* i, const Values& carried) {
       llvm::Value* remaining = b_.CreateSub(n, i);
-      llvm::Value* full = b_.CreateAnd(unit_strides, b_.CreateICmpUGE(remaining, b_.getInt64(width)));
-      // For the other steps, emitted where they are used so that full steps do not pay for them:
+      llvm::Value* full = b_.CreateICmpUGE(remaining, b_.getInt64(width));
+      // Emitted in the blocks that use them, so that contiguous steps do not pay for them:
       auto count = [&] { return b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, remaining, b_.getInt64(width)); };
       auto in_range = [&] { return b_.CreateICmpULT(lanes_vector, b_.CreateVectorSplat(width, count())); };
-      auto contiguous_address = [&](std::size_t k) {
+      auto first_address = [&](std::size_t k) {
         return offset(pointers[k], b_.CreateMul(i, b_.getInt64(dtype_size(plan_.operands[k].dtype))));
       };
       auto lane_addresses = [&](std::size_t k) {
@@ -180,67 +188,86 @@ class KernelEmitter {
                                           b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, lanes_vector, last));
         return offset(pointers[k], b_.CreateMul(index, b_.CreateVectorSplat(width, stride_bytes_[k][d])));
       };
+      auto load_step = [&](Access access, std::size_t k, llvm::Value* mask) {
+        const DType dtype = plan_.operands[k].dtype;
+        switch (access) {
+          case Access::contiguous: return load(b_, first_address(k), dtype, width);
+          case Access::masked: return masked_load(b_, first_address(k), dtype, mask);
+          case Access::lanes: return gather(b_, lane_addresses(k), dtype, mask);
+        }
+        throw std::logic_error("codegen: invalid access");
+      };
+      auto store_step = [&](Access access, std::size_t k, llvm::Value* v, llvm::Value* mask) {
+        const DType dtype = plan_.operands[k].dtype;
+        switch (access) {
+          case Access::contiguous: return store(b_, v, first_address(k), dtype);
+          case Access::masked: return masked_store(b_, v, first_address(k), dtype, mask);
+          case Access::lanes: return scatter(b_, v, lane_addresses(k), dtype, mask);
+        }
+      };
 
-      llvm::BasicBlock* contiguous_loads = new_block("contiguous_loads");
-      llvm::BasicBlock* gathers = new_block("gathers");
+      // Loads. Gathers read all lanes: the addresses past the end repeat the last element.
+      const std::vector<llvm::BasicBlock*> load_blocks = branch_on_access(unit_strides, full, "load");
       llvm::BasicBlock* compute = new_block("compute");
-      b_.CreateCondBr(full, contiguous_loads, gathers);
-      std::vector<std::pair<std::size_t, Values>> loaded;  // per moving input: {contiguous, gathered}
-      b_.SetInsertPoint(contiguous_loads);
-      for (std::size_t k = 0; k < plan_.operands.size(); ++k)
-        if (plan_.operands[k].role == Role::Input && moves_innermost(k))
-          loaded.push_back({k, {load(b_, contiguous_address(k), plan_.operands[k].dtype, width)}});
-      b_.CreateBr(compute);
-      b_.SetInsertPoint(gathers);
-      for (auto& [k, values] : loaded) values.push_back(gather(b_, lane_addresses(k), plan_.operands[k].dtype, nullptr));
-      b_.CreateBr(compute);
+      std::unordered_map<std::size_t, llvm::PHINode*> loaded;
+      for (Access access : accesses) {
+        b_.SetInsertPoint(load_blocks[static_cast<std::size_t>(access)]);
+        llvm::Value* mask = access == Access::masked ? in_range() : nullptr;
+        std::vector<std::pair<std::size_t, llvm::Value*>> values;
+        for (std::size_t k = 0; k < plan_.operands.size(); ++k)
+          if (plan_.operands[k].role == Role::Input && moves_innermost(k))
+            values.push_back({k, load_step(access, k, mask)});
+        llvm::BasicBlock* from = b_.GetInsertBlock();
+        b_.CreateBr(compute);
+        b_.SetInsertPoint(compute);
+        for (const auto& [k, v] : values) {
+          if (!loaded.count(k)) loaded[k] = b_.CreatePHI(v->getType(), 3);
+          loaded[k]->addIncoming(v, from);
+        }
+      }
 
       b_.SetInsertPoint(compute);
       std::unordered_map<std::size_t, TypedValue> inputs = invariant;
-      for (const auto& [k, values] : loaded) {
-        llvm::PHINode* phi = b_.CreatePHI(values[0]->getType(), 2);
-        phi->addIncoming(values[0], contiguous_loads);
-        phi->addIncoming(values[1], gathers);
+      for (const auto& [k, phi] : loaded) {
         inputs[k] = {phi, plan_.operands[k].dtype};
+        name_value(phi, *plan_.operands[k].value);
       }
       const std::unordered_map<const ir::Node*, TypedValue> values = evaluate(width, inputs);
-      auto result = [&](std::size_t k) { return convert(b_, values.at(plan_.operands[k].value), plan_.operands[k].dtype).value; };
+      auto result = [&](std::size_t k) {
+        return convert(b_, values.at(plan_.operands[k].value), plan_.operands[k].dtype).value;
+      };
 
-      llvm::BasicBlock* contiguous_stores = new_block("contiguous_stores");
-      llvm::BasicBlock* scatters = new_block("scatters");
+      // Stores, and reductions along outer dims (read, combine, write back).
+      const std::vector<llvm::BasicBlock*> store_blocks = branch_on_access(unit_strides, full, "store");
       llvm::BasicBlock* next = new_block("next");
-      b_.CreateCondBr(full, contiguous_stores, scatters);
-      b_.SetInsertPoint(contiguous_stores);
-      for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
-        const Operand& operand = plan_.operands[k];
-        if (operand.role == Role::Input || reduces_innermost(k)) continue;
-        llvm::Value* v = result(k);
-        if (operand.role == Role::Reduction) v = combine(operand, load(b_, contiguous_address(k), operand.dtype, width), v);
-        store(b_, v, contiguous_address(k), operand.dtype);
-      }
-      b_.CreateBr(next);
-      b_.SetInsertPoint(scatters);
-      llvm::Value* partial_lanes = in_range();
-      for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
-        const Operand& operand = plan_.operands[k];
-        if (operand.role == Role::Input || reduces_innermost(k)) continue;
-        llvm::Value* v = result(k);
-        llvm::Value* where = lane_addresses(k);
-        if (operand.role == Role::Reduction) v = combine(operand, gather(b_, where, operand.dtype, partial_lanes), v);
-        scatter(b_, v, where, operand.dtype, partial_lanes);
-      }
-      b_.CreateBr(next);
-
+      llvm::Type* mask_type = llvm::FixedVectorType::get(b_.getInt1Ty(), width);
       b_.SetInsertPoint(next);
-      llvm::PHINode* lanes_used = b_.CreatePHI(partial_lanes->getType(), 2);
-      lanes_used->addIncoming(llvm::Constant::getAllOnesValue(partial_lanes->getType()), contiguous_stores);
-      lanes_used->addIncoming(partial_lanes, scatters);
+      llvm::PHINode* lanes_used = b_.CreatePHI(mask_type, 3);
+      for (Access access : accesses) {
+        b_.SetInsertPoint(store_blocks[static_cast<std::size_t>(access)]);
+        llvm::Value* mask = access == Access::contiguous ? llvm::Constant::getAllOnesValue(mask_type) : in_range();
+        for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
+          const Operand& operand = plan_.operands[k];
+          if (operand.role == Role::Input || reduces_innermost(k)) continue;
+          llvm::Value* v = result(k);
+          if (operand.role == Role::Reduction)
+            v = combine(operand.reduce, operand.dtype, load_step(access, k, mask), v);
+          store_step(access, k, v, mask);
+        }
+        lanes_used->addIncoming(mask, b_.GetInsertBlock());
+        b_.CreateBr(next);
+      }
+
+      // Reductions along this dim, in registers.
+      b_.SetInsertPoint(next);
       Values updated;
       for (std::size_t k = 0, a = 0; k < plan_.operands.size(); ++k)
         if (reduces_innermost(k)) {
           const Operand& operand = plan_.operands[k];
-          llvm::Value* v = b_.CreateSelect(lanes_used, result(k), identity(operand, width));
-          updated.push_back(combine(operand, carried[a++], v));
+          const DType dtype = accumulator_dtype(operand);
+          llvm::Value* v = convert(b_, result(k), operand.dtype, dtype);
+          v = b_.CreateSelect(lanes_used, v, identity(operand.reduce, dtype, width));
+          updated.push_back(combine(operand.reduce, dtype, carried[a++], v));
         }
       return updated;
     });
@@ -248,9 +275,25 @@ class KernelEmitter {
     for (std::size_t k = 0, a = 0; k < plan_.operands.size(); ++k) {
       if (!reduces_innermost(k)) continue;
       const Operand& operand = plan_.operands[k];
-      llvm::Value* total = horizontal(operand, accumulators[a++]);
-      store(b_, combine(operand, load(b_, pointers[k], operand.dtype, 1), total), pointers[k], operand.dtype);
+      const DType dtype = accumulator_dtype(operand);
+      llvm::Value* total = convert(b_, horizontal(operand.reduce, dtype, accumulators[a++]), dtype, operand.dtype);
+      llvm::Value* old = load(b_, pointers[k], operand.dtype, 1);
+      store(b_, combine(operand.reduce, operand.dtype, old, total), pointers[k], operand.dtype);
     }
+  }
+
+  // Branches from the current block to one new block per Access (indexed by
+  // it): lanes unless the strides are unit, then contiguous when the step is full.
+  std::vector<llvm::BasicBlock*> branch_on_access(llvm::Value* unit_strides, llvm::Value* full,
+                                                  const std::string& what) {
+    std::vector<llvm::BasicBlock*> blocks;
+    for (const char* name : {"contiguous_", "masked_", "lanes_"}) blocks.push_back(new_block((name + what).c_str()));
+    llvm::BasicBlock* unit = new_block(("unit_" + what).c_str());
+    b_.CreateCondBr(unit_strides, unit, blocks[static_cast<std::size_t>(Access::lanes)]);
+    b_.SetInsertPoint(unit);
+    b_.CreateCondBr(full, blocks[static_cast<std::size_t>(Access::contiguous)],
+                    blocks[static_cast<std::size_t>(Access::masked)]);
+    return blocks;
   }
 
   llvm::BasicBlock* new_block(const char* name) { return llvm::BasicBlock::Create(context_, name, function_); }
@@ -265,8 +308,14 @@ class KernelEmitter {
       std::vector<TypedValue> args;
       for (const auto& in : node->inputs) args.push_back(values.at(in.get()));
       values[node.get()] = emit_elemwise(b_, module_, *node, args);
+      name_value(values[node.get()].value, *node);
     }
     return values;
+  }
+
+  // Values named after their nodes make IR dumps (GRAPHJIT_DUMP_IR) readable.
+  static void name_value(llvm::Value* value, const ir::Node& node) {
+    if (llvm::isa<llvm::Instruction>(value) && !value->hasName()) value->setName(node.label());
   }
 
   TypedValue compiled_in(const ir::Node& constant, unsigned width) {
@@ -275,58 +324,62 @@ class KernelEmitter {
 
   // --- Reductions ------------------------------------------------------------
 
-  llvm::Constant* identity(const Operand& operand, unsigned width) {
-    const DType dtype = operand.dtype;
+  // Register accumulators of float32 sums and products are float64: a row
+  // of a million float32 values then sums to the nearest float32.
+  static DType accumulator_dtype(const Operand& operand) {
+    const bool sum_or_product = operand.reduce == ReduceOp::Sum || operand.reduce == ReduceOp::Prod;
+    return operand.dtype == DType::float32 && sum_or_product ? DType::float64 : operand.dtype;
+  }
+
+  llvm::Constant* identity(ReduceOp op, DType dtype, unsigned width) {
     llvm::Type* type = register_type(context_, dtype, width);
+    const unsigned bits = type->getScalarSizeInBits();
     const bool is_signed = dtype != DType::uint8 && dtype != DType::bool_;
-    switch (operand.reduce) {
-      case ReduceOp::Sum: return constant_like_type(type, 0.0);
-      case ReduceOp::Prod: return constant_like_type(type, 1.0);
+    switch (op) {
+      case ReduceOp::Sum: return llvm::Constant::getNullValue(type);
+      case ReduceOp::Prod:
+        return type->isFPOrFPVectorTy() ? llvm::ConstantFP::get(type, 1.0) : llvm::ConstantInt::get(type, 1);
       case ReduceOp::Max:
         if (is_float(dtype)) return llvm::ConstantFP::getInfinity(type, /*Negative=*/true);
-        return llvm::ConstantInt::get(type, is_signed ? llvm::APInt::getSignedMinValue(type->getScalarSizeInBits())
-                                                      : llvm::APInt::getMinValue(type->getScalarSizeInBits()));
+        return llvm::ConstantInt::get(
+            type, is_signed ? llvm::APInt::getSignedMinValue(bits) : llvm::APInt::getMinValue(bits));
       case ReduceOp::Min:
         if (is_float(dtype)) return llvm::ConstantFP::getInfinity(type, /*Negative=*/false);
-        return llvm::ConstantInt::get(type, is_signed ? llvm::APInt::getSignedMaxValue(type->getScalarSizeInBits())
-                                                      : llvm::APInt::getMaxValue(type->getScalarSizeInBits()));
+        return llvm::ConstantInt::get(
+            type, is_signed ? llvm::APInt::getSignedMaxValue(bits) : llvm::APInt::getMaxValue(bits));
     }
     throw std::logic_error("codegen: invalid reduction");
   }
 
-  static llvm::Constant* constant_like_type(llvm::Type* type, double value) {
-    if (type->isFPOrFPVectorTy()) return llvm::ConstantFP::get(type, value);
-    return llvm::ConstantInt::get(type, static_cast<std::uint64_t>(value));
-  }
-
   // acc (op) v, lanewise; max and min propagate nan like numpy's.
-  llvm::Value* combine(const Operand& operand, llvm::Value* acc, llvm::Value* v) {
-    const DType dtype = operand.dtype;
+  llvm::Value* combine(ReduceOp op, DType dtype, llvm::Value* acc, llvm::Value* v) {
     const bool floating = is_float(dtype), boolean = dtype == DType::bool_, is_unsigned = dtype == DType::uint8;
-    switch (operand.reduce) {
+    switch (op) {
       case ReduceOp::Sum:
         return floating ? b_.CreateFAdd(acc, v) : boolean ? b_.CreateOr(acc, v) : b_.CreateAdd(acc, v);
       case ReduceOp::Prod:
         return floating ? b_.CreateFMul(acc, v) : boolean ? b_.CreateAnd(acc, v) : b_.CreateMul(acc, v);
       case ReduceOp::Max:
-        if (floating) return b_.CreateSelect(b_.CreateFCmpUNO(v, v), v, b_.CreateSelect(b_.CreateFCmpOLT(acc, v), v, acc));
+        if (floating)
+          return b_.CreateSelect(b_.CreateFCmpUNO(v, v), v, b_.CreateSelect(b_.CreateFCmpOLT(acc, v), v, acc));
         return b_.CreateBinaryIntrinsic(boolean || is_unsigned ? llvm::Intrinsic::umax : llvm::Intrinsic::smax, acc, v);
       case ReduceOp::Min:
-        if (floating) return b_.CreateSelect(b_.CreateFCmpUNO(v, v), v, b_.CreateSelect(b_.CreateFCmpOLT(v, acc), v, acc));
+        if (floating)
+          return b_.CreateSelect(b_.CreateFCmpUNO(v, v), v, b_.CreateSelect(b_.CreateFCmpOLT(v, acc), v, acc));
         return b_.CreateBinaryIntrinsic(boolean || is_unsigned ? llvm::Intrinsic::umin : llvm::Intrinsic::smin, acc, v);
     }
     throw std::logic_error("codegen: invalid reduction");
   }
 
   // Combines the lanes of a vector accumulator pairwise, halving it each step.
-  llvm::Value* horizontal(const Operand& operand, llvm::Value* v) {
+  llvm::Value* horizontal(ReduceOp op, DType dtype, llvm::Value* v) {
     for (unsigned n = lanes(v); n > 1; n /= 2) {
       std::vector<int> low, high;
       for (unsigned j = 0; j < n / 2; ++j) {
         low.push_back(static_cast<int>(j));
         high.push_back(static_cast<int>(j + n / 2));
       }
-      v = combine(operand, b_.CreateShuffleVector(v, low), b_.CreateShuffleVector(v, high));
+      v = combine(op, dtype, b_.CreateShuffleVector(v, low), b_.CreateShuffleVector(v, high));
     }
     return b_.CreateExtractElement(v, std::uint64_t{0});
   }
@@ -336,10 +389,10 @@ class KernelEmitter {
   llvm::LLVMContext& context_;
   llvm::IRBuilder<> b_;
   llvm::Function* function_ = nullptr;
-  Values extent_;                              // per loop dim
-  Values base_;                                // per operand
-  std::vector<Values> stride_elements_;        // [operand][dim], null where stride_zero
-  std::vector<Values> stride_bytes_;           // [operand][dim], null where stride_zero
+  Values extent_;                        // per loop dim
+  Values base_;                          // per operand
+  std::vector<Values> stride_elements_;  // [operand][dim], null where stride_zero
+  std::vector<Values> stride_bytes_;     // [operand][dim], null where stride_zero
 };
 
 }  // namespace

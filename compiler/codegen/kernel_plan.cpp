@@ -64,8 +64,8 @@ ReduceOp reduce_op(const Cluster& cluster, const ir::Node& node) {
     case OpCode::Max: return ReduceOp::Max;
     case OpCode::Min: return ReduceOp::Min;
     default:
-      invalid(cluster, fmt::format("{} is listed as a reduction, but only sum, prod, max and min fuse",
-                                   describe_node(node)));
+      invalid(cluster,
+              fmt::format("{} is listed as a reduction, but only sum, prod, max and min fuse", describe_node(node)));
   }
 }
 

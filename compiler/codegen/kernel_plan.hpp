@@ -35,12 +35,12 @@ struct KernelPlan {
   int ndim = 0;        // the cluster's rank
   int loop_ndim = 1;   // dims of the generated loop nest: max(ndim, 1)
   int vector_width = 1;
-  std::vector<ir::NodeRef> inputs;          // run()'s inputs, in order
-  std::vector<int> input_operand;           // per input: its operand, or -1 if compiled in
-  std::vector<const ir::Node*> constants;   // one-element constants compiled into the code
-  std::vector<ir::NodeRef> nodes;           // elementwise nodes, in evaluation order
-  std::vector<ir::NodeRef> outputs;         // run()'s outputs: stored values, then reductions
-  std::vector<Operand> operands;            // inputs read, then stored values, then reductions
+  std::vector<ir::NodeRef> inputs;         // run()'s inputs, in order
+  std::vector<int> input_operand;          // per input: its operand, or -1 if compiled in
+  std::vector<const ir::Node*> constants;  // one-element constants compiled into the code
+  std::vector<ir::NodeRef> nodes;          // elementwise nodes, in evaluation order
+  std::vector<ir::NodeRef> outputs;        // run()'s outputs: stored values, then reductions
+  std::vector<Operand> operands;           // inputs read, then stored values, then reductions
   // Per loop dim, an id of its column of stride_zero flags: adjacent dims with
   // equal ids may be merged into one at run time when the strides line up.
   std::vector<int> dim_pattern;

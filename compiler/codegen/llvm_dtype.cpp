@@ -86,6 +86,19 @@ llvm::Value* load(llvm::IRBuilder<>& b, llvm::Value* pointer, DType dtype, unsig
   return loaded;
 }
 
+llvm::Value* masked_load(llvm::IRBuilder<>& b, llvm::Value* pointer, DType dtype, llvm::Value* mask) {
+  llvm::Type* type = memory_type(b.getContext(), dtype, lanes(mask));
+  llvm::Value* loaded =
+      b.CreateMaskedLoad(type, pointer, llvm::Align(dtype_size(dtype)), mask, llvm::Constant::getNullValue(type));
+  if (dtype == DType::bool_) return b.CreateICmpNE(loaded, llvm::Constant::getNullValue(type));
+  return loaded;
+}
+
+void masked_store(llvm::IRBuilder<>& b, llvm::Value* value, llvm::Value* pointer, DType dtype, llvm::Value* mask) {
+  if (dtype == DType::bool_) value = b.CreateZExt(value, memory_type(b.getContext(), dtype, lanes(value)));
+  b.CreateMaskedStore(value, pointer, llvm::Align(dtype_size(dtype)), mask);
+}
+
 llvm::Value* gather(llvm::IRBuilder<>& b, llvm::Value* pointers, DType dtype, llvm::Value* mask) {
   llvm::Type* type = memory_type(b.getContext(), dtype, lanes(pointers));
   llvm::Value* loaded = b.CreateMaskedGather(type, pointers, llvm::Align(dtype_size(dtype)), mask);

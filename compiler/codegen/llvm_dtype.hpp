@@ -29,7 +29,9 @@ unsigned lanes(const llvm::Value* value);
 // C++'s static_cast between the dtypes, except that float to integer saturates
 // (and maps nan to 0) instead of being undefined out of range; to bool is `!= 0`.
 llvm::Value* convert(llvm::IRBuilder<>& b, llvm::Value* value, DType from, DType to);
-inline TypedValue convert(llvm::IRBuilder<>& b, TypedValue v, DType to) { return {convert(b, v.value, v.dtype, to), to}; }
+inline TypedValue convert(llvm::IRBuilder<>& b, TypedValue v, DType to) {
+  return {convert(b, v.value, v.dtype, to), to};
+}
 
 // The value of a one-element tensor, splatted to `width` lanes, exactly
 // (int64 values do not pass through double).
@@ -41,6 +43,10 @@ llvm::Constant* constant_like(llvm::Value* like, double value);
 // `width` consecutive elements at `pointer`.
 llvm::Value* load(llvm::IRBuilder<>& b, llvm::Value* pointer, DType dtype, unsigned width);
 void store(llvm::IRBuilder<>& b, llvm::Value* value, llvm::Value* pointer, DType dtype);
+// `width` consecutive elements at `pointer`, only the lanes on in `mask`
+// (lanes off load as zero, and are not stored).
+llvm::Value* masked_load(llvm::IRBuilder<>& b, llvm::Value* pointer, DType dtype, llvm::Value* mask);
+void masked_store(llvm::IRBuilder<>& b, llvm::Value* value, llvm::Value* pointer, DType dtype, llvm::Value* mask);
 // One element per lane from a vector of pointers; lanes off in `mask` are not
 // touched (loaded lanes are then undefined). A null mask means all lanes.
 llvm::Value* gather(llvm::IRBuilder<>& b, llvm::Value* pointers, DType dtype, llvm::Value* mask);

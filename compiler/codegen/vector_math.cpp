@@ -19,10 +19,10 @@ struct Format {
   int exponent_bias;  // 1023 or 127
   // ln2 split so that k * ln2_hi is exact for every k the functions produce.
   double ln2_hi, ln2_lo;
-  double sqrt_half;          // sqrt(1/2) rounded to the format
-  double exp_overflow_x;     // exp(x) is inf for x >= this
-  double exp_underflow_x;    // exp(x) rounds to 0 for x <= this
-  int exp_degree;            // Taylor degree for e^r, |r| <= ln2/2
+  double sqrt_half;        // sqrt(1/2) rounded to the format
+  double exp_overflow_x;   // exp(x) is inf for x >= this
+  double exp_underflow_x;  // exp(x) rounds to 0 for x <= this
+  int exp_degree;          // Taylor degree for e^r, |r| <= ln2/2
   int expm1_degree;
   int atanh_terms;           // terms of 2 atanh(s) after 2s, |s| <= 0.1716
   double tanh_saturation;    // tanh(x) rounds to 1 for |x| >= this / 2
@@ -32,10 +32,11 @@ struct Format {
 
 // ln2 = 0x1.62e42fefa39ef358p-1. The high parts keep 32 (double) and 16
 // (float) significant bits, leaving room for the exponent k of the reduction.
-const Format double_format{true, 52, 1023, 0x1.62e42feep-1, 0x1.a39ef35793c76p-33, 0x1.6a09e667f3bcdp-1,
-                           710.0, -746.0, 13, 13, 9, 40.0, 54, -54};
-const Format float_format{false, 23, 127, 0x1.62e4p-1, 0x1.7f7d1cp-20, 0x1.6a09e6p-1,
-                          89.0, -104.0, 7, 7, 4, 20.0, 25, -25};
+const Format double_format{
+    true, 52, 1023, 0x1.62e42feep-1, 0x1.a39ef35793c76p-33, 0x1.6a09e667f3bcdp-1, 710.0, -746.0, 13, 13, 9,
+    40.0, 54, -54};
+const Format float_format{false, 23,   127, 0x1.62e4p-1, 0x1.7f7d1cp-20, 0x1.6a09e6p-1, 89.0, -104.0, 7, 7,
+                          4,     20.0, 25,  -25};
 
 class Emitter {
  public:
@@ -67,11 +68,21 @@ class Emitter {
   llvm::Value* at_least(llvm::Value* x, double lo) { return select(b_.CreateFCmpOLT(x, f(lo)), f(lo), x); }
   llvm::Value* at_most(llvm::Value* x, double hi) { return select(b_.CreateFCmpOGT(x, f(hi)), f(hi), x); }
 
-  // c[0] + x*(c[1] + x*(c[2] + ...)).
+  // c[0] + c[1]*x + c[2]*x^2 + ... by Estrin's scheme: pairs of terms first
+  // (c0 + c1*x, c2 + c3*x, ...), then pairs of pairs with x^2, x^4, ... The
+  // dependency chain is logarithmic in the degree instead of linear
+  // (Horner's), which matters when few loop iterations overlap, as in
+  // short rows; the accuracy is the same here, where x is small.
   llvm::Value* polynomial(llvm::Value* x, const std::vector<double>& c) {
-    llvm::Value* p = f(c.back());
-    for (std::size_t k = c.size() - 1; k-- > 0;) p = mul_add(p, x, f(c[k]));
-    return p;
+    std::vector<llvm::Value*> terms;
+    for (double coefficient : c) terms.push_back(f(coefficient));
+    for (llvm::Value* power = x; terms.size() > 1; power = mul(power, power)) {
+      std::vector<llvm::Value*> paired;
+      for (std::size_t k = 0; k + 1 < terms.size(); k += 2) paired.push_back(mul_add(terms[k + 1], power, terms[k]));
+      if (terms.size() % 2) paired.push_back(terms.back());
+      terms = std::move(paired);
+    }
+    return terms[0];
   }
 
   // 2^n for an integer vector n within the normal exponent range.
@@ -124,8 +135,8 @@ class Emitter {
     llvm::Value* shifted = b_.CreateSub(b_.CreateBitCast(u, int_type_), bits_of(fmt_.sqrt_half));
     llvm::Value* k = b_.CreateAdd(b_.CreateAShr(shifted, i(fmt_.mantissa_bits)), k_adjust);
     const std::int64_t mantissa_mask = (std::int64_t{1} << fmt_.mantissa_bits) - 1;
-    llvm::Value* m = b_.CreateBitCast(b_.CreateAdd(b_.CreateAnd(shifted, i(mantissa_mask)), bits_of(fmt_.sqrt_half)),
-                                      float_type_);
+    llvm::Value* m =
+        b_.CreateBitCast(b_.CreateAdd(b_.CreateAnd(shifted, i(mantissa_mask)), bits_of(fmt_.sqrt_half)), float_type_);
     llvm::Value* g = sub(m, f(1.0));  // exact
     // log(1+g) = 2 atanh(s) = 2s + s*R(s^2), and 2s = g - s*g, so log(1+g) = g - s*(g - R).
     llvm::Value* s = div(g, add(g, f(2.0)));

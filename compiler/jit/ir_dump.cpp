@@ -23,8 +23,10 @@ std::string dump_target() {
   std::string spec;
   {
     std::lock_guard lock(override_mutex);
-    if (override_spec) spec = *override_spec;
-    else if (const char* env = std::getenv("GRAPHJIT_DUMP_IR")) spec = env;
+    if (override_spec)
+      spec = *override_spec;
+    else if (const char* env = std::getenv("GRAPHJIT_DUMP_IR"))
+      spec = env;
   }
   if (spec == "0") return "";
   if (spec == "1") return "stderr";
@@ -53,8 +55,7 @@ void dump_ir(const llvm::Module& module, DumpStage stage) {
   const bool optimized = stage == DumpStage::optimized;
   const std::string name = module.getModuleIdentifier();
   if (target == "stderr") {
-    llvm::errs() << "; ==== graphjit module " << name << (optimized ? " (optimized)" : " (as generated)")
-                 << " ====\n";
+    llvm::errs() << "; ==== graphjit module " << name << (optimized ? " (optimized)" : " (as generated)") << " ====\n";
     module.print(llvm::errs(), nullptr);
     return;
   }

@@ -11,11 +11,11 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
+#include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/Support/Error.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
-#include <llvm/TargetParser/Host.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -53,17 +53,15 @@ int optimization_level() {
   return level;
 }
 
-HostTarget describe_host(const llvm::orc::JITTargetMachineBuilder& builder) {
+// What the kernels may use, as the target machine sees it (so that an
+// overridden CPU is described by its own features, not the host's).
+HostTarget describe_target(const llvm::orc::JITTargetMachineBuilder& builder, const llvm::TargetMachine& target) {
   HostTarget host;
   host.cpu = builder.getCPU();
   host.features = builder.getFeatures().getString();
-  const auto features = llvm::sys::getHostCPUFeatures();
-  auto has = [&](const char* name) {
-    auto it = features.find(name);
-    return it != features.end() && it->second;
-  };
-  host.has_fma = has("fma");
-  host.vector_bits = has("avx512f") ? 512 : has("avx") ? 256 : 128;
+  const llvm::MCSubtargetInfo& info = *target.getMCSubtargetInfo();
+  host.has_fma = info.checkFeatures("+fma");
+  host.vector_bits = info.checkFeatures("+avx512f") ? 512 : info.checkFeatures("+avx") ? 256 : 128;
   // For experiments and for machines where wide vectors slow the clock down.
   const int requested = env_int("GRAPHJIT_VECTOR_BITS", host.vector_bits);
   if (requested != 128 && requested != 256 && requested != 512)
@@ -100,8 +98,14 @@ JitEngine::JitEngine() {
 
   auto builder = take(llvm::orc::JITTargetMachineBuilder::detectHost(), "cannot describe the host CPU");
   builder.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  host_ = describe_host(builder);
+  // GRAPHJIT_JIT_CPU=haswell (or x86-64, ...) generates code for an older CPU
+  // than the host: how the other code paths get tested on a new machine.
+  if (const char* cpu = std::getenv("GRAPHJIT_JIT_CPU"); cpu && *cpu) {
+    builder.setCPU(cpu);
+    builder.setFeatures("");
+  }
   optimizer_target_ = take(builder.createTargetMachine(), "cannot create a target machine for the host");
+  host_ = describe_target(builder, *optimizer_target_);
   jit_ = take(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(builder).create(), "cannot create the JIT");
   // Generated code may call libm (pow, fmod) and the C library.
   jit_->getMainJITDylib().addGenerator(
@@ -133,7 +137,8 @@ void JitEngine::define_runtime_symbol(const std::string& name, void* address) {
   symbols[jit_->mangleAndIntern(name)] = llvm::orc::ExecutorSymbolDef(
       llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
   if (llvm::Error error = jit_->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(symbols))))
-    throw std::runtime_error("graphjit JIT: cannot define runtime symbol '" + name + "': " + error_text(std::move(error)));
+    throw std::runtime_error("graphjit JIT: cannot define runtime symbol '" + name +
+                             "': " + error_text(std::move(error)));
 }
 
 std::shared_ptr<CompiledModule> JitEngine::compile(std::unique_ptr<llvm::LLVMContext> context,

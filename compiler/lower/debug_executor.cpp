@@ -48,14 +48,13 @@ std::vector<Tensor> DebugExecutor::run(const std::vector<Tensor>& args) {
   std::vector<Tensor> expected = eval::evaluate(original_.outputs, bind_inputs(original_, args));
   for (Tensor& t : expected) t = t.copy();
 
-  std::vector<Tensor> results = jit_.run(args);
-  for (const auto& [node, value] : jit_.stored_values()) {
-    std::string diff = difference(value, reference.at(node));
+  std::vector<Tensor> results = jit_.run(args, [&](const ir::Node& node, const Tensor& value) {
+    std::string diff = difference(value, reference.at(&node));
     if (!diff.empty())
       throw FunctionError(fmt::format("debug mode: the compiled code computes {} = {}: {} (the reference evaluator "
                                       "disagrees)",
-                                      node->label(), ops::describe(*node), diff));
-  }
+                                      node.label(), ops::describe(node), diff));
+  });
   for (std::size_t o = 0; o < results.size(); ++o) {
     std::string diff = difference(results[o], expected[o]);
     if (!diff.empty())

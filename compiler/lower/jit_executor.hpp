@@ -25,9 +25,12 @@ class JitExecutor final : public Executor {
   ~JitExecutor() override;
   std::vector<Tensor> run(const std::vector<Tensor>& args) override;
 
-  // After run(): every value the last run stored, by node, in step order
-  // (what debug mode compares against the reference evaluator).
-  std::vector<std::pair<const ir::Node*, Tensor>> stored_values() const;
+  // What debug mode compares against the reference evaluator: called after
+  // each step with every value the step stored, in step order. Called then,
+  // not after the run, because an in-place update later overwrites the
+  // memory of the views of the old value that earlier steps stored.
+  using Observer = std::function<void(const ir::Node& node, const Tensor& value)>;
+  std::vector<Tensor> run(const std::vector<Tensor>& args, const Observer& observe);
   std::size_t num_kernels() const { return kernels_.size(); }
   double compile_ms() const { return compile_ms_; }
 
@@ -47,6 +50,7 @@ class JitExecutor final : public Executor {
   void run_kernel(Step& step);
   void run_gemm(Step& step);
   Tensor& buffer(Step& step, std::size_t j, const Shape& shape, DType dtype);
+  bool overwritable(int target, const Shape& shape) const;
 
   Program program_;
   std::vector<codegen::Kernel> kernels_;
@@ -56,7 +60,7 @@ class JitExecutor final : public Executor {
   std::vector<std::pair<int, std::size_t>> input_slots_;  // (slot, argument index)
   std::vector<std::pair<int, std::shared_ptr<SharedState>>> shared_slots_;
   std::vector<int> output_slots_;
-  std::vector<bool> output_inplace_;  // per output: an update written in place
+  std::vector<bool> output_inplace_;  // per output: an update that may be written in place
   double compile_ms_ = 0;
   bool profile_ = false;  // GRAPHJIT_PROFILE=1: time each step, print a table when destroyed
   std::size_t calls_ = 0;

@@ -10,6 +10,10 @@
 //    sign of a zero result may differ (-0.0 + 0 is +0.0), which compares equal;
 //  - pow(x, 2) -> sqr(x): x * x is correctly rounded, libm's pow may be off by
 //    one unit in the last place.
+// Shape checks: a rule that reads a length from an input, or skips a reshape,
+// no longer checks what the skipped node would have (a length mismatch in
+// an elementwise op, a reshape to too many elements). The node itself still
+// checks wherever its value is used; Theano makes the same trade.
 // Rules that involve negation only apply to floats: integer negation
 // saturates at the dtype's range (and bool/unsigned ones do not negate).
 // Not done: x * 0 -> 0 (for floats inf * 0 and nan * 0 are nan; for integers

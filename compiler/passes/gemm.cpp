@@ -52,7 +52,9 @@ struct Product {
 
 // A matrix operand: itself, or the matrix it transposes.
 std::pair<NodeRef, bool> untransposed(const NodeRef& m) {
-  if (is(m, OpCode::DimShuffle) && m->attrs.ints == std::vector<std::int64_t>{1, 0}) return {m->inputs[0], true};
+  // (Only of a matrix: pattern {1, 0} on an (n, m, 1) tensor also drops its broadcastable dim.)
+  if (is(m, OpCode::DimShuffle) && m->attrs.ints == std::vector<std::int64_t>{1, 0} && m->inputs[0]->type.ndim() == 2)
+    return {m->inputs[0], true};
   return {m, false};
 }
 
@@ -125,7 +127,8 @@ NodeRef gemm_from_sum(const NodeRef& n) {
   const bool subtract = is(n, OpCode::Sub);
   for (std::size_t i = 0; i < 2; ++i) {
     std::optional<Product> p = absorbable_product(n->inputs[i]);
-    if (!p) continue;
+    // A product broadcast along a dim (a column times a row) is smaller than the sum.
+    if (!p || !full_matrix_result(n->inputs[i])) continue;
     const NodeRef& c = n->inputs[1 - i];
     if (c->type.ndim() != 2) continue;
     double beta = 1.0;

@@ -75,7 +75,9 @@ NodeRef exp_of_log(const NodeRef& n) {
 // categorical_crossentropy(softmax(x), y) -> -log_softmax(x)[arange(n), y]:
 // -log of a softmax probability that underflowed is inf; log_softmax keeps
 // the logits' digits. (The one-hot form, -sum(t * log(softmax(x))), is
-// already covered by the log_softmax rule.)
+// already covered by the log_softmax rule.) Targets out of range still raise,
+// from the indexing, except negative ones, which index from the end as in
+// numpy where the original op raised.
 NodeRef crossentropy_of_softmax(const NodeRef& n) {
   if (!is(n, OpCode::CrossentropyCategorical) || !is(n->inputs[0], OpCode::Softmax)) return nullptr;
   const NodeRef& logits = n->inputs[0]->inputs[0];
