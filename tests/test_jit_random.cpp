@@ -44,7 +44,9 @@ class Rng {
   explicit Rng(std::uint64_t seed) : engine_(seed) {}
   int below(int n) { return static_cast<int>(engine_() % static_cast<std::uint64_t>(n)); }
   bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(engine_) < p; }
-  template <class C> const auto& pick(const C& c) { return c[static_cast<std::size_t>(below(static_cast<int>(c.size())))]; }
+  template <class C> const auto& pick(const C& c) {
+    return c[static_cast<std::size_t>(below(static_cast<int>(c.size())))];
+  }
 
  private:
   std::mt19937_64 engine_;
@@ -200,7 +202,8 @@ class GraphBuilder {
     Variable x = expr(depth - 1, src, src_mask);
     // Sometimes a negative axis, or all axes as nullopt.
     T::Axes axis_arg = axes;
-    if (dims.empty() && rng_.chance(0.5)) axis_arg = std::nullopt;
+    if (dims.empty() && rng_.chance(0.5))
+      axis_arg = std::nullopt;
     else if (rng_.chance(0.3))
       for (int& a : *axis_arg) a -= static_cast<int>(src.size());
     switch (rng_.below(4)) {
@@ -231,7 +234,8 @@ class GraphBuilder {
   Variable permute(int depth, const Dims& dims, const Mask& may_bcast) {
     std::vector<std::int64_t> order(dims.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
-    if (dims.size() == 2) order = {1, 0};
+    if (dims.size() == 2)
+      order = {1, 0};
     else
       while (std::is_sorted(order.begin(), order.end()))
         for (std::size_t i = order.size() - 1; i > 0; --i)
@@ -260,7 +264,8 @@ class GraphBuilder {
     src_mask.erase(src_mask.begin() + static_cast<std::ptrdiff_t>(at));
     Variable x = expr(depth - 1, src, src_mask);
     std::vector<std::int64_t> pattern;
-    for (std::size_t i = 0, k = 0; i < dims.size(); ++i) pattern.push_back(i == at ? -1 : static_cast<std::int64_t>(k++));
+    for (std::size_t i = 0, k = 0; i < dims.size(); ++i)
+      pattern.push_back(i == at ? -1 : static_cast<std::int64_t>(k++));
     return T::dimshuffle(x, pattern);
   }
 
@@ -271,7 +276,8 @@ class GraphBuilder {
     if (dims.size() == 2)
       return T::dot(expr(depth - 1, {dims[0], k}, {may_bcast[0], false}),
                     expr(depth - 1, {k, dims[1]}, {false, may_bcast[1]}));
-    if (rng_.chance(0.5)) return T::dot(expr(depth - 1, {k}, {false}), expr(depth - 1, {k, dims[0]}, {false, may_bcast[0]}));
+    if (rng_.chance(0.5))
+      return T::dot(expr(depth - 1, {k}, {false}), expr(depth - 1, {k, dims[0]}, {false, may_bcast[0]}));
     return T::dot(expr(depth - 1, {dims[0], k}, {may_bcast[0], false}), expr(depth - 1, {k}, {false}));
   }
 
@@ -296,7 +302,8 @@ Tensor argument(Rng& rng, graphjit::RandomState& values, const Shape& shape, DTy
     Shape bigger = shape;
     bigger[static_cast<std::size_t>(axis)] = start + step * shape[static_cast<std::size_t>(axis)] + 1;
     layout = fmt::format("slice(axis {}, start {}, step {})", axis, start, step);
-    return values.uniform(-2, 2, bigger, dtype).slice(axis, start, start + step * shape[static_cast<std::size_t>(axis)], step);
+    return values.uniform(-2, 2, bigger, dtype)
+        .slice(axis, start, start + step * shape[static_cast<std::size_t>(axis)], step);
   }
   layout = "contiguous";
   return values.uniform(-2, 2, shape, dtype);
@@ -368,7 +375,8 @@ Outcome run_one(std::uint64_t seed) {
     std::string layout;
     inputs.push_back(leaf.var);
     args.push_back(argument(rng, values, shape, dtype, layout));
-    arg_desc += fmt::format("  {}: {} {}, {}\n", leaf.var.name(), leaf.var.type_str(), graphjit::shape_str(shape), layout);
+    arg_desc +=
+        fmt::format("  {}: {} {}, {}\n", leaf.var.name(), leaf.var.type_str(), graphjit::shape_str(shape), layout);
   }
 
   // The cost projects the output on random weights (as verify_grad does):
@@ -395,13 +403,14 @@ Outcome run_one(std::uint64_t seed) {
   auto fail = [&](const std::string& what) {
     outcome.ok = false;
     outcome.report = fmt::format(
-        "graph with seed {} ({}, depth {}, {}; rerun alone with GRAPHJIT_RANDOM_GRAPH_SEED={}): {}\ninputs:\n{}graph:\n{}",
+        "graph with seed {} ({}, depth {}, {}; rerun alone with GRAPHJIT_RANDOM_GRAPH_SEED={}): "
+        "{}\ninputs:\n{}graph:\n{}",
         seed, graphjit::dtype_name(dtype), depth, mode_name, seed, what, arg_desc, graphjit::debugprint(out));
   };
   std::vector<Tensor> want, got;
   try {
-    want = graphjit::function(inputs, outputs, {.on_unused_input = graphjit::OnUnusedInput::ignore,
-                                                .mode = graphjit::Mode::reference})
+    want = graphjit::function(inputs, outputs,
+                              {.on_unused_input = graphjit::OnUnusedInput::ignore, .mode = graphjit::Mode::reference})
                .call(call_args);
   } catch (const std::exception& e) {
     fail(fmt::format("the reference evaluator threw (a bug in the generator or in an op): {}", e.what()));

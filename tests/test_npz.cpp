@@ -9,11 +9,7 @@
 #include <filesystem>
 
 using namespace graphjit;
-using graphjit::testing::contains;
-using graphjit::testing::read_bytes;
-using graphjit::testing::TempDir;
-using graphjit::testing::thrown_message;
-using graphjit::testing::write_bytes;
+using namespace graphjit::testing;
 
 namespace {
 

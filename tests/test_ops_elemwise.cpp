@@ -190,6 +190,16 @@ TEST_CASE("neg abs sgn sqr relu on floats") {
   expect1(T::relu, f64({-2, 0, 3.5, kInf}), d, {0, 0, 3.5, kInf});
 }
 
+// Regression: the reference computed abs(-0.0) as -0.0 (numpy and the JIT give +0.0).
+TEST_CASE("abs of negative zero is positive zero in every mode") {
+  for (Mode mode : kModes) {
+    INFO("mode ", std::string(mode_name(mode)));
+    const Tensor out = evaluate(mode, unary(T::abs), {f64({-0.0, 0.0})});
+    CHECK_FALSE(std::signbit(out.get({0})));
+    CHECK_FALSE(std::signbit(out.get({1})));
+  }
+}
+
 TEST_CASE("neg abs sgn sqr relu keep integer dtypes") {
   const DType d = graphjit::int32;
   expect1(T::neg, i32({3, -4, 0}), d, {-3, 4, 0});

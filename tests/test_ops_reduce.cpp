@@ -6,6 +6,7 @@
 #include <graphjit/graphjit.hpp>
 
 #include "compiler/ir/node.hpp"
+#include "op_test_support.hpp"
 #include "thrown_message.hpp"
 
 #include <cmath>
@@ -15,33 +16,9 @@
 
 namespace T = graphjit::tensor;
 using namespace graphjit;
-using graphjit::testing::contains;
-using graphjit::testing::thrown_message;
+using namespace graphjit::testing;
 
 namespace {
-
-std::vector<Tensor> run(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
-                        const std::vector<Argument>& args = {}) {
-  return function(inputs, outputs, {.mode = Mode::reference}).call(args);
-}
-
-Tensor range_tensor(Shape shape, DType dtype = float64) { return Tensor::arange(shape_numel(shape), dtype).reshape(shape); }
-
-Tensor tensor_of(std::vector<double> v, Shape shape, DType dtype = float64) {
-  return Tensor::from_vector(v, shape).astype(dtype);
-}
-
-std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
-
-Tensor random_tensor(Shape shape, std::uint64_t seed, DType dtype = float64) {
-  Tensor t = Tensor::empty(shape, dtype);
-  std::uint64_t s = seed;
-  for_each_index(shape, [&](const std::vector<std::int64_t>& i) {
-    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-    t.set(i, static_cast<double>(s >> 11) / static_cast<double>(1ULL << 53) - 0.5);
-  });
-  return t;
-}
 
 const double kNan = std::numeric_limits<double>::quiet_NaN();
 

@@ -32,13 +32,18 @@ seed::Program build(const std::string& kind, seed::Init& init) {
                              in_shared(fashion().valid), in_shared(fashion().test));
 }
 
-// Validation accuracy after `epochs` epochs of batch 500 (no reshuffling: the
+// Validation accuracy of a fresh `kind` model with `init_kind` weights drawn
+// from RandomState(1), after `epochs` epochs of batch 500 (no reshuffling: the
 // story does not depend on it, and the test stays deterministic).
-double validation_accuracy(seed::Program& p, int epochs) {
+double validation_accuracy(const std::string& kind, const std::string& init_kind, int epochs) {
+  seed::Init init{init_kind, graphjit::RandomState(1), graphjit::float64};
+  seed::Program p = build(kind, init);
   const int batches = static_cast<int>(fashion().train.x.shape(0)) / 500;
   for (int epoch = 0; epoch < epochs; ++epoch)
     for (int b = 0; b < batches; ++b) p.train(b, 500);
-  return p.valid(0, static_cast<int>(fashion().valid.x.shape(0)))[1].item<double>();
+  const double accuracy = p.valid(0, static_cast<int>(fashion().valid.x.shape(0)))[1].item<double>();
+  MESSAGE(kind << " with " << init_kind << " weights: validation accuracy after " << epochs << " epochs: " << accuracy);
+  return accuracy;
 }
 
 std::string run_command(const std::string& command) {
@@ -67,25 +72,15 @@ std::vector<double> json_number_list(const std::string& text, const std::string&
 }  // namespace
 
 TEST_CASE("uniform(0, 1) weights: the MLP stays at chance") {
-  seed::Init init{"uniform01", graphjit::RandomState(1), graphjit::float64};
-  seed::Program p = build("mlp", init);
-  CHECK(validation_accuracy(p, 2) <= 0.15);
+  CHECK(validation_accuracy("mlp", "uniform01", 2) <= 0.15);
 }
 
 TEST_CASE("Glorot weights: the MLP learns, >= 75% validation accuracy after 5 epochs") {
-  seed::Init init{"glorot", graphjit::RandomState(1), graphjit::float64};
-  seed::Program p = build("mlp", init);
-  const double acc = validation_accuracy(p, 5);
-  MESSAGE("validation accuracy after 5 epochs: " << acc);
-  CHECK(acc >= 0.75);
+  CHECK(validation_accuracy("mlp", "glorot", 5) >= 0.75);
 }
 
 TEST_CASE("the logistic regression learns") {
-  seed::Init init{"glorot", graphjit::RandomState(1), graphjit::float64};
-  seed::Program p = build("logreg", init);
-  const double acc = validation_accuracy(p, 2);
-  MESSAGE("logistic regression validation accuracy after 2 epochs: " << acc);
-  CHECK(acc >= 0.6);
+  CHECK(validation_accuracy("logreg", "glorot", 2) >= 0.6);
 }
 
 TEST_CASE("float64 training steps equal a NumPy implementation to 1e-9") {

@@ -301,8 +301,6 @@ Kernel::Kernel(std::shared_ptr<const KernelPlan> plan, std::shared_ptr<const jit
     : plan_(std::move(plan)), code_(std::move(code)), entry_(entry) {}
 
 std::string Kernel::describe() const { return plan_->describe(); }
-std::size_t Kernel::num_inputs() const { return plan_->inputs.size(); }
-std::size_t Kernel::num_outputs() const { return plan_->outputs.size(); }
 double Kernel::module_compile_ms() const { return code_->compile_ms(); }
 
 std::vector<DType> Kernel::output_dtypes() const {

@@ -24,11 +24,10 @@ class Kernel {
 
   // "fused kernel 'name' (mul, add, tanh)".
   std::string describe() const;
-  std::size_t num_inputs() const;
-  std::size_t num_outputs() const;  // stored values, then reductions
 
-  // The outputs' shapes for these inputs. Throws graphjit::ShapeError naming
-  // the shapes when the inputs do not broadcast together.
+  // The outputs (stored values, then reductions): their shapes for these
+  // inputs, and their dtypes. Throws graphjit::ShapeError naming the shapes
+  // when the inputs do not broadcast together.
   std::vector<Shape> output_shapes(const std::vector<Tensor>& inputs) const;
   std::vector<DType> output_dtypes() const;
 

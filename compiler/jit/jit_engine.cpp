@@ -60,7 +60,6 @@ HostTarget describe_target(const llvm::orc::JITTargetMachineBuilder& builder, co
   host.cpu = builder.getCPU();
   host.features = builder.getFeatures().getString();
   const llvm::MCSubtargetInfo& info = *target.getMCSubtargetInfo();
-  host.has_fma = info.checkFeatures("+fma");
   host.vector_bits = info.checkFeatures("+avx512f") ? 512 : info.checkFeatures("+avx") ? 256 : 128;
   // For experiments and for machines where wide vectors slow the clock down.
   const int requested = env_int("GRAPHJIT_VECTOR_BITS", host.vector_bits);

@@ -5,6 +5,12 @@
 // paid once per function; the returned CompiledModule keeps that code alive
 // and unloads it when the last user lets go.
 //
+// Environment:
+//   GRAPHJIT_VECTOR_BITS=128|256|512  narrower vectors than the CPU has (read at start-up)
+//   GRAPHJIT_JIT_CPU=haswell|x86-64|...  code for another, older CPU (read at start-up)
+//   GRAPHJIT_JIT_OPT_LEVEL=0..3  the IR pipeline, see optimizer.hpp (default 1; read at each compile)
+//   GRAPHJIT_DUMP_IR  see ir_dump.hpp (read at each compile)
+//
 // This header deliberately names LLVM types only by forward declaration:
 // files that merely run kernels do not pay for LLVM's headers.
 #pragma once
@@ -36,7 +42,6 @@ class CompiledModule {
   CompiledModule(const CompiledModule&) = delete;
   CompiledModule& operator=(const CompiledModule&) = delete;
 
-  const std::string& name() const { return name_; }
   // The entry point of a function the module defines (one of the names passed to compile()).
   void* address(const std::string& symbol) const;
   double compile_ms() const { return compile_ms_; }  // optimization + machine code generation
@@ -55,7 +60,6 @@ struct HostTarget {
   std::string cpu;        // "znver4", "skylake-avx512", ...
   std::string features;   // "+avx2,+fma,..."
   int vector_bits = 128;  // widest SIMD register the kernels should use
-  bool has_fma = false;
 };
 
 class JitEngine {

@@ -5,6 +5,7 @@
 
 #include <graphjit/errors.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <unordered_map>
@@ -19,16 +20,23 @@ eval::Values bind_inputs(const Program& p, const std::vector<Tensor>& args) {
   return v;
 }
 
-// Where `got` and `want` differ beyond rounding: "" when they agree.
+// Where `got` and `want` differ beyond rounding: "" when they agree. An
+// element may differ by rtol of itself or of the value's largest magnitude
+// (at least 1): a product or sum whose terms cancel keeps the rounding error
+// of its large terms, in the JIT and the reference alike.
 std::string difference(const Tensor& got, const Tensor& want) {
   if (got.shape() != want.shape())
     return fmt::format("shape {} instead of {}", shape_str(got.shape()), shape_str(want.shape()));
   const double rtol = (got.dtype() == float32 || want.dtype() == float32) ? 1e-4 : 1e-7;
+  double scale = 1;
+  for_each_index(want.shape(), [&](const std::vector<std::int64_t>& i) {
+    if (const double w = std::abs(want.get(i)); std::isfinite(w)) scale = std::max(scale, w);
+  });
   std::string found;
   for_each_index(got.shape(), [&](const std::vector<std::int64_t>& i) {
     if (!found.empty()) return;
     const double g = got.get(i), w = want.get(i);
-    const bool same = (std::isnan(g) && std::isnan(w)) || g == w || std::abs(g - w) <= rtol * (1 + std::abs(w));
+    const bool same = (std::isnan(g) && std::isnan(w)) || g == w || std::abs(g - w) <= rtol * (scale + std::abs(w));
     if (!same) found = fmt::format("{} instead of {} at index {}", g, w, shape_str(i));
   });
   return found;

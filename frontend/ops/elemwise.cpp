@@ -230,7 +230,7 @@ void register_elemwise_ops() {
   SCALAR(Maximum, Promote, return nan_max<T>(a[0], a[1]););
   SCALAR(Minimum, Promote, return nan_min<T>(a[0], a[1]););
   SCALAR(Neg, Promote, return -a[0];);
-  SCALAR(Abs, Promote, return a[0] < 0 ? -a[0] : a[0];);
+  SCALAR(Abs, Promote, if constexpr (std::is_floating_point_v<T>) return std::abs(a[0]); else return a[0] < 0 ? -a[0] : a[0];);
   SCALAR(Sgn, Promote, return a[0] != a[0] ? a[0] : static_cast<T>((a[0] > 0) - (a[0] < 0)););
   SCALAR(Sqr, Promote, return a[0] * a[0];);
   SCALAR(Sqrt, PromoteFloat, return static_cast<T>(std::sqrt(a[0])););
