@@ -175,6 +175,19 @@ JitExecutor::JitExecutor(const Program& program) : program_(program) {
     output_inplace_[o] = true;
     inplace_choices.emplace_back(o, p->second);
   }
+  // A gemm's c computed by a kernel for this gemm alone (the broadcast bias of
+  // dot(x, W) + b) is accumulated onto in its own buffer instead of copied.
+  const std::unordered_set<int> program_outputs(output_slots_.begin(), output_slots_.end());
+  for (Step& st : steps) {
+    if (st.kind != Step::Kind::Gemm || st.node->op != OpCode::Gemm || st.node->attrs.beta == 0 || st.inplace[0] >= 0)
+      continue;
+    const int c = st.in[2];
+    auto p = producer.find(c);
+    if (p == producer.end() || steps[p->second].kind != Step::Kind::Kernel || readers_of_value[c] != 1 ||
+        program_outputs.count(c) || st.in[0] == c || st.in[1] == c)
+      continue;
+    st.inplace[0] = c;
+  }
   std::vector<std::size_t> step_order = order_steps(steps.size(), after);
   if (step_order.size() != steps.size()) {  // an in-place choice made a cycle: do without them
     for (auto [o, s] : inplace_choices) {
