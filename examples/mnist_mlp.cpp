@@ -10,7 +10,6 @@
 #include "seed_model.hpp"
 
 #include <graphjit/graphjit.hpp>
-#include <graphjit/runtime/blas.hpp>
 #include <graphjit/runtime/datasets.hpp>
 #include <graphjit/runtime/npz.hpp>
 #include <graphjit/runtime/random.hpp>
@@ -122,7 +121,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 int run(const Options& o) {
   using clock = std::chrono::steady_clock;
-  graphjit::set_blas_threads(o.threads);
+  graphjit::set_num_threads(o.threads);
   const graphjit::DType floatX = graphjit::dtype_from_name(o.dtype);
   graphjit::Dataset datasets = graphjit::load_dataset(o.data, floatX);
   if (!o.json) std::cout << datasets.description << "\n";

@@ -9,4 +9,5 @@
 #include <graphjit/runtime/tensor.hpp>
 #include <graphjit/shared.hpp>
 #include <graphjit/tensor.hpp>
+#include <graphjit/threads.hpp>
 #include <graphjit/variable.hpp>

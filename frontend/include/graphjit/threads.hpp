@@ -1,0 +1,10 @@
+// How many threads compiled functions use: BLAS calls and large fused kernels.
+#pragma once
+
+namespace graphjit {
+
+// Caps both OpenBLAS's threads and the fused kernels' thread pool at n
+// (n >= 1; the default is every hardware thread).
+void set_num_threads(int n);
+
+}  // namespace graphjit
