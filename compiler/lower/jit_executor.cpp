@@ -115,15 +115,17 @@ JitExecutor::JitExecutor(const Program& program) : program_(program) {
   for (std::size_t s = 0; s < steps.size(); ++s) {
     for (int o : steps[s].out) producer[o] = s;
     steps[s].inplace.assign(steps[s].out.size(), -1);
-    steps[s].cache.resize(steps[s].out.size());
   }
   for (const NodeRef& out : program.outputs) output_slots_.push_back(slot_of(out.get()));
 
   // The memory each slot reads: views lead back to the node that owns the buffer.
   std::vector<int> root(slot_node_.size());
   for (std::size_t s = 0; s < slot_node_.size(); ++s) root[s] = static_cast<int>(s);
-  for (const NodeRef& n : order)
-    if (returns_view(n->op)) root[slot.at(n.get())] = root[slot.at(n->inputs[0].get())];
+  auto follow_views = [&] {
+    for (const NodeRef& n : order)
+      if (returns_view(n->op)) root[slot.at(n.get())] = root[slot.at(n->inputs[0].get())];
+  };
+  follow_views();
 
   // In-place updates: the update value's step overwrites the shared value it
   // reads, when nothing else needs the old value after it or sees the buffer.
@@ -187,7 +189,9 @@ JitExecutor::JitExecutor(const Program& program) : program_(program) {
         program_outputs.count(c) || st.in[0] == c || st.in[1] == c)
       continue;
     st.inplace[0] = c;
+    root[st.out[0]] = root[c];  // the product lives in c's buffer, and so do views of it
   }
+  follow_views();
   std::vector<std::size_t> step_order = order_steps(steps.size(), after);
   if (step_order.size() != steps.size()) {  // an in-place choice made a cycle: do without them
     for (auto [o, s] : inplace_choices) {
@@ -199,6 +203,7 @@ JitExecutor::JitExecutor(const Program& program) : program_(program) {
       throw std::logic_error("graphjit internal error: the fused steps depend on each other in a cycle");
   }
   for (std::size_t s : step_order) steps_.push_back(std::move(steps[s]));
+  plan_buffers(root);
 
   slots_.resize(slot_node_.size());
   for (std::size_t s = 0; s < slot_node_.size(); ++s)
@@ -224,10 +229,44 @@ bool JitExecutor::overwritable(int target, const Shape& shape) const {
   return true;
 }
 
-Tensor& JitExecutor::buffer(Step& step, std::size_t j, const Shape& shape, DType dtype) {
-  Tensor& cached = step.cache[j];
-  if (!cached.defined() || cached.shape() != shape || cached.dtype() != dtype) cached = Tensor::empty(shape, dtype);
-  return cached;
+// Interval colouring in step order: an output takes a buffer whose previous
+// value (and every view of it) was last read by an earlier step. Never one
+// freed by the same step: a kernel may not write over an input it is reading
+// unless it is the same view, which only in-place updates arrange.
+void JitExecutor::plan_buffers(const std::vector<int>& root) {
+  constexpr std::size_t kForever = SIZE_MAX;
+  std::vector<std::size_t> last_use(slot_node_.size(), 0);
+  for (std::size_t t = 0; t < steps_.size(); ++t)
+    for (int i : steps_[t].in) last_use[root[i]] = std::max(last_use[root[i]], t);
+  for (int o : output_slots_) last_use[root[o]] = kForever;
+  // A reference kernel may return a view of any of its inputs (not only the
+  // ops returns_view() knows): its inputs' memory lives as long as its output.
+  for (std::size_t t = steps_.size(); t-- > 0;) {
+    const Step& step = steps_[t];
+    if (step.kind != Step::Kind::Reference && step.kind != Step::Kind::Broadcast) continue;
+    for (int i : step.in) last_use[root[i]] = std::max(last_use[root[i]], last_use[root[step.out[0]]]);
+  }
+  std::vector<int> holder;  // per buffer: the slot whose value it holds
+  for (std::size_t t = 0; t < steps_.size(); ++t) {
+    Step& step = steps_[t];
+    step.buffer_id.assign(step.out.size(), -1);
+    if (step.kind != Step::Kind::Kernel && step.kind != Step::Kind::Gemm) continue;
+    for (std::size_t j = 0; j < step.out.size(); ++j) {
+      const int slot = step.out[j];
+      auto free = std::find_if(holder.begin(), holder.end(), [&](int h) { return h < 0 || last_use[root[h]] < t; });
+      if (free == holder.end()) free = holder.insert(holder.end(), -1);
+      *free = slot;
+      step.buffer_id[j] = static_cast<int>(free - holder.begin());
+    }
+  }
+  pool_.resize(holder.size());
+}
+
+Tensor JitExecutor::buffer(const Step& step, std::size_t j, const Shape& shape, DType dtype) {
+  std::shared_ptr<Storage>& storage = pool_[step.buffer_id[j]];
+  const std::size_t bytes = static_cast<std::size_t>(shape_numel(shape)) * dtype_size(dtype);
+  if (!storage || storage->bytes() < bytes) storage = std::make_shared<Storage>(std::max<std::size_t>(bytes, 1));
+  return Tensor(storage, dtype, shape, contiguous_strides(shape), 0);
 }
 
 void JitExecutor::run_kernel(Step& step) {

@@ -4,8 +4,9 @@
 // JIT-compiled kernel), one per matrix product (a BLAS gemm), one per other
 // op (its reference kernel: views, indexing, argmax, ...); alloc of a
 // scalar is a broadcast view. Steps are ordered
-// once; each keeps its output buffers across calls, so a call in steady state
-// allocates no large buffers. An update whose value is a gemm on the old
+// once. Their outputs live in a pool of buffers planned once: outputs whose
+// lifetimes do not overlap share a buffer, and buffers are kept across calls,
+// so a call in steady state allocates no large buffers. An update whose value is a gemm on the old
 // value, or an elementwise kernel reading it, writes into the shared
 // variable's own buffer, after every other reader of the old value has run.
 #pragma once
@@ -41,7 +42,7 @@ class JitExecutor final : public Executor {
     const ir::Node* node = nullptr;  // Gemm and Reference: the node computed
     std::size_t kernel = 0;         // Kernel: index into kernels_
     std::vector<int> inplace;       // per output: the input slot whose buffer it overwrites, or -1
-    std::vector<Tensor> cache;      // per output: the buffer reused across calls
+    std::vector<int> buffer_id;     // per output: its buffer in pool_ when not written in place
     double seconds = 0;             // time spent, when profiling
   };
   std::string describe(const Step& step) const;
@@ -49,11 +50,16 @@ class JitExecutor final : public Executor {
   void run_step(Step& step);
   void run_kernel(Step& step);
   void run_gemm(Step& step);
-  Tensor& buffer(Step& step, std::size_t j, const Shape& shape, DType dtype);
+  void plan_buffers(const std::vector<int>& root);
+  Tensor buffer(const Step& step, std::size_t j, const Shape& shape, DType dtype);
   bool overwritable(int target, const Shape& shape) const;
 
   Program program_;
   std::vector<codegen::Kernel> kernels_;
+  // Buffers for step outputs, shared by outputs whose lifetimes do not
+  // overlap (plan_buffers); each grows to the largest size asked of it and is
+  // kept across calls, so a call in steady state allocates none.
+  std::vector<std::shared_ptr<Storage>> pool_;
   std::vector<Step> steps_;
   std::vector<Tensor> slots_;
   std::vector<const ir::Node*> slot_node_;
