@@ -33,6 +33,14 @@ std::array<OpInfo, kNumOps>& table() {
 
 OpInfo& define_op(OpCode op) { return table()[static_cast<std::size_t>(op)]; }
 
+void define_op(OpCode op, const OpRules& rules) {
+  OpInfo& info = define_op(op);
+  info.infer_type = rules.infer_type;
+  info.infer_shape = rules.infer_shape;
+  info.reference = rules.reference;
+  info.grad = rules.grad;
+}
+
 const OpInfo& op_info(OpCode op) {
   // The register functions must only call define_op(): calling op_info() from
   // them would wait on this once_flag forever.

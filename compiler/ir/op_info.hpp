@@ -57,6 +57,16 @@ const OpInfo& op_info(OpCode op);
 // The record to fill in, with name, kind and arity already set from ops.def.
 OpInfo& define_op(OpCode op);
 
+// The rules most ops are made of, so a family file registers each op in one
+// line: define_op(OpCode::Reshape, {reshape_type, reshape_shape, reshape_reference, reshape_grad}).
+struct OpRules {
+  Type (*infer_type)(const Node& node);
+  Shape (*infer_shape)(const Node& node, const std::vector<Tensor>& inputs);
+  Tensor (*reference)(const Node& node, const std::vector<Tensor>& inputs);
+  std::vector<Variable> (*grad)(const Node& node, const Variable& output, const Variable& output_grad) = nullptr;
+};
+void define_op(OpCode op, const OpRules& rules);
+
 // Registration functions, one per file in frontend/ops/; op_info() runs them once.
 void register_elemwise_ops();
 void register_reduce_ops();

@@ -135,17 +135,10 @@ Tensor gemm_reference(const Node& node, const std::vector<Tensor>& inputs) {
 }  // namespace
 
 void register_blas_ops() {
-  OpInfo& dot = define_op(OpCode::Dot);
-  dot.infer_type = infer_dot_type;
-  dot.infer_shape = infer_dot_shape;
-  dot.reference = dot_reference;
-  dot.grad = dot_grad;
+  define_op(OpCode::Dot, {infer_dot_type, infer_dot_shape, dot_reference, dot_grad});
 
   // Gemm has no gradient: the optimizer makes it after differentiation.
-  OpInfo& gemm_op = define_op(OpCode::Gemm);
-  gemm_op.infer_type = infer_gemm_type;
-  gemm_op.infer_shape = infer_gemm_shape;
-  gemm_op.reference = gemm_reference;
+  define_op(OpCode::Gemm, {infer_gemm_type, infer_gemm_shape, gemm_reference});
 }
 
 }  // namespace graphjit::ir

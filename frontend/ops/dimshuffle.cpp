@@ -91,11 +91,7 @@ std::vector<Variable> grad(const Node& node, const Variable&, const Variable& g)
 }  // namespace
 
 void register_dimshuffle_op() {
-  OpInfo& info = define_op(OpCode::DimShuffle);
-  info.infer_type = infer_type;
-  info.infer_shape = infer_shape;
-  info.reference = reference;
-  info.grad = grad;
+  define_op(OpCode::DimShuffle, {infer_type, infer_shape, reference, grad});
 }
 
 }  // namespace graphjit::ir

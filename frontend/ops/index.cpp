@@ -366,31 +366,20 @@ std::vector<Variable> inc_subtensor_grad(const Node& node, const Variable&, cons
   return grads;
 }
 
-void define_indexing(OpCode op, Type (*type)(const Node&), Tensor (*reference)(const Node&, const std::vector<Tensor>&),
-                     Shape (*shape)(const Node&, const std::vector<Tensor>&),
-                     std::vector<Variable> (*grad)(const Node&, const Variable&, const Variable&)) {
-  OpInfo& info = define_op(op);
-  info.infer_type = type;
-  info.reference = reference;
-  info.infer_shape = shape;
-  info.grad = grad;
-}
-
 }  // namespace
 
 void register_index_ops() {
   auto x_shape = [](const Node&, const std::vector<Tensor>& inputs) { return inputs[0].shape(); };
-  define_indexing(
-      OpCode::Subtensor, indexed_type, subtensor_reference,
-      [](const Node& node, const std::vector<Tensor>& inputs) { return basic_view(node, inputs, inputs[0]).shape(); },
-      subtensor_grad);
-  define_indexing(
-      OpCode::AdvancedSubtensor, indexed_type, advanced_subtensor_reference,
-      [](const Node& node, const std::vector<Tensor>& inputs) { return plan_advanced(node, inputs, inputs[0]).out_shape; },
-      subtensor_grad);
-  define_indexing(OpCode::IncSubtensor, inc_type, inc_subtensor_reference, x_shape, inc_subtensor_grad);
-  define_indexing(OpCode::AdvancedIncSubtensor, inc_type, advanced_inc_subtensor_reference, x_shape,
-                  inc_subtensor_grad);
+  auto subtensor_shape = [](const Node& node, const std::vector<Tensor>& inputs) {
+    return basic_view(node, inputs, inputs[0]).shape();
+  };
+  auto advanced_shape = [](const Node& node, const std::vector<Tensor>& inputs) {
+    return plan_advanced(node, inputs, inputs[0]).out_shape;
+  };
+  define_op(OpCode::Subtensor, {indexed_type, subtensor_shape, subtensor_reference, subtensor_grad});
+  define_op(OpCode::AdvancedSubtensor, {indexed_type, advanced_shape, advanced_subtensor_reference, subtensor_grad});
+  define_op(OpCode::IncSubtensor, {inc_type, x_shape, inc_subtensor_reference, inc_subtensor_grad});
+  define_op(OpCode::AdvancedIncSubtensor, {inc_type, x_shape, advanced_inc_subtensor_reference, inc_subtensor_grad});
 }
 
 }  // namespace graphjit::ir

@@ -214,35 +214,16 @@ std::vector<Variable> crossentropy_grad(const Node& node, const Variable&, const
 }  // namespace
 
 void register_nnet_ops() {
-  OpInfo& softmax = define_op(OpCode::Softmax);
-  softmax.infer_type = softmax_type;
-  softmax.infer_shape = same_shape;
-  softmax.reference = softmax_reference;
-  softmax.grad = softmax_grad;
+  define_op(OpCode::Softmax, {softmax_type, same_shape, softmax_reference, softmax_grad});
 
-  OpInfo& log_softmax = define_op(OpCode::LogSoftmax);
-  log_softmax.infer_type = softmax_type;
-  log_softmax.infer_shape = same_shape;
-  log_softmax.reference = log_softmax_reference;
-  log_softmax.grad = log_softmax_grad;
+  define_op(OpCode::LogSoftmax, {softmax_type, same_shape, log_softmax_reference, log_softmax_grad});
 
-  OpInfo& grad = define_op(OpCode::SoftmaxGrad);
-  grad.infer_type = softmax_grad_type;
-  grad.infer_shape = softmax_grad_shape;
-  grad.reference = softmax_grad_reference;
-  grad.grad = softmax_grad_grad;
+  define_op(OpCode::SoftmaxGrad, {softmax_grad_type, softmax_grad_shape, softmax_grad_reference, softmax_grad_grad});
 
-  OpInfo& crossentropy = define_op(OpCode::CrossentropyCategorical);
-  crossentropy.infer_type = crossentropy_type;
-  crossentropy.infer_shape = crossentropy_shape;
-  crossentropy.reference = crossentropy_reference;
-  crossentropy.grad = crossentropy_grad;
+  define_op(OpCode::CrossentropyCategorical, {crossentropy_type, crossentropy_shape, crossentropy_reference, crossentropy_grad});
 
   // One-hot rows are a function of integer labels: no gradient.
-  OpInfo& one_hot = define_op(OpCode::OneHot);
-  one_hot.infer_type = one_hot_type;
-  one_hot.infer_shape = one_hot_shape;
-  one_hot.reference = one_hot_reference;
+  define_op(OpCode::OneHot, {one_hot_type, one_hot_shape, one_hot_reference});
 }
 
 }  // namespace graphjit::ir

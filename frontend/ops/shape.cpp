@@ -279,17 +279,9 @@ std::vector<Variable> arange_grad(const Node& node, const Variable& out, const V
 }  // namespace
 
 void register_shape_ops() {
-  OpInfo& reshape = define_op(OpCode::Reshape);
-  reshape.infer_type = reshape_type;
-  reshape.infer_shape = reshape_shape;
-  reshape.reference = reshape_reference;
-  reshape.grad = reshape_grad;
+  define_op(OpCode::Reshape, {reshape_type, reshape_shape, reshape_reference, reshape_grad});
 
-  OpInfo& concat = define_op(OpCode::Concatenate);
-  concat.infer_type = concat_type;
-  concat.infer_shape = concat_shape;
-  concat.reference = concat_reference;
-  concat.grad = concat_grad;
+  define_op(OpCode::Concatenate, {concat_type, concat_shape, concat_reference, concat_grad});
 
   // Shapes are integers: no gradient flows through them.
   OpInfo& shape_of = define_op(OpCode::ShapeOf);
@@ -307,17 +299,9 @@ void register_shape_ops() {
     return Tensor::scalar<std::int64_t>(inputs[0].shape(shape_i_axis(node)));
   };
 
-  OpInfo& alloc = define_op(OpCode::Alloc);
-  alloc.infer_type = alloc_type;
-  alloc.infer_shape = alloc_shape;
-  alloc.reference = alloc_reference;
-  alloc.grad = alloc_grad;
+  define_op(OpCode::Alloc, {alloc_type, alloc_shape, alloc_reference, alloc_grad});
 
-  OpInfo& arange = define_op(OpCode::Arange);
-  arange.infer_type = arange_type;
-  arange.infer_shape = arange_shape;
-  arange.reference = arange_reference;
-  arange.grad = arange_grad;
+  define_op(OpCode::Arange, {arange_type, arange_shape, arange_reference, arange_grad});
 }
 
 }  // namespace graphjit::ir
