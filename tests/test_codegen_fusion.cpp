@@ -5,6 +5,10 @@
 
 #include <graphjit/errors.hpp>
 
+#include <fmt/format.h>
+
+#include <stdexcept>
+
 using namespace codegen_test;
 
 namespace {
@@ -88,6 +92,58 @@ TEST_CASE("strided inputs and outputs: transposed, sliced with steps, reversed, 
     compile_one(cluster).run({data}, {data});
     check_close(data, expected, 3, 0, "in place");
   }
+}
+
+TEST_CASE("inputs given as stride-0 broadcast views although their types do not broadcast") {
+  // Each input dense, or a row, a column or a single element broadcast to (m, n) (strides (0, 1), (1, 0),
+  // (0, 0)), in every combination; n odd so that rows end in a partial vector step.
+  enum Kind { dense, row, column, scalar };
+  auto view = [](Kind kind, std::int64_t m, std::int64_t n, DType dtype, std::uint64_t seed) {
+    const double lo = dtype == bool_ ? 0 : -2, hi = 2;
+    switch (kind) {
+      case dense: return random_tensor({m, n}, dtype, lo, hi, seed);
+      case row: return random_tensor({1, n}, dtype, lo, hi, seed).broadcast_to({m, n});
+      case column: return random_tensor({m, 1}, dtype, lo, hi, seed).broadcast_to({m, n});
+      case scalar: return random_tensor({1, 1}, dtype, lo, hi, seed).broadcast_to({m, n});
+    }
+    throw std::logic_error("invalid kind");
+  };
+  const char* names[] = {"dense", "row", "column", "scalar"};
+  for (DType dtype : {float64, float32}) {
+    NodeRef x = input(dtype, {false, false}, "x"), y = input(dtype, {false, false}, "y");
+    NodeRef keep = input(bool_, {false, false}, "keep");
+    NodeRef xy = op(OpCode::Mul, {x, y});
+    NodeRef t = op(OpCode::Tanh, {xy});
+    NodeRef picked = op(OpCode::Switch, {keep, t, y});
+    NodeRef rows = reduce(OpCode::Sum, picked, {1});
+    codegen::Cluster cluster{"broadcast_views", {x, y, keep}, {xy, t, picked}, {picked}, {rows}};
+    const codegen::Kernel kernel = compile_one(cluster);
+    // The row sums add up to 1001 values, each off by a few ulps, in another order than the reference.
+    const double max_ulps = 64, atol = dtype == float32 ? 1e-3 : 1e-9;
+    auto check = [&](Kind kx, Kind ky, Kind kk, std::int64_t m, std::int64_t n) {
+      const std::vector<Tensor> args = {view(kx, m, n, dtype, 1), view(ky, m, n, dtype, 2), view(kk, m, n, bool_, 3)};
+      if ((kx == row || kx == scalar) && m > 1) REQUIRE(args[0].strides()[0] == 0);
+      if ((kx == column || kx == scalar) && n > 1) REQUIRE(args[0].strides()[1] == 0);
+      check_outputs(kernel, cluster, args, max_ulps, atol,
+                    fmt::format("{} {}: x {}, y {}, keep {}", dtype_name(dtype), shape_str({m, n}), names[kx],
+                                names[ky], names[kk]));
+    };
+    for (auto [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{{5, 37}, {3, 1}, {4, 3}})
+      for (Kind kx : {dense, row, column, scalar})
+        for (Kind ky : {dense, row, column, scalar})
+          for (Kind kk : {dense, row, column, scalar}) check(kx, ky, kk, m, n);
+    // Above the threading threshold: the views' dims merge (scalar) or not (row, column) before the split.
+    check(dense, scalar, dense, 70, 1001);
+    check(row, column, scalar, 70, 1001);
+    check(scalar, row, column, 70, 1001);
+  }
+  // One dim: a single element broadcast along the whole (split) loop.
+  NodeRef v = input(float32, {false}, "v"), w = input(float32, {false}, "w");
+  NodeRef vw = op(OpCode::Sub, {v, w});
+  codegen::Cluster flat{"flat_view", {v, w}, {vw}, {vw}, {}};
+  const Tensor repeated = random_tensor({1}, float32, -1, 1, 2).broadcast_to({100003});
+  check_outputs(compile_one(flat), flat, {random_tensor({100003}, float32, -1, 1, 1), repeated}, 0, 0,
+                "1-d scalar view");
 }
 
 TEST_CASE("mixed dtypes in one cluster: float32 data, a bool mask and an int32 count") {

@@ -72,6 +72,12 @@ class KernelEmitter {
       }
       stride_elements_.push_back(std::move(elements));
       stride_bytes_.push_back(std::move(bytes));
+      llvm::AllocaInst* buffer = nullptr;
+      if (operand.role == Role::Input && !operand.stride_zero[L - 1]) {
+        buffer = b_.CreateAlloca(memory_type(context_, operand.dtype, static_cast<unsigned>(plan_.vector_width)));
+        buffer->setAlignment(llvm::Align(dtype_size(operand.dtype)));
+      }
+      repeat_buffer_.push_back(buffer);
     }
   }
 
@@ -137,11 +143,16 @@ class KernelEmitter {
   // Whether operand k moves along the innermost dim (loaded or stored per lane).
   bool moves_innermost(std::size_t k) const { return !plan_.operands[k].stride_zero[plan_.loop_ndim - 1]; }
 
+  // Whether operand k is an input read along the innermost dim, at run time
+  // either with stride 1 or with stride 0 (see repeat_buffer_).
+  bool reads_innermost(std::size_t k) const { return plan_.operands[k].role == Role::Input && moves_innermost(k); }
+
   // How one step of the innermost loop reaches memory.
+  // Unit strides means 1, or for inputs 0 or 1.
   enum class Access {
     contiguous,  // unit strides, all lanes in range: plain vector loads and stores
     masked,      // unit strides, the last step of a row: lanes past the end masked off
-    lanes,       // some stride is not 1: gathers and scatters (lanes past the end masked off)
+    lanes,       // some other stride: gathers and scatters (lanes past the end masked off)
   };
   static constexpr Access accesses[] = {Access::contiguous, Access::masked, Access::lanes};
 
@@ -154,14 +165,27 @@ class KernelEmitter {
     llvm::Value* n = extent_[d];
 
     // Inputs broadcast along this dim are loop-invariant: load them once.
+    // So are inputs that, although their type does not broadcast, come as a
+    // stride-0 view (a row that is one element repeated): their vector loads
+    // read that element from a buffer filled once per row instead of running
+    // past it, and the other operands keep plain vector loads (instead of
+    // every operand gathering).
     std::unordered_map<std::size_t, TypedValue> invariant;
+    Values repeated(plan_.operands.size(), nullptr);  // per input read along this dim: whether its stride is 0
     llvm::Value* unit_strides = b_.getTrue();
     for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
       const Operand& operand = plan_.operands[k];
-      if (moves_innermost(k))
-        unit_strides = b_.CreateAnd(unit_strides, b_.CreateICmpEQ(stride_elements_[k][d], b_.getInt64(1)));
-      else if (operand.role == Role::Input)
+      llvm::Value* stride = stride_elements_[k][d];
+      if (reads_innermost(k)) {
+        unit_strides = b_.CreateAnd(unit_strides, b_.CreateICmpULE(stride, b_.getInt64(1)));
+        llvm::Value* first = load(b_, pointers[k], operand.dtype, 1);
+        store(b_, b_.CreateVectorSplat(width, first), repeat_buffer_[k], operand.dtype);
+        repeated[k] = b_.CreateICmpEQ(stride, b_.getInt64(0));
+      } else if (moves_innermost(k)) {
+        unit_strides = b_.CreateAnd(unit_strides, b_.CreateICmpEQ(stride, b_.getInt64(1)));
+      } else if (operand.role == Role::Input) {
         invariant[k] = {b_.CreateVectorSplat(width, load(b_, pointers[k], operand.dtype, 1)), operand.dtype};
+      }
     }
     std::vector<llvm::Constant*> lane_numbers;
     for (unsigned lane = 0; lane < width; ++lane) lane_numbers.push_back(b_.getInt64(lane));
@@ -181,6 +205,11 @@ class KernelEmitter {
       auto first_address = [&](std::size_t k) {
         return offset(pointers[k], b_.CreateMul(i, b_.getInt64(dtype_size(plan_.operands[k].dtype))));
       };
+      // Where an input with stride 0 or 1 reads: the repeat buffer if 0.
+      auto source_address = [&](std::size_t k) {
+        llvm::Value* address = first_address(k);
+        return repeated[k] ? b_.CreateSelect(repeated[k], repeat_buffer_[k], address) : address;
+      };
       auto lane_addresses = [&](std::size_t k) {
         // Lanes past the end repeat the last element, so that every address is valid.
         llvm::Value* last = b_.CreateVectorSplat(width, b_.CreateSub(count(), b_.getInt64(1)));
@@ -191,8 +220,8 @@ class KernelEmitter {
       auto load_step = [&](Access access, std::size_t k, llvm::Value* mask) {
         const DType dtype = plan_.operands[k].dtype;
         switch (access) {
-          case Access::contiguous: return load(b_, first_address(k), dtype, width);
-          case Access::masked: return masked_load(b_, first_address(k), dtype, mask);
+          case Access::contiguous: return load(b_, source_address(k), dtype, width);
+          case Access::masked: return masked_load(b_, source_address(k), dtype, mask);
           case Access::lanes: return gather(b_, lane_addresses(k), dtype, mask);
         }
         throw std::logic_error("codegen: invalid access");
@@ -215,8 +244,7 @@ class KernelEmitter {
         llvm::Value* mask = access == Access::masked ? in_range() : nullptr;
         std::vector<std::pair<std::size_t, llvm::Value*>> values;
         for (std::size_t k = 0; k < plan_.operands.size(); ++k)
-          if (plan_.operands[k].role == Role::Input && moves_innermost(k))
-            values.push_back({k, load_step(access, k, mask)});
+          if (reads_innermost(k)) values.push_back({k, load_step(access, k, mask)});
         llvm::BasicBlock* from = b_.GetInsertBlock();
         b_.CreateBr(compute);
         b_.SetInsertPoint(compute);
@@ -393,6 +421,9 @@ class KernelEmitter {
   Values base_;                          // per operand
   std::vector<Values> stride_elements_;  // [operand][dim], null where stride_zero
   std::vector<Values> stride_bytes_;     // [operand][dim], null where stride_zero
+  // Per input read along the innermost dim (else null): vector_width slots
+  // that hold its row's first element when its stride there is 0.
+  std::vector<llvm::AllocaInst*> repeat_buffer_;
 };
 
 }  // namespace

@@ -7,13 +7,15 @@
 // (entries for stride_zero dims are not read). Reductions accumulate into
 // their output, which the caller fills with the identity first.
 //
-// The innermost loop steps plan.vector_width lanes at a time. Steps whose
-// lanes are all in range, while every operand moving along that dim has
-// stride 1, use plain vector loads and stores; the others (the remainder, or
-// every step when some stride is not 1) gather and scatter with the lanes
-// past the end masked off. Both paths feed a single copy of the computation,
-// so the IR LLVM compiles stays small. Inputs broadcast along the innermost
-// dim are loaded once per row; reductions over it accumulate in registers.
+// The innermost loop steps plan.vector_width lanes at a time. While every
+// operand moving along that dim has stride 1 (inputs: 1 or 0), steps whose
+// lanes are all in range use plain vector loads and stores, and the last step
+// of a row masked ones; otherwise every step gathers and scatters, with the
+// lanes past the end masked off. All paths feed a single copy of the
+// computation, so the IR LLVM compiles stays small. Inputs broadcast along
+// the innermost dim are loaded once per row, by their type or, with stride 0
+// at run time (a broadcast view), into a buffer the vector loads read;
+// reductions over it accumulate in registers.
 #pragma once
 
 #include "compiler/codegen/kernel_plan.hpp"
