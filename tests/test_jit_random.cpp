@@ -132,7 +132,10 @@ class GraphBuilder {
       case 5: return T::sqr(T::tanh(x)) * 3;
       case 6: return T::exp(-T::sqr(x));
       case 7: return T::exp(T::clip(x, -4, 4));
-      case 8: return T::log(T::abs(x) + 1);
+      // Not log(abs(x) + 1): stabilize turns log(1 + u) into log1p(u), which in
+      // float32 is more accurate than the reference's literal log(1 + u) by more
+      // than this test's tolerance when u is small (test_passes_stabilize covers it).
+      case 8: return T::log(T::abs(x) + 1.5);
       case 9: return T::log1p(T::sqr(x));
       case 10: return T::sqrt(T::sqr(x) + 0.5);
       case 11: return T::clip(x, -0.8, 0.8);

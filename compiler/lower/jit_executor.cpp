@@ -94,7 +94,8 @@ JitExecutor::JitExecutor(const Program& program) : program_(program) {
     if (auto c = fusion.cluster_of.find(n.get()); c != fusion.cluster_of.end()) {
       if (cluster_step[c->second] != SIZE_MAX) continue;
       const codegen::Cluster& cluster = fusion.clusters[c->second];
-      Step step{.kind = Step::Kind::Kernel};
+      Step step;
+      step.kind = Step::Kind::Kernel;
       step.kernel = clusters.size();
       for (const NodeRef& in : cluster.inputs) step.in.push_back(slot_of(in.get()));
       for (const NodeRef& out : cluster.outputs) step.out.push_back(slot_of(out.get()));
@@ -104,9 +105,10 @@ JitExecutor::JitExecutor(const Program& program) : program_(program) {
       steps.push_back(std::move(step));
       continue;
     }
-    Step step{.kind = is_blas_product(*n)         ? Step::Kind::Gemm
-                      : n->op == OpCode::Alloc ? Step::Kind::Broadcast
-                                               : Step::Kind::Reference};
+    Step step;
+    step.kind = is_blas_product(*n)         ? Step::Kind::Gemm
+                : n->op == OpCode::Alloc ? Step::Kind::Broadcast
+                                         : Step::Kind::Reference;
     step.node = n.get();
     for (const NodeRef& in : n->inputs) step.in.push_back(slot_of(in.get()));
     step.out.push_back(slot_of(n.get()));

@@ -37,7 +37,7 @@ class JitExecutor final : public Executor {
 
  private:
   struct Step {
-    enum class Kind { Kernel, Gemm, Broadcast, Reference } kind;
+    enum class Kind { Kernel, Gemm, Broadcast, Reference } kind = Kind::Reference;
     std::vector<int> in, out;      // slots
     const ir::Node* node = nullptr;  // Gemm and Reference: the node computed
     std::size_t kernel = 0;         // Kernel: index into kernels_
