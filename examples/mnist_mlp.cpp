@@ -143,6 +143,9 @@ int run(const Options& o) {
   const int n_epochs = o.epochs;
   const int batch_size = o.batch;
   const int batches_in_epoch = static_cast<int>(train_x.shape(0)) / batch_size;  // items in training set / batch size
+  if (batches_in_epoch == 0)
+    throw std::invalid_argument(fmt::format("--batch {} is larger than the training set ({} images)", batch_size,
+                                            train_x.shape(0)));
   const bool tty = !o.json && isatty(fileno(stdout));
   graphjit::RandomState shuffler(o.seed + 1);
   std::vector<double> epoch_seconds;
