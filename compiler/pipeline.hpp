@@ -1,5 +1,5 @@
-// From a program to something that runs it: the rewrites for the mode, in
-// order, then the executor. The one place that lists the compiler's steps.
+// From a program to something that runs it. compiler/pipeline.cpp is the one
+// place that lists the compiler's stages, in order.
 #pragma once
 
 #include "compiler/program.hpp"
@@ -7,14 +7,25 @@
 #include <graphjit/function.hpp>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace graphjit::compiler {
 
+namespace lower {
+struct Schedule;
+}
+
 struct Compiled {
-  Program optimized;  // what debugprint(function) shows
+  Program optimized;                                // the rewritten graph, what debugprint(function) lists
+  std::shared_ptr<const lower::Schedule> schedule;  // what runs it (null in Mode::reference)
   std::unique_ptr<Executor> executor;
 };
 
 Compiled compile(Program program, const FunctionOptions& options);
+
+// The lowering stages that options.excluded_passes may switch off, besides
+// the rewrites: "expand", "fusion", "inplace", "buffer_reuse".
+std::vector<std::string> lowering_stage_names();
 
 }  // namespace graphjit::compiler

@@ -1,82 +1,29 @@
-// debugprint: Theano's indented graph listing.
+// debugprint: Theano's indented graph listing (compiler/ir/printer.cpp), and
+// for a compiled function the schedule it runs (compiler/lower).
 #include <graphjit/printing.hpp>
 
-#include "compiler/ir/op_info.hpp"
+#include "compiler/ir/printer.hpp"
+#include "compiler/lower/lower.hpp"
 #include "frontend/function_impl.hpp"
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <unordered_map>
 
 namespace graphjit {
 
-namespace {
-
-// Ids like Theano's: A, B, ..., Z, BA, BB, ... in the order nodes are first printed.
-std::string id_string(std::size_t n) {
-  std::string s;
-  do {
-    s.insert(s.begin(), static_cast<char>('A' + n % 26));
-    n /= 26;
-  } while (n > 0);
-  return s;
-}
-
-class Printer {
- public:
-  std::string out;
-
-  void print(const ir::NodeRef& node, const std::string& prefix, const std::string& child_prefix) {
-    auto [it, first] = ids_.try_emplace(node.get(), ids_.size());
-    out += fmt::format("{}{} [id {}]", prefix, head(*node), id_string(it->second));
-    if (!node->name.empty() && node->op != ir::OpCode::Input && node->op != ir::OpCode::Shared)
-      out += fmt::format(" '{}'", node->name);
-    out += fmt::format(" <{}>", node->type.str());
-    // A subtree seen before is referred to by its id only.
-    out += first || node->inputs.empty() ? "\n" : " (seen above)\n";
-    if (!first) return;
-    for (const ir::NodeRef& in : node->inputs) print(in, child_prefix + " |", child_prefix + " |");
-  }
-
- private:
-  static std::string head(const ir::Node& node) {
-    switch (node.op) {
-      case ir::OpCode::Input: return node.label();
-      case ir::OpCode::Shared: return node.label().empty() ? "<shared>" : node.label();
-      case ir::OpCode::Constant:
-        return node.value.size() == 1 ? fmt::format("{{{}}}", node.value.get(std::vector<std::int64_t>(node.value.ndim(), 0)))
-                                      : fmt::format("constant{}", shape_str(node.value.shape()));
-      default: break;
-    }
-    std::string params;
-    if (!node.attrs.axes.empty()) params += fmt::format("axis={}", fmt::join(node.attrs.axes, ","));
-    if (node.op == ir::OpCode::DimShuffle) params += fmt::format("{}", fmt::join(node.attrs.ints, ","));
-    if (node.op == ir::OpCode::Cast) params += dtype_name(node.attrs.dtype);
-    return params.empty() ? ir::op_info(node.op).name : fmt::format("{}{{{}}}", ir::op_info(node.op).name, params);
-  }
-
-  std::unordered_map<const ir::Node*, std::size_t> ids_;
-};
-
-}  // namespace
-
 std::string debugprint(const std::vector<Variable>& vs) {
-  Printer p;
-  for (const Variable& v : vs) p.print(v.node(), "", "");
-  return p.out;
+  std::vector<ir::NodeRef> roots;
+  for (const Variable& v : vs) roots.push_back(v.node());
+  return ir::debugprint(roots);
 }
 
 std::string debugprint(const Variable& v) { return debugprint(std::vector<Variable>{v}); }
 
 std::string debugprint(const Function& f) {
-  const compiler::Program& program = f.impl()->compiled.optimized;
-  Printer p;
-  for (std::size_t i = 0; i < program.outputs.size(); ++i) {
-    if (i >= program.num_user_outputs)
-      p.out += fmt::format("update of '{}':\n", program.update_targets[i - program.num_user_outputs]->name);
-    p.print(program.outputs[i], "", "");
-  }
-  return p.out;
+  const compiler::Compiled& compiled = f.impl()->compiled;
+  const compiler::Program& program = compiled.optimized;
+  std::vector<std::string> titles(program.num_user_outputs);
+  for (const auto& target : program.update_targets) titles.push_back("update of '" + target->name + "':");
+  std::string text = ir::debugprint(program.outputs, titles);
+  if (compiled.schedule) text += compiler::lower::print_schedule(*compiled.schedule);
+  return text;
 }
 
 }  // namespace graphjit

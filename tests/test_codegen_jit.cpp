@@ -3,7 +3,7 @@
 #include "codegen_test_support.hpp"
 #include "compiler/jit/ir_dump.hpp"
 #include "compiler/jit/jit_engine.hpp"
-#include "compiler/jit/thread_pool.hpp"
+#include "compiler/exec/thread_pool.hpp"
 #include "temp_dir.hpp"
 
 #include <atomic>
@@ -56,14 +56,14 @@ TEST_CASE("set_ir_dump writes each module's IR, optimized IR and assembly to a d
 }
 
 TEST_CASE("kernels keep their code alive; dropped modules are unloaded without disturbing others") {
-  std::vector<codegen::Kernel> kept;
+  std::vector<exec::Kernel> kept;
   for (int i = 0; i < 5; ++i) {
-    std::vector<codegen::Kernel> batch = codegen::compile_kernels({tanh_cluster("a"), tanh_cluster("b")}, "lifetime");
+    std::vector<exec::Kernel> batch = codegen::compile_kernels({tanh_cluster("a"), tanh_cluster("b")}, "lifetime");
     kept.push_back(batch[1]);
   }  // the batches' other kernels go, their modules stay while `kept` holds them
   const Tensor x = random_tensor({100}, float64, -3, 3, 1);
   const Tensor expected = reference(tanh_cluster("check"), {x})[0];
-  for (const codegen::Kernel& k : kept) check_close(k.run({x})[0], expected, 5, 0, "kept kernel");
+  for (const exec::Kernel& k : kept) check_close(k.run({x})[0], expected, 5, 0, "kept kernel");
   kept.erase(kept.begin(), kept.begin() + 4);
   check_close(kept[0].run({x})[0], expected, 5, 0, "survivor");
 }
@@ -73,14 +73,14 @@ TEST_CASE("a module of ten kernels compiles in well under the budget of a traini
   for (int i = 0; i < 10; ++i) clusters.push_back(tanh_cluster("k" + std::to_string(i)));
   codegen::compile_kernels(clusters, "warm_up");
   const double start = thread_cpu_ms();
-  const std::vector<codegen::Kernel> kernels = codegen::compile_kernels(clusters, "budget");
+  const std::vector<exec::Kernel> kernels = codegen::compile_kernels(clusters, "budget");
   const double cpu_ms = thread_cpu_ms() - start;
   MESSAGE("10 tanh kernels: " << cpu_ms << " ms CPU, LLVM part " << kernels[0].module_compile_ms() << " ms wall");
   CHECK(cpu_ms < 250);
 }
 
 TEST_CASE("the thread pool runs every task exactly once, also when called concurrently or from a task") {
-  jit::ThreadPool& pool = jit::ThreadPool::global();
+  exec::ThreadPool& pool = exec::ThreadPool::global();
   for (int n : {0, 1, 2, 7, 100}) {
     std::vector<std::atomic<int>> runs(static_cast<std::size_t>(n));
     pool.run(n, [&](int i) { runs[static_cast<std::size_t>(i)]++; });

@@ -39,6 +39,9 @@ void define_op(OpCode op, const OpRules& rules) {
   info.infer_shape = rules.infer_shape;
   info.reference = rules.reference;
   info.grad = rules.grad;
+  info.native = rules.native;
+  info.view_of = rules.view_of;
+  info.destroys = rules.destroys;
 }
 
 const OpInfo& op_info(OpCode op) {

@@ -16,13 +16,11 @@ namespace {
 using ir::NodeRef;
 using ir::OpCode;
 
-bool is_fusable_reduction(const ir::Node& n) {
-  return n.op == OpCode::Sum || n.op == OpCode::Prod || n.op == OpCode::Max || n.op == OpCode::Min;
-}
+bool is_fusable_reduction(const ir::Node& n) { return ir::op_info(n.op).fused_reduction.has_value(); }
 
 }  // namespace
 
-Fusion fuse(const std::vector<NodeRef>& order, const std::vector<NodeRef>& roots) {
+Fusion fuse(const std::vector<NodeRef>& order, const std::vector<NodeRef>& roots, bool merge) {
   Fusion fusion;
   std::vector<std::vector<bool>> pattern;  // per cluster: the broadcast pattern of its members
   // The clusters each node depends on, its own included.
@@ -78,7 +76,7 @@ Fusion fuse(const std::vector<NodeRef>& order, const std::vector<NodeRef>& roots
     if (kind == ir::OpKind::Elemwise) {
       for (const NodeRef& in : node->inputs) {
         auto c = member_of(in.get());
-        if (c && pattern[*c] == node->type.broadcastable && can_join(*node, *c)) {
+        if (merge && c && pattern[*c] == node->type.broadcastable && can_join(*node, *c)) {
           home = *c;
           break;
         }
@@ -89,7 +87,7 @@ Fusion fuse(const std::vector<NodeRef>& order, const std::vector<NodeRef>& roots
     } else if (is_fusable_reduction(*node)) {
       const NodeRef& in = node->inputs[0];
       auto c = member_of(in.get());
-      if (c && pattern[*c] == in->type.broadcastable) home = *c;
+      if (merge && c && pattern[*c] == in->type.broadcastable) home = *c;
       else home = new_cluster(in->type.broadcastable);
       join(*node, *home);
       fusion.clusters[*home].reductions.push_back(node);

@@ -19,7 +19,8 @@
 #include "compiler/passes/passes.hpp"
 
 #include <graphjit/errors.hpp>
-#include <graphjit/printing.hpp>
+
+#include "compiler/ir/printer.hpp"
 
 #include <cstdlib>
 #include <fmt/format.h>
@@ -72,15 +73,8 @@ void check_excluded_names(const FunctionOptions& options) {
                                       fmt::join(valid, ", ")));
 }
 
-bool dump_requested() {
-  const char* flag = std::getenv("GRAPHJIT_DUMP_PASSES");
-  return flag != nullptr && std::string(flag) != "0" && std::string(flag) != "";
-}
-
 void dump(const std::string& title, const Graph& roots) {
-  std::vector<Variable> vars;
-  for (const ir::NodeRef& root : roots) vars.emplace_back(root);
-  std::cerr << "=== graphjit: " << title << " ===\n" << debugprint(vars);
+  std::cerr << "=== graphjit: " << title << " ===\n" << ir::debugprint(roots);
 }
 
 // A pass that changed an output's Type would change what the function
@@ -95,6 +89,11 @@ void check_types(const Pass& pass, const Graph& before, const Graph& after) {
 }
 
 }  // namespace
+
+bool dump_requested() {
+  const char* flag = std::getenv("GRAPHJIT_DUMP_PASSES");
+  return flag != nullptr && std::string(flag) != "0" && std::string(flag) != "";
+}
 
 std::vector<std::string> pass_names() {
   std::vector<std::string> names;

@@ -21,4 +21,8 @@ Program optimize(Program program, const FunctionOptions& options);
 // Every pass name, in pipeline order, each once: what excluded_passes accepts.
 std::vector<std::string> pass_names();
 
+// GRAPHJIT_DUMP_PASSES: print the program after every stage of the compiler
+// (the rewrites here, the lowering stages in compiler/pipeline.cpp).
+bool dump_requested();
+
 }  // namespace graphjit::compiler::passes

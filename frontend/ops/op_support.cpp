@@ -7,29 +7,6 @@
 
 namespace graphjit::ops {
 
-std::string where_str(const std::source_location& where) {
-  if (where.file_name() == nullptr || where.line() == 0) return "<unknown>";
-  return fmt::format("{}:{}", std::filesystem::path(where.file_name()).filename().string(), where.line());
-}
-
-std::string describe(const ir::Node& node) {
-  std::string args;
-  for (std::size_t i = 0; i < node.inputs.size(); ++i)
-    args += fmt::format("{}{}: {}", i ? ", " : "", node.inputs[i]->label(), node.inputs[i]->type.str());
-  return fmt::format("{}({}) built at {}", ir::op_info(node.op).name, args, where_str(node.where));
-}
-
-void type_error(const ir::Node& node, const std::string& what) {
-  throw TypeError(fmt::format("{}: {}", describe(node), what));
-}
-
-void shape_error(const ir::Node& node, const std::vector<Tensor>& inputs, const std::string& what) {
-  std::string shapes;
-  for (std::size_t i = 0; i < inputs.size() && i < node.inputs.size(); ++i)
-    shapes += fmt::format("{}{}{}", i ? ", " : "", node.inputs[i]->label(), shape_str(inputs[i].shape()));
-  throw ShapeError(fmt::format("{}: {} (input shapes: {})", describe(node), what, shapes));
-}
-
 Variable apply(ir::OpCode op, const std::vector<Variable>& inputs, ir::Attrs attrs, std::source_location where) {
   std::vector<ir::NodeRef> nodes;
   nodes.reserve(inputs.size());

@@ -2,6 +2,7 @@
 // the node and its inputs, and the step from IR nodes to user Variables.
 #pragma once
 
+#include "compiler/ir/diagnostics.hpp"
 #include "compiler/ir/node.hpp"
 #include "compiler/ir/op_info.hpp"
 
@@ -13,12 +14,10 @@
 
 namespace graphjit::ops {
 
-// "file.cpp:42"
-std::string where_str(const std::source_location& where);
-// "dot(x: TensorType(float64, matrix), W: TensorType(float64, vector)) at model.cpp:12"
-std::string describe(const ir::Node& node);
-[[noreturn]] void type_error(const ir::Node& node, const std::string& what);
-[[noreturn]] void shape_error(const ir::Node& node, const std::vector<Tensor>& inputs, const std::string& what);
+using ir::describe;
+using ir::shape_error;
+using ir::type_error;
+using ir::where_str;
 
 inline Variable var(const ir::NodeRef& n) { return Variable(n); }
 inline Variable input(const ir::Node& node, std::size_t i) { return Variable(node.inputs.at(i)); }

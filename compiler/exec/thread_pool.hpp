@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-namespace graphjit::jit {
+namespace graphjit::exec {
 
 class ThreadPool {
  public:
@@ -60,4 +60,4 @@ class ThreadPool {
   bool stop_ = false;                         // guarded by mutex_
 };
 
-}  // namespace graphjit::jit
+}  // namespace graphjit::exec

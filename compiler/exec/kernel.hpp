@@ -1,4 +1,5 @@
-// A compiled fused kernel, ready to run on tensors.
+// A compiled fused kernel, ready to run on tensors: the run-time half of
+// code generation (codegen/kernel_plan.hpp is the contract both halves read).
 #pragma once
 
 #include <graphjit/runtime/tensor.hpp>
@@ -11,10 +12,13 @@
 namespace graphjit::jit {
 class CompiledModule;
 }
-
 namespace graphjit::codegen {
-
 struct KernelPlan;
+}
+
+namespace graphjit::exec {
+
+using codegen::KernelPlan;
 
 class Kernel {
  public:
@@ -54,4 +58,4 @@ class Kernel {
   Entry entry_;
 };
 
-}  // namespace graphjit::codegen
+}  // namespace graphjit::exec

@@ -1,4 +1,4 @@
-#include "compiler/jit/thread_pool.hpp"
+#include "compiler/exec/thread_pool.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -13,7 +13,7 @@
 #define GRAPHJIT_CPU_RELAX() std::this_thread::yield()
 #endif
 
-namespace graphjit::jit {
+namespace graphjit::exec {
 
 namespace {
 // How long an idle worker keeps polling before it sleeps: long enough to catch
@@ -111,4 +111,4 @@ void ThreadPool::work_loop() {
   }
 }
 
-}  // namespace graphjit::jit
+}  // namespace graphjit::exec

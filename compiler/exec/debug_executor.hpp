@@ -6,18 +6,18 @@
 // rewrites. Slow by design: for finding bugs, not for training.
 #pragma once
 
-#include "compiler/lower/jit_executor.hpp"
+#include "compiler/exec/executor.hpp"
 
-namespace graphjit::compiler::lower {
+namespace graphjit::exec {
 
-class DebugExecutor final : public Executor {
+class DebugExecutor final : public compiler::Executor {
  public:
-  DebugExecutor(Program original, const Program& optimized);
+  DebugExecutor(compiler::Program original, std::shared_ptr<const compiler::lower::Schedule> schedule);
   std::vector<Tensor> run(const std::vector<Tensor>& args) override;
 
  private:
-  Program original_, optimized_;
-  JitExecutor jit_;
+  compiler::Program original_, optimized_;
+  ScheduleExecutor jit_;
 };
 
-}  // namespace graphjit::compiler::lower
+}  // namespace graphjit::exec

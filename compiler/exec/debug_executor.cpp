@@ -1,7 +1,7 @@
-#include "compiler/lower/debug_executor.hpp"
+#include "compiler/exec/debug_executor.hpp"
 
 #include "compiler/eval/reference_evaluator.hpp"
-#include "frontend/ops/op_support.hpp"
+#include "compiler/ir/diagnostics.hpp"
 
 #include <graphjit/errors.hpp>
 
@@ -10,11 +10,11 @@
 #include <fmt/format.h>
 #include <unordered_map>
 
-namespace graphjit::compiler::lower {
+namespace graphjit::exec {
 
 namespace {
 
-eval::Values bind_inputs(const Program& p, const std::vector<Tensor>& args) {
+eval::Values bind_inputs(const compiler::Program& p, const std::vector<Tensor>& args) {
   eval::Values v;
   for (std::size_t i = 0; i < args.size(); ++i) v.emplace(p.inputs[i].get(), args[i]);
   return v;
@@ -44,8 +44,8 @@ std::string difference(const Tensor& got, const Tensor& want) {
 
 }  // namespace
 
-DebugExecutor::DebugExecutor(Program original, const Program& optimized)
-    : original_(std::move(original)), optimized_(optimized), jit_(optimized) {}
+DebugExecutor::DebugExecutor(compiler::Program original, std::shared_ptr<const compiler::lower::Schedule> schedule)
+    : original_(std::move(original)), optimized_(schedule->program), jit_(std::move(schedule)) {}
 
 std::vector<Tensor> DebugExecutor::run(const std::vector<Tensor>& args) {
   // References first: the JIT may update shared values in place. Node values
@@ -61,7 +61,7 @@ std::vector<Tensor> DebugExecutor::run(const std::vector<Tensor>& args) {
     if (!diff.empty())
       throw FunctionError(fmt::format("debug mode: the compiled code computes {} = {}: {} (the reference evaluator "
                                       "disagrees)",
-                                      node.label(), ops::describe(node), diff));
+                                      node.label(), ir::describe(node), diff));
   });
   for (std::size_t o = 0; o < results.size(); ++o) {
     std::string diff = difference(results[o], expected[o]);
@@ -73,4 +73,4 @@ std::vector<Tensor> DebugExecutor::run(const std::vector<Tensor>& args) {
   return results;
 }
 
-}  // namespace graphjit::compiler::lower
+}  // namespace graphjit::exec

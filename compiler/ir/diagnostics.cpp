@@ -1,0 +1,33 @@
+#include "compiler/ir/diagnostics.hpp"
+
+#include "compiler/ir/op_info.hpp"
+
+#include <filesystem>
+#include <fmt/format.h>
+
+namespace graphjit::ir {
+
+std::string where_str(const std::source_location& where) {
+  if (where.file_name() == nullptr || where.line() == 0) return "<unknown>";
+  return fmt::format("{}:{}", std::filesystem::path(where.file_name()).filename().string(), where.line());
+}
+
+std::string describe(const Node& node) {
+  std::string args;
+  for (std::size_t i = 0; i < node.inputs.size(); ++i)
+    args += fmt::format("{}{}: {}", i ? ", " : "", node.inputs[i]->label(), node.inputs[i]->type.str());
+  return fmt::format("{}({}) built at {}", op_info(node.op).name, args, where_str(node.where));
+}
+
+void type_error(const Node& node, const std::string& what) {
+  throw TypeError(fmt::format("{}: {}", describe(node), what));
+}
+
+void shape_error(const Node& node, const std::vector<Tensor>& inputs, const std::string& what) {
+  std::string shapes;
+  for (std::size_t i = 0; i < inputs.size() && i < node.inputs.size(); ++i)
+    shapes += fmt::format("{}{}{}", i ? ", " : "", node.inputs[i]->label(), shape_str(inputs[i].shape()));
+  throw ShapeError(fmt::format("{}: {} (input shapes: {})", describe(node), what, shapes));
+}
+
+}  // namespace graphjit::ir
