@@ -106,7 +106,7 @@ void ScheduleExecutor::run_native(const Step& step) {
   inputs.reserve(step.in.size());
   for (int i : step.in) inputs.push_back(slots_[static_cast<std::size_t>(i)]);
   StepMemory memory(*this, step);
-  Tensor value = info.native(node, inputs, memory);
+  Tensor value = info.native.run(node, inputs, memory);
   // The planner trusts the aliasing declarations; an undeclared view would
   // let a later step overwrite memory this value still lives in.
   for (std::size_t k = 0; k < inputs.size(); ++k) {

@@ -44,6 +44,9 @@ class Kernel {
   // constants may be passed as undefined tensors.
   void run(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) const;
 
+  // The machine code's entry point: equal for kernels that share their code.
+  Entry entry() const { return entry_; }
+
   // Milliseconds LLVM spent on the module this kernel was compiled in.
   double module_compile_ms() const;
 

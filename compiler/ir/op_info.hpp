@@ -42,9 +42,18 @@ class OutputMemory {
 
 // A compiled implementation written in C++ (a BLAS call, a view, a gather, a
 // loop): computes `node` from its input values. It returns either a view of
-// the input it declares in `view_of`, or a tensor from `out` (or memory of
-// its own). The reference kernel is the oracle it is checked against.
-using NativeKernel = Tensor (*)(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& out);
+// the input it declares in `view_of`, or a tensor from `out`, or (when
+// `allocates`) memory of its own. The reference kernel is the oracle it is
+// checked against.
+struct NativeKernel {
+  using Function = Tensor (*)(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& out);
+  Function run = nullptr;
+  bool allocates = false;  // never asks `out`: the memory planner gives it no buffer
+
+  constexpr NativeKernel() = default;
+  constexpr NativeKernel(Function f, bool allocates = false) : run(f), allocates(allocates) {}
+  explicit operator bool() const { return run != nullptr; }
+};
 
 struct OpInfo {
   const char* name = "";
@@ -74,7 +83,7 @@ struct OpInfo {
   // emitted into JIT-compiled loop nests (the fusion pass and codegen read
   // the scalar functions below and `fused_reduction`); every other op brings
   // a native kernel. An op with neither cannot be compiled.
-  NativeKernel native = nullptr;
+  NativeKernel native;
   std::optional<ReduceOp> fused_reduction;  // Sum, Prod, Max, Min
 
   // Elementwise ops only.
@@ -96,18 +105,17 @@ struct OpRules {
   Shape (*infer_shape)(const Node& node, const std::vector<Tensor>& inputs);
   Tensor (*reference)(const Node& node, const std::vector<Tensor>& inputs);
   std::vector<Variable> (*grad)(const Node& node, const Variable& output, const Variable& output_grad) = nullptr;
-  NativeKernel native = nullptr;
+  NativeKernel native = {};
   int view_of = -1;
   int destroys = -1;
 };
 
 // The native kernel of an op whose plain implementation is also the one to
-// run: shape queries, views, small integer ops. Declared per op, so that no
-// op falls back to its reference silently.
+// run: shape queries, views, copies. Declared per op, so that no op falls
+// back to its reference silently.
 template <Tensor (*Plain)(const Node&, const std::vector<Tensor>&)>
-Tensor plain_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory&) {
-  return Plain(node, inputs);
-}
+inline constexpr NativeKernel plain_native{
+    [](const Node& node, const std::vector<Tensor>& inputs, OutputMemory&) { return Plain(node, inputs); }, true};
 void define_op(OpCode op, const OpRules& rules);
 
 // Registration functions, one per file in frontend/ops/; op_info() runs them once.

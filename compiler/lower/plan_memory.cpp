@@ -43,14 +43,16 @@ void plan_memory(Schedule& s, bool reuse) {
   for (std::size_t t = 0; t < s.steps.size(); ++t) {
     Step& step = s.steps[t];
     step.buffer.assign(step.out.size(), kNoBuffer);
-    const bool declared_view = step.kind == Step::Kind::Native && ir::op_info(step.node->op).view_of >= 0;
+    const bool own_memory = step.kind == Step::Kind::Native && (ir::op_info(step.node->op).view_of >= 0 ||
+                                                                ir::op_info(step.node->op).native.allocates);
     for (std::size_t j = 0; j < step.out.size(); ++j) {
       const int slot = step.out[j];
+      if (own_memory) continue;
       if (last_use[s.root[slot]] == kForever) {
-        step.buffer[j] = kFresh;
+        step.buffer[j] = kFresh;  // for an in-place write, where the call cannot write in place
         continue;
       }
-      if (declared_view || step.inplace[j] >= 0) continue;
+      if (step.inplace[j] >= 0) continue;
       auto free = reuse ? std::find_if(holder.begin(), holder.end(),
                                        [&](int h) { return h < 0 || last_use[s.root[h]] < t; })
                         : holder.end();

@@ -27,6 +27,7 @@ std::string memory(const Schedule& s, const Step& step, std::size_t j) {
   } else if (s.root[out] != out) {
     where = fmt::format(" [view of {}]", s.node(s.root[out]).label());
   }
+  if (step.inplace[j] >= 0) return where;
   if (step.buffer[j] >= 0) where += fmt::format(" -> buffer {}", step.buffer[j]);
   else if (step.buffer[j] == kFresh) where += " -> returned";
   return where;
