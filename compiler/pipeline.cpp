@@ -11,6 +11,8 @@
 #include "compiler/lower/jit_executor.hpp"
 #include "compiler/passes/optimize.hpp"
 
+#include <chrono>
+
 namespace graphjit::compiler {
 
 Compiled compile(Program program, const FunctionOptions& options) {
@@ -23,7 +25,10 @@ Compiled compile(Program program, const FunctionOptions& options) {
     return result;
   }
   Program original = program;
+  const auto rewrite_start = std::chrono::steady_clock::now();
   program = passes::optimize(std::move(program), options);
+  result.rewrite_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - rewrite_start).count();
   program.outputs = lower::expand_for_fusion(program.outputs);
   result.optimized = program;  // what debugprint(function) shows: the graph the executor runs
   if (options.mode == Mode::debug) result.executor = std::make_unique<lower::DebugExecutor>(std::move(original), program);

@@ -13,6 +13,7 @@ namespace graphjit::compiler {
 struct Compiled {
   Program optimized;  // what debugprint(function) shows
   std::unique_ptr<Executor> executor;
+  double rewrite_ms = 0;  // wall time of passes::optimize (benchmarks/bench_compile_depth)
 };
 
 Compiled compile(Program program, const FunctionOptions& options);
