@@ -343,3 +343,15 @@ TEST_CASE("functions compiled in fast_run give the reference results") {
   const Tensor value = uniform({5, 4}, -3, 3, 9);
   check_close(f_ref(value), f_opt(value), 1e-12);
 }
+
+TEST_CASE("a function over a graph 400 nodes deep compiles and gives the reference's result") {
+  // The mean reads h's lengths through every node of the chain (issue 7: a
+  // 64-layer MLP did not compile). Elementwise, so it stays one kernel.
+  auto x = T::matrix("x");
+  Variable h = x;
+  for (int layer = 0; layer < 200; ++layer) h = h * 0.9 + 0.1;
+  auto f_ref = function({x}, {T::mean(h)}, {.mode = Mode::reference});
+  auto f_opt = function({x}, {T::mean(h)}, {.mode = Mode::fast_run});
+  const Tensor value = uniform({6, 5}, -2, 2, 3);
+  check_close(f_ref(value), f_opt(value), 1e-12);
+}
