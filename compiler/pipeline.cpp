@@ -28,6 +28,7 @@
 #include <graphjit/errors.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <iostream>
@@ -62,19 +63,38 @@ void dump(const std::string& stage, const std::string& text) {
   if (passes::dump_requested()) std::cerr << "=== graphjit: after " << stage << " ===\n" << text;
 }
 
-lower::Schedule lower_program(const Program& program, const FunctionOptions& options) {
-  const lower::Fusion fusion = lower::fuse(ir::toposort(program.outputs), program.outputs, !excluded(options, "fusion"));
-  lower::Schedule schedule = lower::build_steps(program, fusion);
+// Runs one stage, adding its wall time to `times` under its name.
+template <class F> auto timed(std::vector<std::pair<std::string, double>>& times, const char* stage, F&& run) {
+  const auto start = std::chrono::steady_clock::now();
+  struct Record {
+    std::vector<std::pair<std::string, double>>& times;
+    const char* stage;
+    std::chrono::steady_clock::time_point start;
+    ~Record() {
+      times.emplace_back(stage, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+  } record{times, stage, start};
+  return run();
+}
+
+lower::Schedule lower_program(const Program& program, const FunctionOptions& options, Compiled& result) {
+  auto& t = result.stage_ms;
+  const lower::Fusion fusion = timed(t, "fuse", [&] {
+    return lower::fuse(ir::toposort(program.outputs), program.outputs, !excluded(options, "fusion"));
+  });
+  lower::Schedule schedule = timed(t, "build_steps", [&] { return lower::build_steps(program, fusion); });
   dump("build_steps", lower::print_schedule(schedule));
   if (!excluded(options, "inplace")) {
-    lower::choose_inplace(schedule);
+    timed(t, "choose_inplace", [&] { lower::choose_inplace(schedule); });
     dump("choose_inplace", lower::print_schedule(schedule));
   }
-  lower::order_steps(schedule);
+  timed(t, "order_steps", [&] { lower::order_steps(schedule); });
   dump("order_steps", lower::print_schedule(schedule));
-  lower::plan_memory(schedule, !excluded(options, "buffer_reuse"));
+  timed(t, "plan_memory", [&] { lower::plan_memory(schedule, !excluded(options, "buffer_reuse")); });
   dump("plan_memory", lower::print_schedule(schedule));
-  lower::compile_kernels(schedule, options.name.empty() ? "graphjit_function" : options.name);
+  timed(t, "compile_kernels", [&] {
+    lower::compile_kernels(schedule, options.name.empty() ? "graphjit_function" : options.name);
+  });
   return schedule;
 }
 
@@ -91,13 +111,13 @@ Compiled compile(Program program, const FunctionOptions& options) {
     return result;
   }
   const Program original = program;
-  program = passes::optimize(std::move(program), rewrite_options);
+  program = timed(result.stage_ms, "optimize", [&] { return passes::optimize(std::move(program), rewrite_options); });
   if (!excluded(options, "expand")) {
-    program.outputs = lower::expand_for_fusion(program.outputs);
+    program.outputs = timed(result.stage_ms, "expand", [&] { return lower::expand_for_fusion(program.outputs); });
     dump("expand", ir::debugprint(program.outputs));
   }
   result.optimized = program;
-  auto schedule = std::make_shared<const lower::Schedule>(lower_program(program, options));
+  auto schedule = std::make_shared<const lower::Schedule>(lower_program(program, options, result));
   result.schedule = schedule;
   if (options.mode == Mode::debug) result.executor = std::make_unique<exec::DebugExecutor>(original, schedule);
   else result.executor = std::make_unique<exec::ScheduleExecutor>(schedule);

@@ -20,6 +20,14 @@ struct Compiled {
   Program optimized;                                // the rewritten graph, what debugprint(function) lists
   std::shared_ptr<const lower::Schedule> schedule;  // what runs it (null in Mode::reference)
   std::unique_ptr<Executor> executor;
+  // Wall milliseconds of each stage that ran, in order ("optimize", "expand",
+  // "fuse", ..., "compile_kernels"): the compile-time profile.
+  std::vector<std::pair<std::string, double>> stage_ms;
+  double ms(const std::string& stage) const {
+    for (const auto& [name, ms] : stage_ms)
+      if (name == stage) return ms;
+    return 0;
+  }
 };
 
 Compiled compile(Program program, const FunctionOptions& options);
