@@ -108,6 +108,7 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
   for (const auto& target : program.update_targets)
     if (std::find(impl->shared_states.begin(), impl->shared_states.end(), target) == impl->shared_states.end())
       impl->shared_states.push_back(target);
+  impl->original = program;
   impl->compiled = compiler::compile(std::move(program), options);
   return Function(std::move(impl));
 }

@@ -28,7 +28,7 @@ class Printer {
 
   void print(const ir::NodeRef& node, const std::string& prefix, const std::string& child_prefix) {
     auto [it, first] = ids_.try_emplace(node.get(), ids_.size());
-    out += fmt::format("{}{} [id {}]", prefix, head(*node), id_string(it->second));
+    out += fmt::format("{}{} [id {}]", prefix, node->head(), id_string(it->second));
     if (!node->name.empty() && node->op != ir::OpCode::Input && node->op != ir::OpCode::Shared)
       out += fmt::format(" '{}'", node->name);
     out += fmt::format(" <{}>", node->type.str());
@@ -39,22 +39,6 @@ class Printer {
   }
 
  private:
-  static std::string head(const ir::Node& node) {
-    switch (node.op) {
-      case ir::OpCode::Input: return node.label();
-      case ir::OpCode::Shared: return node.label().empty() ? "<shared>" : node.label();
-      case ir::OpCode::Constant:
-        return node.value.size() == 1 ? fmt::format("{{{}}}", node.value.get(std::vector<std::int64_t>(node.value.ndim(), 0)))
-                                      : fmt::format("constant{}", shape_str(node.value.shape()));
-      default: break;
-    }
-    std::string params;
-    if (!node.attrs.axes.empty()) params += fmt::format("axis={}", fmt::join(node.attrs.axes, ","));
-    if (node.op == ir::OpCode::DimShuffle) params += fmt::format("{}", fmt::join(node.attrs.ints, ","));
-    if (node.op == ir::OpCode::Cast) params += dtype_name(node.attrs.dtype);
-    return params.empty() ? ir::op_info(node.op).name : fmt::format("{}{{{}}}", ir::op_info(node.op).name, params);
-  }
-
   std::unordered_map<const ir::Node*, std::size_t> ids_;
 };
 

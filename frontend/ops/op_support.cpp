@@ -2,15 +2,9 @@
 
 #include <graphjit/tensor.hpp>
 
-#include <filesystem>
 #include <fmt/format.h>
 
 namespace graphjit::ops {
-
-std::string where_str(const std::source_location& where) {
-  if (where.file_name() == nullptr || where.line() == 0) return "<unknown>";
-  return fmt::format("{}:{}", std::filesystem::path(where.file_name()).filename().string(), where.line());
-}
 
 std::string describe(const ir::Node& node) {
   std::string args;

@@ -13,8 +13,7 @@
 
 namespace graphjit::ops {
 
-// "file.cpp:42"
-std::string where_str(const std::source_location& where);
+using ir::where_str;  // "file.cpp:42"
 // "dot(x: TensorType(float64, matrix), W: TensorType(float64, vector)) at model.cpp:12"
 std::string describe(const ir::Node& node);
 [[noreturn]] void type_error(const ir::Node& node, const std::string& what);
