@@ -190,7 +190,8 @@ TypedValue emit_op(OpEmitter& e, const ir::Node& node) {
     case OpCode::Subtensor:
     case OpCode::AdvancedSubtensor:
     case OpCode::IncSubtensor:
-    case OpCode::AdvancedIncSubtensor: e.not_elementwise();
+    case OpCode::AdvancedIncSubtensor:
+    case OpCode::Print: e.not_elementwise();
   }
   e.not_elementwise();
 }

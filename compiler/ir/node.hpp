@@ -59,6 +59,7 @@ struct Attrs {
   bool set_instead_of_inc = false;
   bool trans_a = false, trans_b = false;  // gemm
   double alpha = 1.0, beta = 0.0;         // gemm
+  std::string text;                       // print: the message
   bool operator==(const Attrs&) const = default;
 };
 

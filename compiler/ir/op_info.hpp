@@ -46,6 +46,10 @@ struct OpInfo {
   // differentiable.
   std::vector<Variable> (*grad)(const Node& node, const Variable& output, const Variable& output_grad) = nullptr;
 
+  // The op runs for its effect as well as its value (Print): rewrites never
+  // fold, merge or remove it, and every executor runs it.
+  bool side_effect = false;
+
   // Elementwise ops only.
   ElemDType elem_dtype = ElemDType::Promote;
   double (*scalar_f64)(const double* args) = nullptr;
@@ -76,6 +80,7 @@ void register_nnet_ops();
 void register_shape_ops();
 void register_index_ops();
 void register_leaf_ops();
+void register_print_op();
 
 // Fills the scalar functions of an elementwise op from one generic lambda,
 // e.g. define_scalar(OpCode::Add, [](auto a) { return a[0] + a[1]; }).

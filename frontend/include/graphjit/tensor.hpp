@@ -118,6 +118,13 @@ using nnet::categorical_crossentropy;
 using nnet::log_softmax;
 using nnet::softmax;
 
+// theano.printing.Print: x, passed through; whenever the function runs it
+// prints "message attr = ..." to stdout for each attribute: "value" (the
+// default), "shape", "dtype", "min", "max", "mean", "sum". The rewrites never
+// remove or merge it; its gradient passes through without printing.
+Variable print(const Variable& x, std::string message = "", const std::vector<std::string>& attrs = {},
+               SL where = SL::current());
+
 namespace extra_ops {
 Variable to_one_hot(const Variable& y, std::int64_t nb_class, DType dtype = config().floatX, SL where = SL::current());
 }  // namespace extra_ops
