@@ -77,8 +77,8 @@ TEST_CASE("a small graph's DOT text") {
         "tooltip=\"input: TensorType(float64, matrix)" + at + std::to_string(line) + "\"];\n"
         "  n1 [label=\"b\", shape=cylinder, style=filled, fillcolor=\"#bdd7ee\", "
         "tooltip=\"shared: TensorType(float64, vector), shape (2,)" + at + std::to_string(line + 1) + "\"];\n"
-        "  n2 [label=\"dimshuffle{-1,0}\", shape=box, style=filled, fillcolor=\"#fff2cc\", "
-        "tooltip=\"op dimshuffle{-1,0}: TensorType(float64, (True, False))" + at + where + "\"];\n"
+        "  n2 [label=\"dimshuffle{x,0}\", shape=box, style=filled, fillcolor=\"#fff2cc\", "
+        "tooltip=\"op dimshuffle{x,0}: TensorType(float64, (True, False))" + at + where + "\"];\n"
         "  n3 [label=\"add\", shape=box, style=filled, fillcolor=\"#fff2cc\", "
         "tooltip=\"op add: TensorType(float64, matrix)" + at + where + "\"];\n"
         "  n4 [label=\"y\\ntanh\", shape=box, style=filled, fillcolor=\"#fff2cc\", "
@@ -177,6 +177,23 @@ TEST_CASE("pydotprint: an unknown extension is an error, and a failed render lea
   CHECK(dir.entry_count() == 1);
 }
 
+TEST_CASE("the JSON that drives the HTML view") {
+  view::GraphView graph;
+  graph.title = "t";
+  graph.nodes.push_back({"n0", view::Kind::shared, "W", "shared", "W", "TensorType(float32, matrix)", "(2, 3)", "a.cpp:1"});
+  graph.nodes.push_back({"upd0", view::Kind::update, "update of W", "update", "", "", "", ""});
+  graph.edges.push_back({"upd0", "n0", "writes", true});
+  graph.groups.push_back({"k0", "kernel \"0\"", {"n0"}});
+  CHECK(view::to_json(graph) ==
+        "{\"title\":\"t\",\n\"nodes\":[\n"
+        "{\"id\":\"n0\",\"kind\":\"shared\",\"label\":\"W\",\"op\":\"shared\",\"name\":\"W\","
+        "\"type\":\"TensorType(float32, matrix)\",\"shape\":\"(2, 3)\",\"where\":\"a.cpp:1\"},\n"
+        "{\"id\":\"upd0\",\"kind\":\"update\",\"label\":\"update of W\",\"op\":\"update\",\"name\":\"\","
+        "\"type\":\"\",\"shape\":\"\",\"where\":\"\"}],\n"
+        "\"edges\":[\n{\"from\":\"upd0\",\"to\":\"n0\",\"label\":\"writes\",\"writes\":true}],\n"
+        "\"groups\":[\n{\"id\":\"k0\",\"label\":\"kernel \\\"0\\\"\",\"members\":[\"n0\"]}]}");
+}
+
 TEST_CASE("the HTML view embeds the graph as JSON that no text can break out of") {
   auto x = T::vector("x</script>");
   const std::string html = printing::to_html(T::exp(x));
@@ -213,6 +230,17 @@ bool page_errors(const std::string& log) {
 }
 
 }  // namespace
+
+TEST_CASE("the Chromium harness sees a page's console errors") {
+  if (!have_program("chromium")) {
+    MESSAGE("skipped: chromium is not installed (scripts/setup.sh installs it)");
+    return;
+  }
+  TempDir dir;
+  graphjit::testing::write_bytes(dir.file("bad.html"),
+                                 "<!DOCTYPE html><html><body><script>undefined_function();</script></body></html>");
+  CHECK(page_errors(load_in_chromium(dir.file("bad.html"), "").log));
+}
 
 TEST_CASE("the HTML view in headless Chromium: loads cleanly, shows the nodes, search finds one, screenshot") {
   if (!have_program("chromium")) {

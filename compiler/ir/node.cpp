@@ -46,7 +46,9 @@ std::string Node::head() const {
   }
   std::string params;
   if (!attrs.axes.empty()) params += fmt::format("axis={}", fmt::join(attrs.axes, ","));
-  if (op == OpCode::DimShuffle) params += fmt::format("{}", fmt::join(attrs.ints, ","));
+  if (op == OpCode::DimShuffle)  // Theano's spelling: 'x' for a new broadcastable dimension
+    for (std::size_t i = 0; i < attrs.ints.size(); ++i)
+      params += fmt::format("{}{}", i ? "," : "", attrs.ints[i] < 0 ? "x" : std::to_string(attrs.ints[i]));
   if (op == OpCode::Cast) params += dtype_name(attrs.dtype);
   return params.empty() ? op_info(op).name : fmt::format("{}{{{}}}", op_info(op).name, params);
 }
