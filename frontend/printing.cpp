@@ -52,8 +52,9 @@ std::string debugprint(const std::vector<Variable>& vs) {
 
 std::string debugprint(const Variable& v) { return debugprint(std::vector<Variable>{v}); }
 
-std::string debugprint(const Function& f) {
-  const compiler::Program& program = f.impl()->compiled.optimized;
+std::string debugprint(const Function& f, printing::Stage stage) {
+  const compiler::Program& program =
+      stage == printing::Stage::before ? f.impl()->original : f.impl()->compiled.optimized;
   Printer p;
   for (std::size_t i = 0; i < program.outputs.size(); ++i) {
     if (i >= program.num_user_outputs)

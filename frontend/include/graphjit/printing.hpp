@@ -10,18 +10,20 @@
 
 namespace graphjit {
 
+namespace printing {
+// Which graph of a function: as built (givens substituted, before any rewrite)
+// or as compiled (after the rewrites: what the executor runs).
+enum class Stage { before, after };
+}  // namespace printing
+
 // One line per node: op, name, type and id; a subtree seen before is printed
 // once and referred to by its id afterwards.
 std::string debugprint(const Variable& v);
 std::string debugprint(const std::vector<Variable>& vs);
-// The function's graph after its rewrites (outputs and updates).
-std::string debugprint(const Function& f);
+// The function's graph after its rewrites (outputs and updates), or before them.
+std::string debugprint(const Function& f, printing::Stage stage = printing::Stage::after);
 
 namespace printing {
-
-// Which graph of a function: as built (givens substituted, before any rewrite)
-// or as compiled (after the rewrites: what the executor runs).
-enum class Stage { before, after };
 
 // Graphviz DOT: inputs, shared variables, constants, ops, outputs and updates
 // drawn distinctly, edges labelled with dtype and broadcast pattern, the
