@@ -170,6 +170,16 @@ TEST_CASE("optimizer=None compiles without rewrites; fast_run removes the multip
   CHECK(!contains(optimized, "mul"));
 }
 
+TEST_CASE("optimizer=fast_compile runs only what Mode::fast_compile runs, also in Mode::fast_run") {
+  auto x = T::vector("x");
+  auto y = T::exp(x) * 1.0;
+  ScopedConfig restore("optimizer=fast_compile");
+  const std::string narrowed = debugprint(function({x}, {y}, {.mode = Mode::fast_run}));
+  const std::string fast_compile = debugprint(function({x}, {y}, {.mode = Mode::fast_compile, .optimizer = Optimizer::fast_run}));
+  CHECK(contains(narrowed, "mul"));  // canonicalize did not run
+  CHECK(narrowed == fast_compile);
+}
+
 TEST_CASE("a pass name from optimizer_excluding that does not exist names the flag") {
   ScopedConfig restore("optimizer_excluding=gemm:fusion");
   auto x = T::vector("x");
