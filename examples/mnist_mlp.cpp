@@ -9,6 +9,8 @@
 //             [--threads N] [--save FILE.npz] [--load FILE.npz] [--json]
 //             [--dump DIR]
 //
+// --dtype defaults to the floatX flag (GRAPHJIT_FLAGS=floatX=float32), as the
+// seed's Theano script follows theano.config.floatX.
 // --dump DIR writes the train function's graph before and after the rewrites
 // as text (debugprint), DOT, SVG (when Graphviz is installed) and HTML, and
 // the LLVM IR (.ll, .opt.ll) and assembly (.s) of every compiled module; the
@@ -45,7 +47,7 @@ using graphjit::Tensor;
 using graphjit::Variable;
 
 struct Options {
-  std::string data = "fashion", model = "mlp", init = "glorot", dtype = "float64", save, load, dump;
+  std::string data = "fashion", model = "mlp", init = "glorot", dtype, save, load, dump;  // dtype: floatX by default
   int epochs = 10, batch = 500, hidden = 128, threads = 2;
   double lr = 0.3;
   std::uint64_t seed = 1234;
@@ -93,6 +95,7 @@ Options parse(int argc, char** argv) {
   };
   one_of("--model", o.model, {"mlp", "logreg"});
   one_of("--init", o.init, {"glorot", "uniform01", "uniform11"});
+  if (o.dtype.empty()) o.dtype = graphjit::dtype_name(graphjit::config().floatX);  // Theano's floatX, as in the seed
   one_of("--dtype", o.dtype, {"float64", "float32"});
   if (o.epochs < 1 || o.batch < 1 || o.hidden < 1 || o.threads < 1)
     throw std::invalid_argument("--epochs, --batch, --hidden and --threads must be at least 1");
