@@ -52,7 +52,8 @@ FunctionOptions split_exclusions(const FunctionOptions& options) {
   rewrites.excluded_passes.clear();
   for (const std::string& name : options.excluded_passes) {
     if (std::find(valid.begin(), valid.end(), name) == valid.end())
-      throw FunctionError(fmt::format("excluded_passes: there is no pass named '{}'; the passes are: {}", name,
+      throw FunctionError(fmt::format("excluded_passes (flag optimizer_excluding): there is no pass named '{}'; "
+                                      "the passes are: {}", name,
                                       fmt::join(valid, ", ")));
     if (std::find(stages.begin(), stages.end(), name) == stages.end()) rewrites.excluded_passes.push_back(name);
   }

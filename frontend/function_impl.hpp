@@ -14,6 +14,7 @@ namespace graphjit {
 struct Function::Impl {
   std::string name;
   bool allow_input_downcast = false;
+  compiler::Program original;  // before the rewrites (givens substituted): what printing shows as "before"
   compiler::Compiled compiled;
   // Every shared variable the function reads or writes: results that share
   // storage with one of them are copied before they reach the caller.

@@ -1,5 +1,6 @@
 // debugprint: Theano's indented graph listing (compiler/ir/printer.cpp), and
-// for a compiled function the schedule it runs (compiler/lower).
+// for a compiled function after its rewrites, the schedule it runs
+// (compiler/lower).
 #include <graphjit/printing.hpp>
 
 #include "compiler/ir/printer.hpp"
@@ -16,13 +17,13 @@ std::string debugprint(const std::vector<Variable>& vs) {
 
 std::string debugprint(const Variable& v) { return debugprint(std::vector<Variable>{v}); }
 
-std::string debugprint(const Function& f) {
+std::string debugprint(const Function& f, printing::Stage stage) {
   const compiler::Compiled& compiled = f.impl()->compiled;
-  const compiler::Program& program = compiled.optimized;
+  const compiler::Program& program = stage == printing::Stage::before ? f.impl()->original : compiled.optimized;
   std::vector<std::string> titles(program.num_user_outputs);
   for (const auto& target : program.update_targets) titles.push_back("update of '" + target->name + "':");
   std::string text = ir::debugprint(program.outputs, titles);
-  if (compiled.schedule) text += compiler::lower::print_schedule(*compiled.schedule);
+  if (stage == printing::Stage::after && compiled.schedule) text += compiler::lower::print_schedule(*compiled.schedule);
   return text;
 }
 

@@ -4,6 +4,7 @@
 #include "compiler/jit/ir_dump.hpp"
 #include "compiler/jit/jit_engine.hpp"
 #include "compiler/exec/thread_pool.hpp"
+#include "scoped_config.hpp"
 #include "temp_dir.hpp"
 
 #include <atomic>
@@ -34,13 +35,16 @@ TEST_CASE("the host target is described") {
   CHECK((host.vector_bits == 128 || host.vector_bits == 256 || host.vector_bits == 512));
 }
 
-TEST_CASE("set_ir_dump writes each module's IR, optimized IR and assembly to a directory") {
+TEST_CASE("dump_ir with dump_dir writes each module's IR, optimized IR and assembly to the directory") {
   testing::TempDir dir;
-  jit::set_ir_dump(dir.path().string());
-  codegen::compile_kernels({tanh_cluster("dumped")}, "dump test");
-  jit::set_ir_dump("0");
-  codegen::compile_kernels({tanh_cluster("not_dumped")}, "no dump");
-  jit::set_ir_dump(std::nullopt);
+  {
+    testing::ScopedConfig dumping("dump_ir=true,dump_dir=" + dir.path().string());
+    codegen::compile_kernels({tanh_cluster("dumped")}, "dump test");
+  }
+  {
+    testing::ScopedConfig not_dumping("dump_ir=false,dump_dir=" + dir.path().string());
+    codegen::compile_kernels({tanh_cluster("not_dumped")}, "no dump");
+  }
 
   CHECK(dir.entry_count() == 3);
   std::string stem;

@@ -32,7 +32,6 @@ const double kE = std::exp(1.0);
 // The reference evaluator is the oracle; fast_run is what users get (the JIT).
 // Every value check runs in both, so they must both match the hand-computed values.
 const Mode kModes[] = {Mode::reference, Mode::fast_run};
-const char* mode_name(Mode m) { return m == Mode::reference ? "reference" : "fast_run"; }
 
 Tensor f64(std::vector<double> v, Shape shape = {}) { return Tensor::from_vector(v, std::move(shape)); }
 Tensor f32(std::vector<float> v, Shape shape = {}) { return Tensor::from_vector(v, std::move(shape)); }

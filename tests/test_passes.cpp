@@ -4,6 +4,7 @@
 
 #include "compiler/passes/optimize.hpp"
 #include "compiler/passes/pattern.hpp"
+#include "scoped_config.hpp"
 #include "thrown_message.hpp"
 
 #include <cstdlib>
@@ -312,16 +313,15 @@ TEST_CASE("pass_names lists each pass once, in pipeline order") {
         std::vector<std::string>{"merge", "constant_folding", "canonicalize", "stabilize", "gemm"});
 }
 
-TEST_CASE("GRAPHJIT_DUMP_PASSES=1 prints the graph after each pass that changed it") {
+TEST_CASE("the dump_passes flag prints the graph after each pass that changed it") {
   auto x = T::vector("x");
   const compiler::Program program = program_of({x}, {T::exp(x) * 1.0});
   std::string text;
   {
-    setenv("GRAPHJIT_DUMP_PASSES", "1", 1);
+    testing::ScopedConfig dumping("dump_passes=true");
     CerrCapture capture;
     passes::optimize(program, with_mode(Mode::fast_run));
     text = capture.text();
-    unsetenv("GRAPHJIT_DUMP_PASSES");
   }
   CHECK(contains(text, "before the passes"));
   CHECK(contains(text, "after pass 'canonicalize'"));

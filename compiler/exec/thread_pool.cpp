@@ -1,10 +1,9 @@
 #include "compiler/exec/thread_pool.hpp"
 
 #include <algorithm>
+#include <graphjit/runtime/config.hpp>
+
 #include <chrono>
-#include <cstdlib>
-#include <stdexcept>
-#include <string>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -27,13 +26,8 @@ ThreadPool& ThreadPool::global() {
   static ThreadPool* pool = [] {
     const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     auto* p = new ThreadPool(hardware);
-    if (const char* cap = std::getenv("GRAPHJIT_NUM_THREADS"); cap && *cap) {
-      char* end = nullptr;
-      const long n = std::strtol(cap, &end, 10);
-      if (*end != '\0' || n < 1)
-        throw std::invalid_argument(std::string("GRAPHJIT_NUM_THREADS='") + cap + "' is not a positive integer");
-      p->set_max_threads(static_cast<int>(n));
-    }
+    check_config(config());
+    if (const int cap = config().num_threads; cap > 0) p->set_max_threads(cap);
     return p;
   }();
   return *pool;

@@ -2,15 +2,9 @@
 
 #include "compiler/ir/op_info.hpp"
 
-#include <filesystem>
 #include <fmt/format.h>
 
 namespace graphjit::ir {
-
-std::string where_str(const std::source_location& where) {
-  if (where.file_name() == nullptr || where.line() == 0) return "<unknown>";
-  return fmt::format("{}:{}", std::filesystem::path(where.file_name()).filename().string(), where.line());
-}
 
 std::string describe(const Node& node) {
   std::string args;

@@ -12,8 +12,6 @@
 
 namespace graphjit::ir {
 
-// "file.cpp:42"
-std::string where_str(const std::source_location& where);
 // "dot(x: TensorType(float64, matrix), W: TensorType(float64, vector)) built at model.cpp:12"
 std::string describe(const Node& node);
 [[noreturn]] void type_error(const Node& node, const std::string& what);

@@ -57,6 +57,7 @@ const OpInfo& op_info(OpCode op) {
     register_nnet_ops();
     register_shape_ops();
     register_index_ops();
+    register_print_op();
   });
   return table()[static_cast<std::size_t>(op)];
 }

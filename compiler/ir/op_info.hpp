@@ -85,6 +85,9 @@ struct OpInfo {
   // a native kernel. An op with neither cannot be compiled.
   NativeKernel native;
   std::optional<ReduceOp> fused_reduction;  // Sum, Prod, Max, Min
+  // The op runs for its effect as well as its value (Print): rewrites never
+  // fold, merge or remove it, and every executor runs it.
+  bool side_effect = false;
 
   // Elementwise ops only.
   ElemDType elem_dtype = ElemDType::Promote;
@@ -127,6 +130,7 @@ void register_nnet_ops();
 void register_shape_ops();
 void register_index_ops();
 void register_leaf_ops();
+void register_print_op();
 
 // Fills the scalar functions of an elementwise op from one generic lambda,
 // e.g. define_scalar(OpCode::Add, [](auto a) { return a[0] + a[1]; }).

@@ -36,7 +36,7 @@ class Printer {
       stack.pop_back();
       const Node& node = *item.node;
       auto [it, first] = ids_.try_emplace(&node, ids_.size());
-      out += fmt::format("{}{} [id {}]", item.prefix, op_head(node), id_string(it->second));
+      out += fmt::format("{}{} [id {}]", item.prefix, node.head(), id_string(it->second));
       if (!node.name.empty() && node.op != OpCode::Input && node.op != OpCode::Shared)
         out += fmt::format(" '{}'", node.name);
       out += fmt::format(" <{}>", node.type.str());
@@ -52,29 +52,6 @@ class Printer {
 };
 
 }  // namespace
-
-std::string op_head(const Node& node) {
-  switch (node.op) {
-    case OpCode::Input: return node.label();
-    case OpCode::Shared: return node.label().empty() ? "<shared>" : node.label();
-    case OpCode::Constant:
-      return node.value.size() == 1 ? fmt::format("{{{}}}", node.value.get(std::vector<std::int64_t>(node.value.ndim(), 0)))
-                                    : fmt::format("constant{}", shape_str(node.value.shape()));
-    default: break;
-  }
-  std::vector<std::string> params;
-  if (!node.attrs.axes.empty()) params.push_back(fmt::format("axis={}", fmt::join(node.attrs.axes, ",")));
-  if (node.op == OpCode::DimShuffle) params.push_back(fmt::format("{}", fmt::join(node.attrs.ints, ",")));
-  if (node.op == OpCode::Cast) params.push_back(dtype_name(node.attrs.dtype));
-  if (node.op == OpCode::Gemm) {
-    if (node.attrs.trans_a) params.emplace_back("trans_a");
-    if (node.attrs.trans_b) params.emplace_back("trans_b");
-    params.push_back(fmt::format("alpha={}", node.attrs.alpha));
-    params.push_back(fmt::format("beta={}", node.attrs.beta));
-  }
-  const char* name = op_info(node.op).name;
-  return params.empty() ? name : fmt::format("{}{{{}}}", name, fmt::join(params, ", "));
-}
 
 std::string debugprint(const std::vector<NodeRef>& roots, const std::vector<std::string>& titles) {
   Printer p;

@@ -15,7 +15,7 @@ namespace {
 std::string call(const ir::Node& node) {
   std::vector<std::string> args;
   for (const ir::NodeRef& in : node.inputs) args.push_back(in->label());
-  return fmt::format("{}({})", ir::op_head(node), fmt::join(args, ", "));
+  return fmt::format("{}({})", node.head(), fmt::join(args, ", "));
 }
 
 std::string memory(const Schedule& s, const Step& step, std::size_t j) {

@@ -2,10 +2,12 @@
 // inputs (after merging those) compute the same value, so one is kept and the
 // other's users read it. Constants merge when dtype, shape and bits are equal
 // (bits, so that 0.0 and -0.0 stay apart). Inputs never merge; shared nodes
-// merge when they hold the same shared variable.
+// merge when they hold the same shared variable. Ops with a side effect
+// (Print) never merge.
 #include "compiler/passes/passes.hpp"
 
 #include "compiler/ir/same_computation.hpp"
+#include "compiler/ir/op_info.hpp"
 #include "compiler/passes/pattern.hpp"
 
 #include <cstring>
@@ -30,7 +32,8 @@ class Merger {
  public:
   // The node equal to `node` seen before, or `node` itself, now remembered.
   ir::NodeRef canonical(const ir::NodeRef& node) {
-    if (is(node, ir::OpCode::Input)) return node;
+    // Each print the user wrote prints, even when two print the same thing.
+    if (is(node, ir::OpCode::Input) || ir::op_info(node->op).side_effect) return node;
     std::vector<ir::NodeRef>& bucket = buckets_[hash(*node)];
     for (const ir::NodeRef& other : bucket)
       if (same(*node, *other)) return other;

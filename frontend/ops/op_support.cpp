@@ -2,7 +2,6 @@
 
 #include <graphjit/tensor.hpp>
 
-#include <filesystem>
 #include <fmt/format.h>
 
 namespace graphjit::ops {
