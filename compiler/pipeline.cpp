@@ -1,7 +1,7 @@
 // The whole compiler, top to bottom. Each stage is a free function over plain
 // data; GRAPHJIT_DUMP_PASSES=1 prints the program after each one, and the
 // ones named in lowering_stage_names() can be switched off by name
-// (FunctionOptions::excluded_passes), like the rewrites.
+// (CompileOptions::excluded_passes), like the rewrites.
 //
 //   optimize         graph rewrites for the mode          compiler/passes/optimize.cpp
 //   expand           softmax & co. as elementwise ops     compiler/lower/expand.cpp
@@ -37,18 +37,18 @@ namespace graphjit::compiler {
 
 namespace {
 
-bool excluded(const FunctionOptions& options, const std::string& stage) {
+bool excluded(const CompileOptions& options, const std::string& stage) {
   return std::find(options.excluded_passes.begin(), options.excluded_passes.end(), stage) !=
          options.excluded_passes.end();
 }
 
 // Checks every excluded name against the rewrites and the lowering stages;
 // returns the options the rewrites see (their own names only).
-FunctionOptions split_exclusions(const FunctionOptions& options) {
+CompileOptions split_exclusions(const CompileOptions& options) {
   std::vector<std::string> valid = passes::pass_names();
   const std::vector<std::string> stages = lowering_stage_names();
   valid.insert(valid.end(), stages.begin(), stages.end());
-  FunctionOptions rewrites = options;
+  CompileOptions rewrites = options;
   rewrites.excluded_passes.clear();
   for (const std::string& name : options.excluded_passes) {
     if (std::find(valid.begin(), valid.end(), name) == valid.end())
@@ -78,7 +78,7 @@ template <class F> auto timed(std::vector<std::pair<std::string, double>>& times
   return run();
 }
 
-lower::Schedule lower_program(const Program& program, const FunctionOptions& options, Compiled& result) {
+lower::Schedule lower_program(const Program& program, const CompileOptions& options, Compiled& result) {
   auto& t = result.stage_ms;
   const lower::Fusion fusion = timed(t, "fuse", [&] {
     return lower::fuse(ir::toposort(program.outputs), program.outputs, !excluded(options, "fusion"));
@@ -103,8 +103,8 @@ lower::Schedule lower_program(const Program& program, const FunctionOptions& opt
 
 std::vector<std::string> lowering_stage_names() { return {"expand", "fusion", "inplace", "buffer_reuse"}; }
 
-Compiled compile(Program program, const FunctionOptions& options) {
-  const FunctionOptions rewrite_options = split_exclusions(options);
+Compiled compile(Program program, const CompileOptions& options) {
+  const CompileOptions rewrite_options = split_exclusions(options);
   Compiled result;
   if (options.mode == Mode::reference) {
     result.optimized = passes::optimize(std::move(program), rewrite_options);

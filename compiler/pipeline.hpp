@@ -4,7 +4,7 @@
 
 #include "compiler/program.hpp"
 
-#include <graphjit/function.hpp>
+#include "compiler/options.hpp"
 
 #include <memory>
 #include <string>
@@ -30,7 +30,7 @@ struct Compiled {
   }
 };
 
-Compiled compile(Program program, const FunctionOptions& options);
+Compiled compile(Program program, const CompileOptions& options);
 
 // The lowering stages that options.excluded_passes may switch off, besides
 // the rewrites: "expand", "fusion", "inplace", "buffer_reuse".

@@ -109,7 +109,9 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
     if (std::find(impl->shared_states.begin(), impl->shared_states.end(), target) == impl->shared_states.end())
       impl->shared_states.push_back(target);
   impl->original = program;
-  impl->compiled = compiler::compile(std::move(program), options);
+  impl->compiled = compiler::compile(
+      std::move(program), {.mode = options.mode, .optimizer = options.optimizer, .excluded_passes = options.excluded_passes,
+                           .name = options.name});
   return Function(std::move(impl));
 }
 

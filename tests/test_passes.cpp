@@ -47,8 +47,8 @@ compiler::Program program_of(const std::vector<Variable>& inputs, const std::vec
   return p;
 }
 
-FunctionOptions with_mode(Mode mode, std::vector<std::string> excluded = {}) {
-  FunctionOptions options;
+compiler::CompileOptions with_mode(Mode mode, std::vector<std::string> excluded = {}) {
+  compiler::CompileOptions options;
   options.mode = mode;
   options.excluded_passes = std::move(excluded);
   return options;

@@ -50,7 +50,7 @@ TEST_CASE("the MLP train step: gemms, fewer nodes, and the reference's outputs a
   Mlp mlp;
   const Function reference = mlp.train(Mode::reference);
   const compiler::Program& written = reference.impl()->compiled.optimized;  // reference mode rewrites nothing
-  const compiler::Program optimized = passes::optimize(written, FunctionOptions{});
+  const compiler::Program optimized = passes::optimize(written, compiler::CompileOptions{});
 
   CHECK(count_op(written.outputs, OpCode::Gemm) == 0);
   // Two forward layers, the hidden layer's gradient and both weight updates.
@@ -115,7 +115,7 @@ TEST_CASE("a 64-layer MLP's train step goes through the whole optimizer") {
   for (std::size_t i = 0; i < params.size(); ++i) written.outputs.push_back((params[i] - 0.1 * grads[i]).node());
   written.num_user_outputs = 1;
 
-  const compiler::Program optimized = passes::optimize(written, FunctionOptions{});
+  const compiler::Program optimized = passes::optimize(written, compiler::CompileOptions{});
   // Per layer: the forward product, the weight's update and (above the first
   // layer) the product carrying the gradient down.
   CHECK(count_op(optimized.outputs, OpCode::Gemm) == 3 * (kLayers + 1) - 1);

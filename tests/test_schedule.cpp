@@ -234,3 +234,20 @@ TEST_CASE("the schedule of a small function, as text") {
         "output 2 = argmax.N (returned as computed)\n"
         "update of s = add.N (written in place)\n");
 }
+
+TEST_CASE("nodes written out by lowering keep the user's source line") {
+  Variable x = T::matrix("x");
+  const int line = __LINE__ + 1;
+  Variable p = T::nnet::softmax(x);
+  Function f = function({x}, {p});
+  const Schedule& s = schedule_of(f);
+  int expanded = 0;
+  for (const Step& step : s.steps)
+    if (step.kind == Step::Kind::Kernel)
+      for (const ir::NodeRef& n : s.clusters[step.cluster].nodes) {
+        CHECK(std::string(n->where.file_name()).ends_with("test_schedule.cpp"));
+        CHECK(n->where.line() == static_cast<unsigned>(line));
+        ++expanded;
+      }
+  CHECK(expanded >= 3);  // exp, sub, true_div
+}

@@ -50,6 +50,7 @@ std::string Node::head() const {
     for (std::size_t i = 0; i < attrs.ints.size(); ++i)
       params += fmt::format("{}{}", i ? "," : "", attrs.ints[i] < 0 ? "x" : std::to_string(attrs.ints[i]));
   if (op == OpCode::Cast) params += dtype_name(attrs.dtype);
+  if (op == OpCode::CrossentropyCategorical && attrs.ints == std::vector<std::int64_t>{1}) params += "of_log_probs";
   if (op == OpCode::Gemm)
     params += fmt::format("{}{}alpha={}, beta={}", attrs.trans_a ? "trans_a, " : "", attrs.trans_b ? "trans_b, " : "",
                           attrs.alpha, attrs.beta);

@@ -16,7 +16,7 @@
 #include <vector>
 
 namespace graphjit {
-struct SharedState;  // frontend/include/graphjit/shared.hpp
+struct SharedState;  // runtime/include/graphjit/runtime/shared_state.hpp
 }
 
 namespace graphjit::ir {

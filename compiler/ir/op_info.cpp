@@ -1,6 +1,8 @@
 #include "compiler/ir/op_info.hpp"
 
 #include <array>
+#include <atomic>
+#include <stdexcept>
 #include <mutex>
 
 namespace graphjit::ir {
@@ -44,20 +46,21 @@ void define_op(OpCode op, const OpRules& rules) {
   info.destroys = rules.destroys;
 }
 
+namespace {
+std::atomic<void (*)()> op_library{nullptr};
+}  // namespace
+
+void set_op_library(void (*install)()) { op_library = install; }
+
 const OpInfo& op_info(OpCode op) {
-  // The register functions must only call define_op(): calling op_info() from
-  // them would wait on this once_flag forever.
+  // The installer must only call define_op(): calling op_info() from it
+  // would wait on this once_flag forever.
   static std::once_flag registered;
   std::call_once(registered, [] {
-    register_leaf_ops();
-    register_elemwise_ops();
-    register_dimshuffle_op();
-    register_reduce_ops();
-    register_blas_ops();
-    register_nnet_ops();
-    register_shape_ops();
-    register_index_ops();
-    register_print_op();
+    void (*install)() = op_library.load();
+    if (install == nullptr)
+      throw std::logic_error("graphjit internal error: no op library is linked (frontend/ops/op_library.cpp)");
+    install();
   });
   return table()[static_cast<std::size_t>(op)];
 }

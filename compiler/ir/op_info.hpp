@@ -121,16 +121,11 @@ inline constexpr NativeKernel plain_native{
     [](const Node& node, const std::vector<Tensor>& inputs, OutputMemory&) { return Plain(node, inputs); }, true};
 void define_op(OpCode op, const OpRules& rules);
 
-// Registration functions, one per file in frontend/ops/; op_info() runs them once.
-void register_elemwise_ops();
-void register_reduce_ops();
-void register_blas_ops();
-void register_dimshuffle_op();
-void register_nnet_ops();
-void register_shape_ops();
-void register_index_ops();
-void register_leaf_ops();
-void register_print_op();
+// The op library fills the records in: the families in frontend/ops/ hand
+// their installer over when the library loads (frontend/ops/op_library.cpp),
+// and op_info() runs it once, on first use. So the compiler reads the table
+// without depending on the layer that defines the ops.
+void set_op_library(void (*install)());
 
 // Fills the scalar functions of an elementwise op from one generic lambda,
 // e.g. define_scalar(OpCode::Add, [](auto a) { return a[0] + a[1]; }).

@@ -12,7 +12,7 @@
 // Each pass is tagged with the lowest mode it runs in: fast_compile runs only
 // merge (cheap, and every later stage does less work); fast_run runs all.
 // Mode::reference runs none: it is the oracle for the user's graph as
-// written. FunctionOptions::optimizer (flag `optimizer`) narrows the list
+// written. CompileOptions::optimizer (flag `optimizer`) narrows the list
 // further: fast_compile as in Mode::fast_compile, None runs no pass. Mode::debug runs the fast_run list, so it checks the graph the JIT
 // really runs.
 #include "compiler/passes/optimize.hpp"
@@ -70,13 +70,13 @@ bool allowed_by(const Pass& pass, Optimizer optimizer) {
   return false;
 }
 
-bool is_excluded(const Pass& pass, const FunctionOptions& options) {
+bool is_excluded(const Pass& pass, const CompileOptions& options) {
   for (const std::string& name : options.excluded_passes)
     if (name == pass.name) return true;
   return false;
 }
 
-void check_excluded_names(const FunctionOptions& options) {
+void check_excluded_names(const CompileOptions& options) {
   const std::vector<std::string> valid = pass_names();
   for (const std::string& name : options.excluded_passes)
     if (std::find(valid.begin(), valid.end(), name) == valid.end())
@@ -111,7 +111,7 @@ std::vector<std::string> pass_names() {
   return names;
 }
 
-Program optimize(Program program, const FunctionOptions& options) {
+Program optimize(Program program, const CompileOptions& options) {
   check_excluded_names(options);
   const bool dumping = dump_requested();
   if (dumping && options.mode != Mode::reference) dump("before the passes", program.outputs);

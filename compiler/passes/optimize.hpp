@@ -3,7 +3,7 @@
 
 #include "compiler/program.hpp"
 
-#include <graphjit/function.hpp>
+#include "compiler/options.hpp"
 
 #include <string>
 #include <vector>
@@ -16,7 +16,7 @@ namespace graphjit::compiler::passes {
 // except options.excluded_passes. Throws FunctionError when excluded_passes
 // names an unknown pass. config().dump_passes (flag dump_passes) prints the
 // graph to stderr after each pass that changed it.
-Program optimize(Program program, const FunctionOptions& options);
+Program optimize(Program program, const CompileOptions& options);
 
 // Every pass name, in pipeline order, each once: what excluded_passes accepts.
 std::vector<std::string> pass_names();

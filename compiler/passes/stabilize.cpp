@@ -6,8 +6,6 @@
 
 #include "compiler/passes/pattern.hpp"
 
-#include <graphjit/tensor.hpp>
-
 namespace graphjit::compiler::passes {
 
 namespace {
@@ -72,20 +70,19 @@ NodeRef exp_of_log(const NodeRef& n) {
   return conform(n->inputs[0]->inputs[0], *n);
 }
 
-// categorical_crossentropy(softmax(x), y) -> -log_softmax(x)[arange(n), y]:
-// -log of a softmax probability that underflowed is inf; log_softmax keeps
-// the logits' digits. (The one-hot form, -sum(t * log(softmax(x))), is
-// already covered by the log_softmax rule.) Targets out of range still raise,
-// from the indexing, except negative ones, which index from the end as in
-// numpy where the original op raised.
+// categorical_crossentropy(softmax(x), y) -> the crossentropy of
+// log_softmax(x), read as log-probabilities: -log of a softmax probability
+// that underflowed is inf; log_softmax keeps the logits' digits. (The one-hot
+// form, -sum(t * log(softmax(x))), is already covered by the log_softmax
+// rule.) The op still checks every target, -1 included, in every mode.
 NodeRef crossentropy_of_softmax(const NodeRef& n) {
-  if (!is(n, OpCode::CrossentropyCategorical) || !is(n->inputs[0], OpCode::Softmax)) return nullptr;
+  if (!is(n, OpCode::CrossentropyCategorical) || !is(n->inputs[0], OpCode::Softmax) || !n->attrs.ints.empty())
+    return nullptr;
   const NodeRef& logits = n->inputs[0]->inputs[0];
-  if (logits->type.ndim() != 2) return nullptr;
-  const Variable log_probs(make_like(*n, OpCode::LogSoftmax, {logits}));
-  const Variable rows = tensor::arange(0, Variable(logits).shape(0), 1, n->where);
-  const Variable picked = tensor::subtensor(log_probs, {rows, Variable(n->inputs[1])}, n->where);
-  return conform(make_like(*n, OpCode::Neg, {picked.node()}), *n);
+  ir::Attrs of_log_probs;
+  of_log_probs.ints = {1};
+  const NodeRef log_probs = make_like(*n, OpCode::LogSoftmax, {logits});
+  return conform(make_like(*n, OpCode::CrossentropyCategorical, {log_probs, n->inputs[1]}, of_log_probs), *n);
 }
 
 // gy * y, for the output gradient gy of softmax output y, when it can be

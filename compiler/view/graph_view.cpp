@@ -3,7 +3,7 @@
 #include "compiler/ir/graph.hpp"
 #include "compiler/ir/op_info.hpp"
 
-#include <graphjit/shared.hpp>
+#include <graphjit/runtime/shared_state.hpp>
 
 #include <fmt/format.h>
 #include <unordered_map>

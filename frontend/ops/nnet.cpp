@@ -159,6 +159,10 @@ std::int64_t class_of(const Node& node, const std::vector<Tensor>& inputs, const
   return c;
 }
 
+// attrs.ints == {1}: the first input holds log-probabilities (what the
+// stabilize pass makes of crossentropy(softmax(x)), over log_softmax(x)).
+bool of_log_probs(const Node& node) { return node.attrs.ints.size() == 1 && node.attrs.ints[0] == 1; }
+
 Tensor crossentropy_reference(const Node& node, const std::vector<Tensor>& inputs) {
   const Shape shape = crossentropy_shape(node, inputs);
   const Tensor& probs = inputs[0];
@@ -166,7 +170,8 @@ Tensor crossentropy_reference(const Node& node, const std::vector<Tensor>& input
   Tensor out = Tensor::empty(shape, node.type.dtype);
   for (std::int64_t i = 0; i < shape[0]; ++i) {
     const std::int64_t c = class_of(node, inputs, labels, i, probs.shape(1), "target");
-    out.set({i}, -std::log(probs.get({i, c})));
+    const double p = probs.get({i, c});
+    out.set({i}, of_log_probs(node) ? -p : -std::log(p));
   }
   return out;
 }
@@ -184,8 +189,11 @@ Tensor crossentropy_native(const Node& node, const std::vector<Tensor>& inputs, 
     if constexpr (std::is_floating_point_v<T>) {
       const T* p = probs.data<T>();
       T* o = out.data<T>();
-      for (std::int64_t i = 0; i < shape[0]; ++i)
-        o[i] = -std::log(p[i * classes + class_of(node, inputs, labels, i, classes, "target")]);
+      const bool log_probs = of_log_probs(node);
+      for (std::int64_t i = 0; i < shape[0]; ++i) {
+        const T chosen = p[i * classes + class_of(node, inputs, labels, i, classes, "target")];
+        o[i] = log_probs ? -chosen : -std::log(chosen);
+      }
     } else {
       throw std::logic_error("categorical_crossentropy of non-float probabilities");
     }
@@ -242,7 +250,8 @@ std::vector<Variable> crossentropy_grad(const Node& node, const Variable&, const
   const Variable probs = ops::input(node, 0), targets = ops::input(node, 1);
   const Variable classes = tensor::arange(probs.shape(1)).dimshuffle({-1, 0});
   const Variable chosen = tensor::eq(classes, targets.dimshuffle({0, -1}));
-  const Variable grad = tensor::switch_(chosen, -g.dimshuffle({0, -1}) / probs, 0);
+  const Variable per_row = -g.dimshuffle({0, -1});
+  const Variable grad = tensor::switch_(chosen, of_log_probs(node) ? per_row : per_row / probs, 0);
   return {ops::sum_to_input(grad, *node.inputs[0]), Variable()};
 }
 

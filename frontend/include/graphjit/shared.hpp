@@ -2,6 +2,7 @@
 // (theano.shared). Functions read them and write them through updates.
 #pragma once
 
+#include <graphjit/runtime/shared_state.hpp>
 #include <graphjit/variable.hpp>
 
 #include <memory>
@@ -9,13 +10,6 @@
 #include <string>
 
 namespace graphjit {
-
-// The value behind a shared variable. Compiled functions hold it by reference,
-// so set_value is seen by functions built before.
-struct SharedState {
-  Tensor value;
-  std::string name;
-};
 
 class SharedVariable : public Variable {
  public:
