@@ -12,6 +12,8 @@
 #include "compiler/jit/jit_engine.hpp"
 #include "compiler/exec/thread_pool.hpp"
 
+#include <graphjit/graphjit.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -220,6 +222,24 @@ int main(int argc, char** argv) {
                   rows.run({xt, args[1]}, out);
                 }));
     exec::ThreadPool::global().set_max_threads(exec::ThreadPool::global().size());
+  }
+  {
+    // Softmax through a call, short rows against long ones (issue 7, item 5:
+    // rows of 10 classes ran ~3x slower per element than rows of 1000).
+    auto x = tensor::matrix("x");
+    auto softmax = graphjit::function({x}, {tensor::softmax(x)});
+    exec::ThreadPool& pool = exec::ThreadPool::global();
+    const int threads = pool.concurrency();
+    for (std::int64_t cols : {std::int64_t{10}, std::int64_t{1000}}) {
+      const std::int64_t rows = 100000 / cols;
+      const Tensor xv = random_vector(rows * cols, float64, -3, 3, 6).reshape({rows, cols});
+      pool.set_max_threads(1);
+      const double one = ns_per_element(rows * cols, [&] { softmax(xv); });
+      pool.set_max_threads(threads);
+      const double all_threads = ns_per_element(rows * cols, [&] { softmax(xv); });
+      std::printf("softmax (%lld, %lld) float64 through a call: %.3f ns per element on 1 thread, %.3f on %d\n",
+                  static_cast<long long>(rows), static_cast<long long>(cols), one, all_threads, threads);
+    }
   }
   {
     // The fixed cost of a call: checks, stride setup, the call itself.

@@ -56,9 +56,7 @@ ScheduleExecutor::ScheduleExecutor(std::shared_ptr<const Schedule> schedule)
   const Schedule& s = *schedule_;
   for (std::size_t i = 0; i < s.slots.size(); ++i)
     if (s.slots[i]->op == ir::OpCode::Constant) slots_[i] = s.slots[i]->value;
-  for (std::size_t t = 0; t < s.steps.size() && first_update_write_ == s.steps.size(); ++t)
-    for (int target : s.steps[t].inplace)
-      if (target >= 0 && s.node(target).op == ir::OpCode::Shared) first_update_write_ = t;
+  for (std::size_t t = s.steps.size(); t-- > 0 && s.steps[t].writes_shared;) first_update_write_ = t;
   const char* profile = std::getenv("GRAPHJIT_PROFILE");
   profile_ = profile && *profile && std::string(profile) != "0";
 }

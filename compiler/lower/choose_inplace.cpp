@@ -46,9 +46,10 @@ int overwritten_input(const Schedule& s, const Step& step, std::size_t j, int ta
 }
 
 // Updates written into their shared variable's memory. The step that writes
-// one runs after every step that is not such a write, so a call that fails
-// fails before any shared variable has changed; it must therefore compute
-// nothing another step reads.
+// one is marked writes_shared: order_steps runs it after every step that is
+// not such a write, so a call that fails fails before any shared variable
+// has changed; it must therefore compute nothing another step reads. Among
+// the writers, one that reads an old value another overwrites runs first.
 void choose_update_writes(Schedule& s, const Readers& readers) {
   const Program& p = s.program;
   std::unordered_set<int> visible;  // memory the caller sees: user outputs
@@ -71,20 +72,19 @@ void choose_update_writes(Schedule& s, const Readers& readers) {
     const std::size_t j = static_cast<std::size_t>(std::find(step.out.begin(), step.out.end(), value) - step.out.begin());
     if (s.node(value).type != s.node(*target).type || overwritten_input(s, step, j, *target) < 0) continue;
     step.inplace[j] = *target;
+    step.writes_shared = true;
     s.output_inplace[o] = true;
-    writers.push_back(prod->second);
+    if (writers.empty() || writers.back() != prod->second) writers.push_back(prod->second);
   }
-  for (std::size_t w : writers) {
-    const std::vector<int>& wrote = s.steps[w].inplace;
-    for (std::size_t r = 0; r < s.steps.size(); ++r) {
-      if (r == w) continue;
-      const bool is_writer = std::find(writers.begin(), writers.end(), r) != writers.end();
-      bool reads_old_value = false;
-      for (int i : s.steps[r].in)
-        for (int t : wrote) reads_old_value = reads_old_value || (t >= 0 && s.root[i] == s.root[t]);
-      if (!is_writer || reads_old_value) s.after[w].push_back(r);
-    }
-  }
+  std::unordered_map<int, std::vector<std::size_t>> writers_of;  // memory root -> writers overwriting it
+  for (std::size_t w : writers)
+    for (int t : s.steps[w].inplace)
+      if (t >= 0) writers_of[s.root[t]].push_back(w);
+  for (std::size_t r : writers)
+    for (int i : s.steps[r].in)
+      if (auto it = writers_of.find(s.root[i]); it != writers_of.end())
+        for (std::size_t w : it->second)
+          if (w != r) s.after[w].push_back(r);
 }
 
 // A native kernel that destroys an input computed by a step for it alone

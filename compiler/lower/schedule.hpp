@@ -33,6 +33,9 @@ struct Step {
   std::size_t cluster = 0;         // Kernel: index into Schedule::clusters and Schedule::kernels
   std::vector<int> inplace;        // per output: the slot whose memory it overwrites, or -1
   std::vector<int> buffer;         // per output: its buffer (plan_memory), kFresh, or kNoBuffer
+  // Writes an update into its shared variable's memory: runs after every step
+  // that does not (order_steps), so a failing call changes no shared variable.
+  bool writes_shared = false;
 };
 
 // Buffer ids other than pool indices.
