@@ -105,12 +105,12 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
 
 namespace {
 
-bool fits_exactly(double v, DType t) {
+// A C++ number for a float input may round (as Python floats do in Theano);
+// for an integer input it must be held exactly.
+bool fits_exactly(const Argument& arg, DType t) {
   if (is_float(t)) return true;
-  if (std::floor(v) != v) return false;
-  Tensor probe = Tensor::empty({}, t);
-  probe.set({}, v);
-  return probe.get({}) == v;
+  if (const auto* i = std::get_if<std::int64_t>(&arg)) return represents(t, *i);
+  return represents(t, std::get<double>(arg));
 }
 
 // numpy's can_cast(from, to, 'safe').
@@ -137,15 +137,16 @@ Tensor convert_argument(const Function::Impl& f, std::size_t i, const Argument& 
   }
   if (in.type.ndim() != 0)
     throw FunctionError(fmt::format("{}: expected a tensor with {} dimensions, got a number", where, in.type.ndim()));
-  const double v = std::holds_alternative<double>(arg) ? std::get<double>(arg)
-                                                       : static_cast<double>(std::get<std::int64_t>(arg));
-  if (!fits_exactly(v, in.type.dtype) && !f.allow_input_downcast)
+  // An integer goes from int64 to the input's dtype directly: a trip through
+  // double would round values above 2^53.
+  const auto* integer = std::get_if<std::int64_t>(&arg);
+  const Tensor number = integer ? Tensor::scalar(*integer) : Tensor::scalar(std::get<double>(arg));
+  if (!fits_exactly(arg, in.type.dtype) && !f.allow_input_downcast)
     throw FunctionError(fmt::format("{}: the number {} does not fit dtype {} exactly; pass a value that does, or "
                                     "allow_input_downcast = true",
-                                    where, v, dtype_name(in.type.dtype)));
-  Tensor t = Tensor::empty({}, in.type.dtype);
-  t.set({}, v);
-  return t;
+                                    where, integer ? fmt::format("{}", *integer) : fmt::format("{}", std::get<double>(arg)),
+                                    dtype_name(in.type.dtype)));
+  return number.astype(in.type.dtype);
 }
 
 }  // namespace

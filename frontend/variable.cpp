@@ -5,6 +5,8 @@
 #include "compiler/ir/node.hpp"
 #include "frontend/ops/op_support.hpp"
 
+#include <fmt/format.h>
+
 namespace graphjit {
 
 const std::string& Variable::name() const { return node_->name; }
@@ -23,7 +25,7 @@ Variable Variable::dimshuffle(std::vector<std::int64_t> pattern) const { return 
 Variable Variable::reshape(std::vector<Variable> shape) const { return tensor::reshape(*this, std::move(shape)); }
 Variable Variable::reshape(std::vector<std::int64_t> shape) const {
   std::vector<Variable> dims;
-  for (std::int64_t d : shape) dims.push_back(constant(static_cast<double>(d), int64));
+  for (std::int64_t d : shape) dims.push_back(constant(d, int64));
   return tensor::reshape(*this, std::move(dims));
 }
 Variable Variable::flatten(int outdim) const { return tensor::flatten(*this, outdim); }
@@ -45,6 +47,13 @@ Variable constant(double value, DType dtype, std::source_location where) {
   return Variable(ir::make_constant(std::move(t), where));
 }
 
+Variable constant(std::int64_t value, DType dtype, std::source_location where) {
+  if (!represents(dtype, value))
+    throw TypeError(fmt::format("constant at {}: {} does not fit dtype {}; use a wider dtype", ops::where_str(where),
+                                value, dtype_name(dtype)));
+  return Variable(ir::make_constant(Tensor::scalar(value).astype(dtype), where));
+}
+
 Variable constant(const Tensor& value, std::string name, std::source_location where) {
   auto node = ir::make_constant(value.copy(), where);
   if (!name.empty()) std::const_pointer_cast<ir::Node>(node)->name = std::move(name);
@@ -52,10 +61,8 @@ Variable constant(const Tensor& value, std::string name, std::source_location wh
 }
 
 namespace {
-bool holds_exactly(DType dtype, double value) {
-  Tensor probe = Tensor::empty({}, dtype);
-  probe.set({}, value);  // saturates or truncates when the value does not fit
-  return probe.get({}) == value;
+bool holds_exactly(DType dtype, const Operand& number) {
+  return number.integer_literal ? represents(dtype, number.integer) : represents(dtype, number.number);
 }
 
 // Theano's autocasting of a C++ number against the variable it meets.
@@ -66,10 +73,15 @@ Variable literal(const Operand& number, const Variable& other) {
   // An integer the variable's dtype cannot hold (int8 + 300, uint8 > -1) widens
   // like Theano's constants do, instead of silently wrapping or saturating.
   for (DType wider : {int16, int32, int64, float64})
-    if (!is_float(dtype) && !holds_exactly(dtype, number.number)) dtype = promote(dtype, wider);
-  return constant(number.number, dtype, number.where);
+    if (!is_float(dtype) && !holds_exactly(dtype, number)) dtype = promote(dtype, wider);
+  return operand_constant(number, dtype);
 }
 }  // namespace
+
+Variable operand_constant(const Operand& number, DType dtype) {
+  if (number.integer_literal && !is_float(dtype)) return constant(number.integer, dtype, number.where);
+  return constant(number.number, dtype, number.where);
+}
 
 std::pair<Variable, Variable> operand_pair(const Operand& a, const Operand& b) {
   if (a.var.defined() && b.var.defined()) return {a.var, b.var};

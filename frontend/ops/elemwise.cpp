@@ -403,8 +403,8 @@ Variable switch_(const Variable& cond, const Operand& a, const Operand& b, SL wh
   Variable va, vb;
   if (a.var.defined() || b.var.defined()) std::tie(va, vb) = operand_pair(a, b);
   else {
-    va = constant(a.number, a.integer_literal && b.integer_literal ? int64 : float64, where);
-    vb = constant(b.number, va.dtype(), where);
+    va = operand_constant(a, a.integer_literal && b.integer_literal ? int64 : float64);
+    vb = operand_constant(b, va.dtype());
   }
   return elemwise(OpCode::Switch, {cond, va, vb}, where);
 }

@@ -319,7 +319,7 @@ void require_defined(const Variable& x, const char* fn, SL where) {
 
 // A C++ number as arange's bound: integers as int64, others as float64.
 Variable arange_bound(const Operand& v) {
-  return v.var.defined() ? v.var : constant(v.number, v.integer_literal ? int64 : float64, v.where);
+  return v.var.defined() ? v.var : operand_constant(v, v.integer_literal ? int64 : float64);
 }
 
 Variable filled_like(const Variable& x, double value, const char* fn, SL where) {

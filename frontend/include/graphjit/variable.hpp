@@ -88,8 +88,15 @@ class Index {
   std::variant<Variable, Slice, std::int64_t> value_;
 };
 
-// A C++ number as a symbolic constant of the given dtype.
+// A C++ number as a symbolic constant of the given dtype. Integers are stored
+// exactly: an int64 above 2^53 does not pass through double.
 Variable constant(double value, DType dtype, std::source_location where = std::source_location::current());
+Variable constant(std::int64_t value, DType dtype, std::source_location where = std::source_location::current());
+template <std::integral I>
+  requires(!std::is_same_v<I, std::int64_t> && !std::is_same_v<I, bool>)
+Variable constant(I value, DType dtype, std::source_location where = std::source_location::current()) {
+  return constant(static_cast<std::int64_t>(value), dtype, where);
+}
 Variable constant(const Tensor& value, std::string name = "", std::source_location where = std::source_location::current());
 
 // One side of an operator: a variable or a C++ number, and where the user's
@@ -101,14 +108,18 @@ struct Operand {
   Operand(const Variable& v, std::source_location where = std::source_location::current()) : var(v), where(where) {}
   template <Number N>
   Operand(N n, std::source_location where = std::source_location::current())
-      : number(static_cast<double>(n)), integer_literal(std::is_integral_v<N>), where(where) {}
+      : number(static_cast<double>(n)), integer(std::is_integral_v<N> ? static_cast<std::int64_t>(n) : 0),
+        integer_literal(std::is_integral_v<N>), where(where) {}
   Variable var;  // undefined for a number
   double number = 0;
+  std::int64_t integer = 0;  // the exact value of an integer literal (`number` rounds above 2^53)
   bool integer_literal = false;
   std::source_location where;
 };
 // Both operands as variables, numbers turned into constants by the rule above.
 std::pair<Variable, Variable> operand_pair(const Operand& a, const Operand& b);
+// A number operand as a constant of `dtype` (exact for integer literals).
+Variable operand_constant(const Operand& number, DType dtype);
 
 Variable operator+(const Operand& a, const Operand& b);
 Variable operator-(const Operand& a, const Operand& b);
