@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <functional>
 #include <iostream>
+#include <mutex>
+#include <shared_mutex>
 #include <unordered_set>
 
 namespace graphjit {
@@ -99,6 +102,10 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
   for (const auto& target : program.update_targets)
     if (std::find(impl->shared_states.begin(), impl->shared_states.end(), target) == impl->shared_states.end())
       impl->shared_states.push_back(target);
+  for (const auto& state : impl->shared_states)
+    impl->lock_order.push_back({state.get(), updated.count(state.get()) > 0});
+  std::sort(impl->lock_order.begin(), impl->lock_order.end(),
+            [](const auto& a, const auto& b) { return std::less<>()(a.state, b.state); });
   impl->compiled = compiler::compile(std::move(program), options);
   return Function(std::move(impl));
 }
@@ -149,10 +156,24 @@ Tensor convert_argument(const Function::Impl& f, std::size_t i, const Argument& 
   return number.astype(in.type.dtype);
 }
 
+// What one call holds (function_impl.hpp): the function, and each shared
+// variable it touches. Released in any order; only taking them is ordered.
+struct CallLocks {
+  explicit CallLocks(Function::Impl& f) : call(f.call_mutex) {
+    for (const auto& [state, exclusive] : f.lock_order) {
+      if (exclusive) writers.emplace_back(state->mutex);
+      else readers.emplace_back(state->mutex);
+    }
+  }
+  std::unique_lock<std::mutex> call;
+  std::vector<std::unique_lock<std::shared_mutex>> writers;
+  std::vector<std::shared_lock<std::shared_mutex>> readers;
+};
+
 }  // namespace
 
 std::vector<Tensor> Function::call(const std::vector<Argument>& args) const {
-  const Impl& f = *impl_;
+  Impl& f = *impl_;
   const compiler::Program& program = f.compiled.optimized;
   if (args.size() != program.inputs.size()) {
     std::string names;
@@ -164,6 +185,7 @@ std::vector<Tensor> Function::call(const std::vector<Argument>& args) const {
   values.reserve(args.size());
   for (std::size_t i = 0; i < args.size(); ++i) values.push_back(convert_argument(f, i, args[i]));
 
+  const CallLocks locks(f);
   std::vector<Tensor> results = f.compiled.executor->run(values);
 
   // Outputs are the caller's to keep: none may share storage with a shared
