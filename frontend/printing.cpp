@@ -4,7 +4,9 @@
 #include "compiler/ir/op_info.hpp"
 #include "frontend/function_impl.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
+#include <iterator>
 #include <fmt/ranges.h>
 #include <unordered_map>
 
@@ -22,20 +24,42 @@ std::string id_string(std::size_t n) {
   return s;
 }
 
+// Lines are indented by " |" per level up to this depth; deeper lines say
+// their depth instead, so a deep chain prints in linear, not quadratic, space.
+constexpr std::size_t kMaxIndent = 40;
+
+void append_indent(std::string& out, std::size_t depth) {
+  static const std::string bars = [] {
+    std::string s;
+    for (std::size_t d = 0; d < kMaxIndent; ++d) s += " |";
+    return s;
+  }();
+  out.append(bars, 0, 2 * std::min(depth, kMaxIndent));
+  if (depth > kMaxIndent) fmt::format_to(std::back_inserter(out), " (depth {}) ", depth);
+}
+
 class Printer {
  public:
   std::string out;
 
-  void print(const ir::NodeRef& node, const std::string& prefix, const std::string& child_prefix) {
-    auto [it, first] = ids_.try_emplace(node.get(), ids_.size());
-    out += fmt::format("{}{} [id {}]", prefix, head(*node), id_string(it->second));
-    if (!node->name.empty() && node->op != ir::OpCode::Input && node->op != ir::OpCode::Shared)
-      out += fmt::format(" '{}'", node->name);
-    out += fmt::format(" <{}>", node->type.str());
-    // A subtree seen before is referred to by its id only.
-    out += first || node->inputs.empty() ? "\n" : " (seen above)\n";
-    if (!first) return;
-    for (const ir::NodeRef& in : node->inputs) print(in, child_prefix + " |", child_prefix + " |");
+  // Depth-first, inputs in order, with an explicit stack: graphs can be far
+  // deeper than the call stack.
+  void print(const ir::NodeRef& root) {
+    std::vector<std::pair<const ir::Node*, std::size_t>> stack{{root.get(), 0}};
+    while (!stack.empty()) {
+      const auto [node, depth] = stack.back();
+      stack.pop_back();
+      auto [it, first] = ids_.try_emplace(node, ids_.size());
+      append_indent(out, depth);
+      fmt::format_to(std::back_inserter(out), "{} [id {}]", head(*node), id_string(it->second));
+      if (!node->name.empty() && node->op != ir::OpCode::Input && node->op != ir::OpCode::Shared)
+        fmt::format_to(std::back_inserter(out), " '{}'", node->name);
+      fmt::format_to(std::back_inserter(out), " <{}>", node->type.str());
+      // A subtree seen before is referred to by its id only.
+      out += first || node->inputs.empty() ? "\n" : " (seen above)\n";
+      if (!first) continue;
+      for (auto in = node->inputs.rbegin(); in != node->inputs.rend(); ++in) stack.emplace_back(in->get(), depth + 1);
+    }
   }
 
  private:
@@ -62,7 +86,7 @@ class Printer {
 
 std::string debugprint(const std::vector<Variable>& vs) {
   Printer p;
-  for (const Variable& v : vs) p.print(v.node(), "", "");
+  for (const Variable& v : vs) p.print(v.node());
   return p.out;
 }
 
@@ -74,7 +98,7 @@ std::string debugprint(const Function& f) {
   for (std::size_t i = 0; i < program.outputs.size(); ++i) {
     if (i >= program.num_user_outputs)
       p.out += fmt::format("update of '{}':\n", program.update_targets[i - program.num_user_outputs]->name);
-    p.print(program.outputs[i], "", "");
+    p.print(program.outputs[i]);
   }
   return p.out;
 }

@@ -78,6 +78,13 @@ struct Node {
 
   // "name" if named, else "op.id"; what error messages and dumps call the node.
   std::string label() const;
+
+  Node() = default;
+  Node(const Node&) = default;
+  Node& operator=(const Node&) = default;
+  // Releases the inputs without recursing: destroying the end of a chain of a
+  // million nodes would otherwise nest a million destructor calls.
+  ~Node();
 };
 
 // Builds a node: checks arity and types (throws graphjit::TypeError naming
