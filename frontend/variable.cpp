@@ -16,30 +16,43 @@ std::vector<bool> Variable::broadcastable() const { return node_->type.broadcast
 std::string Variable::type_str() const { return node_->type.str(); }
 std::string Variable::label() const { return node_->label(); }
 
-Variable Variable::operator[](const Index& index) const { return tensor::subtensor(*this, {index}); }
+Variable Variable::operator[](const Index& index) const { return tensor::subtensor(*this, {index}, index.where()); }
 Variable Variable::operator[](std::initializer_list<Index> indices) const {
-  return tensor::subtensor(*this, std::vector<Index>(indices));
+  const SL where = indices.size() ? indices.begin()->where() : SL::current();
+  return tensor::subtensor(*this, std::vector<Index>(indices), where);
 }
-Variable Variable::T() const { return tensor::transpose(*this); }
-Variable Variable::dimshuffle(std::vector<std::int64_t> pattern) const { return tensor::dimshuffle(*this, std::move(pattern)); }
-Variable Variable::reshape(std::vector<Variable> shape) const { return tensor::reshape(*this, std::move(shape)); }
-Variable Variable::reshape(std::vector<std::int64_t> shape) const {
+Variable Variable::T(SL where) const { return tensor::transpose(*this, where); }
+Variable Variable::dimshuffle(std::vector<std::int64_t> pattern, SL where) const {
+  return tensor::dimshuffle(*this, std::move(pattern), where);
+}
+Variable Variable::reshape(std::vector<Variable> shape, SL where) const {
+  return tensor::reshape(*this, std::move(shape), where);
+}
+Variable Variable::reshape(std::vector<std::int64_t> shape, SL where) const {
   std::vector<Variable> dims;
-  for (std::int64_t d : shape) dims.push_back(constant(d, int64));
-  return tensor::reshape(*this, std::move(dims));
+  for (std::int64_t d : shape) dims.push_back(constant(d, int64, where));
+  return tensor::reshape(*this, std::move(dims), where);
 }
-Variable Variable::flatten(int outdim) const { return tensor::flatten(*this, outdim); }
-Variable Variable::shape() const { return tensor::shape(*this); }
-Variable Variable::shape(int axis) const {
+Variable Variable::flatten(int outdim, SL where) const { return tensor::flatten(*this, outdim, where); }
+Variable Variable::shape(SL where) const { return tensor::shape(*this, where); }
+Variable Variable::shape(int axis, SL where) const {
   ir::Attrs attrs;
   attrs.ints = {axis};
-  return ops::apply(ir::OpCode::ShapeI, {*this}, std::move(attrs), std::source_location::current());
+  return ops::apply(ir::OpCode::ShapeI, {*this}, std::move(attrs), where);
 }
-Variable Variable::astype(DType dtype) const { return tensor::cast(*this, dtype); }
-Variable Variable::sum(std::optional<std::vector<int>> axis, bool keepdims) const { return tensor::sum(*this, axis, keepdims); }
-Variable Variable::mean(std::optional<std::vector<int>> axis, bool keepdims) const { return tensor::mean(*this, axis, keepdims); }
-Variable Variable::max(std::optional<std::vector<int>> axis, bool keepdims) const { return tensor::max(*this, axis, keepdims); }
-Variable Variable::argmax(std::optional<int> axis, bool keepdims) const { return tensor::argmax(*this, axis, keepdims); }
+Variable Variable::astype(DType dtype, SL where) const { return tensor::cast(*this, dtype, where); }
+Variable Variable::sum(std::optional<std::vector<int>> axis, bool keepdims, SL where) const {
+  return tensor::sum(*this, axis, keepdims, where);
+}
+Variable Variable::mean(std::optional<std::vector<int>> axis, bool keepdims, SL where) const {
+  return tensor::mean(*this, axis, keepdims, where);
+}
+Variable Variable::max(std::optional<std::vector<int>> axis, bool keepdims, SL where) const {
+  return tensor::max(*this, axis, keepdims, where);
+}
+Variable Variable::argmax(std::optional<int> axis, bool keepdims, SL where) const {
+  return tensor::argmax(*this, axis, keepdims, where);
+}
 
 Variable constant(double value, DType dtype, std::source_location where) {
   Tensor t = Tensor::empty({}, dtype);

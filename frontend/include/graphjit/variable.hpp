@@ -42,24 +42,28 @@ class Variable {
   std::string label() const;     // the name, or "op.id" for an unnamed result
 
   // Indexing as in numpy/Theano: x[i], x[slice(a, b)], x[{slice(a, b), 3}],
-  // x[{arange(n), y}] (advanced integer-array indexing).
+  // x[{arange(n), y}] (advanced integer-array indexing). operator[] takes one
+  // argument, so the user's line comes from the Index (like Operand).
   Variable operator[](const Index& index) const;
   Variable operator[](std::initializer_list<Index> indices) const;
 
-  Variable T() const;                                  // transpose
-  Variable dimshuffle(std::vector<std::int64_t> pattern) const;  // -1 stands for 'x'
-  Variable reshape(std::vector<Variable> shape) const;
-  Variable reshape(std::vector<std::int64_t> shape) const;
-  Variable flatten(int outdim = 1) const;
-  Variable shape() const;       // int64 vector
-  Variable shape(int axis) const;  // int64 scalar
-  Variable astype(DType dtype) const;
+  // Every method records the user's line (the defaulted last argument), as
+  // the free functions in graphjit::tensor do.
+  using SL = std::source_location;
+  Variable T(SL where = SL::current()) const;  // transpose
+  Variable dimshuffle(std::vector<std::int64_t> pattern, SL where = SL::current()) const;  // -1 stands for 'x'
+  Variable reshape(std::vector<Variable> shape, SL where = SL::current()) const;
+  Variable reshape(std::vector<std::int64_t> shape, SL where = SL::current()) const;
+  Variable flatten(int outdim = 1, SL where = SL::current()) const;
+  Variable shape(SL where = SL::current()) const;            // int64 vector
+  Variable shape(int axis, SL where = SL::current()) const;  // int64 scalar
+  Variable astype(DType dtype, SL where = SL::current()) const;
 
   // Reductions as methods, like Theano's x.sum(axis=...).
-  Variable sum(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false) const;
-  Variable mean(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false) const;
-  Variable max(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false) const;
-  Variable argmax(std::optional<int> axis = std::nullopt, bool keepdims = false) const;
+  Variable sum(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
+  Variable mean(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
+  Variable max(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
+  Variable argmax(std::optional<int> axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
 
  private:
   std::shared_ptr<const ir::Node> node_;
@@ -79,13 +83,18 @@ class Slice {
 // a slice, or an integer array variable (advanced indexing).
 class Index {
  public:
-  Index(const Variable& v) : value_(v) {}
-  Index(const Slice& s) : value_(s) {}
-  template <std::integral T> Index(T i) : value_(static_cast<std::int64_t>(i)) {}  // a float index does not compile
+  Index(const Variable& v, std::source_location where = std::source_location::current()) : value_(v), where_(where) {}
+  Index(const Slice& s, std::source_location where = std::source_location::current()) : value_(s), where_(where) {}
+  // A float index does not compile.
+  template <std::integral T>
+  Index(T i, std::source_location where = std::source_location::current())
+      : value_(static_cast<std::int64_t>(i)), where_(where) {}
   const std::variant<Variable, Slice, std::int64_t>& value() const { return value_; }
+  const std::source_location& where() const { return where_; }  // the user's indexing expression
 
  private:
   std::variant<Variable, Slice, std::int64_t> value_;
+  std::source_location where_;
 };
 
 // A C++ number as a symbolic constant of the given dtype. Integers are stored
