@@ -33,7 +33,6 @@
 #include <functional>
 #include <iostream>
 #include <map>
-#include <ranges>
 #include <sys/resource.h>
 #include <string>
 #include <unistd.h>
@@ -102,21 +101,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-void load_params(const std::string& path, Model& model) {
-  auto arrays = graphjit::load_npz(path);
-  for (auto& [key, param] : model.named_params()) {
-    auto it = std::find_if(arrays.begin(), arrays.end(), [&](auto& a) { return a.first == key; });
-    if (it == arrays.end())
-      throw std::runtime_error(fmt::format("{}: no array '{}' (the model's parameters are {})", path, key,
-                                           fmt::join(model.named_params() | std::views::keys, ", ")));
-    Tensor current = param.get_value(true);
-    if (it->second.shape() != current.shape())
-      throw std::runtime_error(fmt::format("{}: '{}' has shape {}, the model needs {}", path, key,
-                                           graphjit::shape_str(it->second.shape()), graphjit::shape_str(current.shape())));
-    param.set_value(it->second.astype(current.dtype()));
-  }
-}
-
 void progress(int epoch, int batch, int batches, double loss) {
   const int width = 30, done = width * (batch + 1) / batches;
   std::printf("\repoch %2d [%s%s] %d/%d loss %.4f", epoch, std::string(done, '#').c_str(),
@@ -153,7 +137,7 @@ int run(const Options& o) {
   using clock = std::chrono::steady_clock;
   graphjit::set_num_threads(o.threads);
   const graphjit::DType floatX = graphjit::dtype_from_name(o.dtype);
-  graphjit::Dataset datasets = graphjit::load_dataset(o.data, floatX);
+  graphjit::Dataset datasets = graphjit::load_dataset(o.data, floatX, kClasses);
   if (!o.json) std::cout << datasets.description << "\n";
   Init init{o.init, graphjit::RandomState(o.seed), floatX};
   if (!o.dump.empty()) {  // LLVM IR and assembly of every module compiled from here on

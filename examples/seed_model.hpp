@@ -4,12 +4,19 @@
 #pragma once
 
 #include <graphjit/graphjit.hpp>
+#include <graphjit/runtime/npz.hpp>
 #include <graphjit/runtime/random.hpp>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <ranges>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -103,6 +110,35 @@ struct SharedSplit {
   SharedVariable x, y;
 };
 
+// The model's input: 28x28 images, flattened.
+constexpr int kPixels = 784;
+constexpr int kClasses = 10;
+
+// Parameters saved by --save (numpy.savez layout: W1, b1, W2, b2 or W, b).
+// Every one must be there with the model's shape and hold finite numbers: a
+// NaN loaded silently would train and report nothing but NaN.
+inline void load_params(const std::string& path, Model& model) {
+  const graphjit::NamedArrays arrays = graphjit::load_npz(path);
+  for (auto& [key, param] : model.named_params()) {
+    auto it = std::find_if(arrays.begin(), arrays.end(), [&](auto& a) { return a.first == key; });
+    if (it == arrays.end())
+      throw std::runtime_error(fmt::format("{}: no array '{}' (the model's parameters are {})", path, key,
+                                           fmt::join(model.named_params() | std::views::keys, ", ")));
+    Tensor current = param.get_value(true);
+    if (it->second.shape() != current.shape())
+      throw std::runtime_error(fmt::format("{}: '{}' has shape {}, the model needs {}", path, key,
+                                           graphjit::shape_str(it->second.shape()), graphjit::shape_str(current.shape())));
+    const Tensor value = it->second.astype(current.dtype());
+    const std::vector<double> elements = value.to_vector<double>();
+    for (std::size_t i = 0; i < elements.size(); ++i)
+      if (!std::isfinite(elements[i]))
+        throw std::runtime_error(fmt::format("{}: '{}' element {} (in row-major order) is {}; parameters must be "
+                                             "finite (was the model saved after its loss became NaN?)",
+                                             path, key, i, elements[i]));
+    param.set_value(value);
+  }
+}
+
 // The seed script: symbolic inputs, the model, loss, accuracy, updates, and
 // the train/valid/test functions with givens over the shared data.
 struct Program {
@@ -119,14 +155,18 @@ inline Program build_program(const std::string& kind, int n_hidden, double rate,
                              const SharedSplit& train_set, const SharedSplit& valid_set, const SharedSplit& test_set) {
   using graphjit::function;
   const auto start = std::chrono::steady_clock::now();
+  for (const auto* split : {&train_set, &valid_set, &test_set})
+    if (const Tensor x = split->x.get_value(true); x.ndim() != 2 || x.shape(1) != kPixels)
+      throw std::invalid_argument(fmt::format("the model takes 28x28 images ({} pixels per row of x); '{}' has shape {}",
+                                              kPixels, split->x.name(), graphjit::shape_str(x.shape())));
   auto x = T::matrix("x", floatX);
   auto y = T::vector("y", graphjit::int32);
 
   std::unique_ptr<Model> model;
-  if (kind == "logreg") model = std::make_unique<LogReg>(x, 784, 10, init);  // basic logistic model
-  else model = std::make_unique<MLP>(x, 784, n_hidden, 10, init);           // basic multi-layer perceptron
+  if (kind == "logreg") model = std::make_unique<LogReg>(x, kPixels, kClasses, init);  // basic logistic model
+  else model = std::make_unique<MLP>(x, kPixels, n_hidden, kClasses, init);           // basic multi-layer perceptron
 
-  auto labels = T::extra_ops::to_one_hot(y, 10, floatX);
+  auto labels = T::extra_ops::to_one_hot(y, kClasses, floatX);
   auto loss = model->loss(labels);      // loss function
   auto accuracy = model->accuracy(y);   // average number of correct predictions over a batch
   auto updates = model->updates(loss, rate);

@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <functional>
 #include <iostream>
+#include <mutex>
+#include <shared_mutex>
 #include <unordered_set>
 
 namespace graphjit {
@@ -108,6 +111,10 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
   for (const auto& target : program.update_targets)
     if (std::find(impl->shared_states.begin(), impl->shared_states.end(), target) == impl->shared_states.end())
       impl->shared_states.push_back(target);
+  for (const auto& state : impl->shared_states)
+    impl->lock_order.push_back({state.get(), updated.count(state.get()) > 0});
+  std::sort(impl->lock_order.begin(), impl->lock_order.end(),
+            [](const auto& a, const auto& b) { return std::less<>()(a.state, b.state); });
   impl->original = program;
   impl->compiled = compiler::compile(
       std::move(program), {.mode = options.mode, .optimizer = options.optimizer, .excluded_passes = options.excluded_passes,
@@ -117,12 +124,12 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
 
 namespace {
 
-bool fits_exactly(double v, DType t) {
+// A C++ number for a float input may round (as Python floats do in Theano);
+// for an integer input it must be held exactly.
+bool fits_exactly(const Argument& arg, DType t) {
   if (is_float(t)) return true;
-  if (std::floor(v) != v) return false;
-  Tensor probe = Tensor::empty({}, t);
-  probe.set({}, v);
-  return probe.get({}) == v;
+  if (const auto* i = std::get_if<std::int64_t>(&arg)) return represents(t, *i);
+  return represents(t, std::get<double>(arg));
 }
 
 // numpy's can_cast(from, to, 'safe').
@@ -149,21 +156,36 @@ Tensor convert_argument(const Function::Impl& f, std::size_t i, const Argument& 
   }
   if (in.type.ndim() != 0)
     throw FunctionError(fmt::format("{}: expected a tensor with {} dimensions, got a number", where, in.type.ndim()));
-  const double v = std::holds_alternative<double>(arg) ? std::get<double>(arg)
-                                                       : static_cast<double>(std::get<std::int64_t>(arg));
-  if (!fits_exactly(v, in.type.dtype) && !f.allow_input_downcast)
+  // An integer goes from int64 to the input's dtype directly: a trip through
+  // double would round values above 2^53.
+  const auto* integer = std::get_if<std::int64_t>(&arg);
+  const Tensor number = integer ? Tensor::scalar(*integer) : Tensor::scalar(std::get<double>(arg));
+  if (!fits_exactly(arg, in.type.dtype) && !f.allow_input_downcast)
     throw FunctionError(fmt::format("{}: the number {} does not fit dtype {} exactly; pass a value that does, or "
                                     "allow_input_downcast = true",
-                                    where, v, dtype_name(in.type.dtype)));
-  Tensor t = Tensor::empty({}, in.type.dtype);
-  t.set({}, v);
-  return t;
+                                    where, integer ? fmt::format("{}", *integer) : fmt::format("{}", std::get<double>(arg)),
+                                    dtype_name(in.type.dtype)));
+  return number.astype(in.type.dtype);
 }
+
+// What one call holds (function_impl.hpp): the function, and each shared
+// variable it touches. Released in any order; only taking them is ordered.
+struct CallLocks {
+  explicit CallLocks(Function::Impl& f) : call(f.call_mutex) {
+    for (const auto& [state, exclusive] : f.lock_order) {
+      if (exclusive) writers.emplace_back(state->mutex);
+      else readers.emplace_back(state->mutex);
+    }
+  }
+  std::unique_lock<std::mutex> call;
+  std::vector<std::unique_lock<std::shared_mutex>> writers;
+  std::vector<std::shared_lock<std::shared_mutex>> readers;
+};
 
 }  // namespace
 
 std::vector<Tensor> Function::call(const std::vector<Argument>& args) const {
-  const Impl& f = *impl_;
+  Impl& f = *impl_;
   const compiler::Program& program = f.compiled.optimized;
   if (args.size() != program.inputs.size()) {
     std::string names;
@@ -175,6 +197,7 @@ std::vector<Tensor> Function::call(const std::vector<Argument>& args) const {
   values.reserve(args.size());
   for (std::size_t i = 0; i < args.size(); ++i) values.push_back(convert_argument(f, i, args[i]));
 
+  const CallLocks locks(f);
   std::vector<Tensor> results = f.compiled.executor->run(values);
 
   // Outputs are the caller's to keep: none may share storage with a shared

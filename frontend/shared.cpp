@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <mutex>
+#include <utility>
+
 namespace graphjit {
 
 namespace {
@@ -31,11 +34,17 @@ SharedVariable shared(const Tensor& value, std::string name, bool borrow, std::s
   return SharedVariable(std::move(node), std::move(state));
 }
 
-Tensor SharedVariable::get_value(bool borrow) const { return borrow ? state_->value : state_->value.copy(); }
+Tensor SharedVariable::get_value(bool borrow) const {
+  std::shared_lock lock(state_->mutex);
+  return borrow ? state_->value : state_->value.copy();
+}
 
 void SharedVariable::set_value(const Tensor& value, bool borrow) {
   check_fits(name(), node()->type, value);
-  state_->value = borrow ? value : value.copy();
+  Tensor stored = borrow ? value : value.copy();
+  Tensor old;  // released after the lock, so freeing a large value does not hold up calls
+  std::unique_lock lock(state_->mutex);
+  old = std::exchange(state_->value, std::move(stored));
 }
 
 }  // namespace graphjit

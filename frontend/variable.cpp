@@ -5,6 +5,8 @@
 #include "compiler/ir/node.hpp"
 #include "frontend/ops/op_support.hpp"
 
+#include <fmt/format.h>
+
 namespace graphjit {
 
 const std::string& Variable::name() const { return node_->name; }
@@ -20,35 +22,55 @@ Variable Variable::set_name(std::string name) const {
   return *this;
 }
 
-Variable Variable::operator[](const Index& index) const { return tensor::subtensor(*this, {index}); }
+Variable Variable::operator[](const Index& index) const { return tensor::subtensor(*this, {index}, index.where()); }
 Variable Variable::operator[](std::initializer_list<Index> indices) const {
-  return tensor::subtensor(*this, std::vector<Index>(indices));
+  const SL where = indices.size() ? indices.begin()->where() : SL::current();
+  return tensor::subtensor(*this, std::vector<Index>(indices), where);
 }
-Variable Variable::T() const { return tensor::transpose(*this); }
-Variable Variable::dimshuffle(std::vector<std::int64_t> pattern) const { return tensor::dimshuffle(*this, std::move(pattern)); }
-Variable Variable::reshape(std::vector<Variable> shape) const { return tensor::reshape(*this, std::move(shape)); }
-Variable Variable::reshape(std::vector<std::int64_t> shape) const {
+Variable Variable::T(SL where) const { return tensor::transpose(*this, where); }
+Variable Variable::dimshuffle(std::vector<std::int64_t> pattern, SL where) const {
+  return tensor::dimshuffle(*this, std::move(pattern), where);
+}
+Variable Variable::reshape(std::vector<Variable> shape, SL where) const {
+  return tensor::reshape(*this, std::move(shape), where);
+}
+Variable Variable::reshape(std::vector<std::int64_t> shape, SL where) const {
   std::vector<Variable> dims;
-  for (std::int64_t d : shape) dims.push_back(constant(static_cast<double>(d), int64));
-  return tensor::reshape(*this, std::move(dims));
+  for (std::int64_t d : shape) dims.push_back(constant(d, int64, where));
+  return tensor::reshape(*this, std::move(dims), where);
 }
-Variable Variable::flatten(int outdim) const { return tensor::flatten(*this, outdim); }
-Variable Variable::shape() const { return tensor::shape(*this); }
-Variable Variable::shape(int axis) const {
+Variable Variable::flatten(int outdim, SL where) const { return tensor::flatten(*this, outdim, where); }
+Variable Variable::shape(SL where) const { return tensor::shape(*this, where); }
+Variable Variable::shape(int axis, SL where) const {
   ir::Attrs attrs;
   attrs.ints = {axis};
-  return ops::apply(ir::OpCode::ShapeI, {*this}, std::move(attrs), std::source_location::current());
+  return ops::apply(ir::OpCode::ShapeI, {*this}, std::move(attrs), where);
 }
-Variable Variable::astype(DType dtype) const { return tensor::cast(*this, dtype); }
-Variable Variable::sum(std::optional<std::vector<int>> axis, bool keepdims) const { return tensor::sum(*this, axis, keepdims); }
-Variable Variable::mean(std::optional<std::vector<int>> axis, bool keepdims) const { return tensor::mean(*this, axis, keepdims); }
-Variable Variable::max(std::optional<std::vector<int>> axis, bool keepdims) const { return tensor::max(*this, axis, keepdims); }
-Variable Variable::argmax(std::optional<int> axis, bool keepdims) const { return tensor::argmax(*this, axis, keepdims); }
+Variable Variable::astype(DType dtype, SL where) const { return tensor::cast(*this, dtype, where); }
+Variable Variable::sum(std::optional<std::vector<int>> axis, bool keepdims, SL where) const {
+  return tensor::sum(*this, axis, keepdims, where);
+}
+Variable Variable::mean(std::optional<std::vector<int>> axis, bool keepdims, SL where) const {
+  return tensor::mean(*this, axis, keepdims, where);
+}
+Variable Variable::max(std::optional<std::vector<int>> axis, bool keepdims, SL where) const {
+  return tensor::max(*this, axis, keepdims, where);
+}
+Variable Variable::argmax(std::optional<int> axis, bool keepdims, SL where) const {
+  return tensor::argmax(*this, axis, keepdims, where);
+}
 
 Variable constant(double value, DType dtype, std::source_location where) {
   Tensor t = Tensor::empty({}, dtype);
   t.set({}, value);
   return Variable(ir::make_constant(std::move(t), where));
+}
+
+Variable constant(std::int64_t value, DType dtype, std::source_location where) {
+  if (!represents(dtype, value))
+    throw TypeError(fmt::format("constant at {}: {} does not fit dtype {}; use a wider dtype", ops::where_str(where),
+                                value, dtype_name(dtype)));
+  return Variable(ir::make_constant(Tensor::scalar(value).astype(dtype), where));
 }
 
 Variable constant(const Tensor& value, std::string name, std::source_location where) {
@@ -58,10 +80,8 @@ Variable constant(const Tensor& value, std::string name, std::source_location wh
 }
 
 namespace {
-bool holds_exactly(DType dtype, double value) {
-  Tensor probe = Tensor::empty({}, dtype);
-  probe.set({}, value);  // saturates or truncates when the value does not fit
-  return probe.get({}) == value;
+bool holds_exactly(DType dtype, const Operand& number) {
+  return number.integer_literal ? represents(dtype, number.integer) : represents(dtype, number.number);
 }
 
 // Theano's autocasting of a C++ number against the variable it meets.
@@ -72,10 +92,15 @@ Variable literal(const Operand& number, const Variable& other) {
   // An integer the variable's dtype cannot hold (int8 + 300, uint8 > -1) widens
   // like Theano's constants do, instead of silently wrapping or saturating.
   for (DType wider : {int16, int32, int64, float64})
-    if (!is_float(dtype) && !holds_exactly(dtype, number.number)) dtype = promote(dtype, wider);
-  return constant(number.number, dtype, number.where);
+    if (!is_float(dtype) && !holds_exactly(dtype, number)) dtype = promote(dtype, wider);
+  return operand_constant(number, dtype);
 }
 }  // namespace
+
+Variable operand_constant(const Operand& number, DType dtype) {
+  if (number.integer_literal && !is_float(dtype)) return constant(number.integer, dtype, number.where);
+  return constant(number.number, dtype, number.where);
+}
 
 std::pair<Variable, Variable> operand_pair(const Operand& a, const Operand& b) {
   if (a.var.defined() && b.var.defined()) return {a.var, b.var};

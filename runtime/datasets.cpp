@@ -75,6 +75,10 @@ Tensor load_images(const std::string& path, DType x_dtype) {
     malformed(path, std::string("expected (n, rows, cols) uint8 images, found ") + shape_str(raw.shape()) + " " +
                         dtype_name(raw.dtype()));
   const std::int64_t n = raw.shape(0), pixels = raw.shape(1) * raw.shape(2);
+  if (n == 0) malformed(path, "holds no images");
+  if (pixels == 0)
+    malformed(path, "images of " + std::to_string(raw.shape(1)) + "x" + std::to_string(raw.shape(2)) +
+                        " pixels hold no data; expected images of at least one pixel");
   Tensor x = Tensor::empty({n, pixels}, x_dtype);
   visit_dtype(x_dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -89,7 +93,8 @@ Tensor load_images(const std::string& path, DType x_dtype) {
   return x;
 }
 
-Tensor load_labels(const std::string& path, std::int64_t expected_count, const std::string& images_path) {
+Tensor load_labels(const std::string& path, std::int64_t expected_count, const std::string& images_path,
+                   std::int64_t classes) {
   const Tensor raw = load_idx(path);
   if (raw.ndim() != 1 || !is_integer(raw.dtype()))
     malformed(path, std::string("expected a vector of integer labels, found ") + shape_str(raw.shape()) + " " +
@@ -97,11 +102,14 @@ Tensor load_labels(const std::string& path, std::int64_t expected_count, const s
   if (raw.shape(0) != expected_count)
     malformed(path, std::to_string(raw.shape(0)) + " labels for the " + std::to_string(expected_count) + " images of " +
                         images_path);
-  Tensor y = raw.astype(DType::int32);
-  const std::int32_t* p = y.data<std::int32_t>();
-  for (std::int64_t i = 0; i < expected_count; ++i)
-    if (p[i] < 0) malformed(path, "label " + std::to_string(i) + " is negative (" + std::to_string(p[i]) + ")");
-  return y;
+  // Checked before the conversion to int32, which would wrap a large label into range.
+  for (std::int64_t i = 0; i < expected_count; ++i) {
+    const double label = raw.get({i});
+    if (label < 0 || label >= static_cast<double>(classes))
+      malformed(path, "label " + std::to_string(i) + " is " + std::to_string(static_cast<std::int64_t>(label)) +
+                          "; labels must be classes 0 to " + std::to_string(classes - 1));
+  }
+  return raw.astype(DType::int32);
 }
 
 Split rows(const Split& s, std::int64_t start, std::int64_t stop) {
@@ -116,10 +124,13 @@ std::string dataset_dir(const std::string& which) {
   return which;
 }
 
-Dataset load_dataset(const std::string& which, DType x_dtype) {
+Dataset load_dataset(const std::string& which, DType x_dtype, std::int64_t classes) {
   if (!is_float(x_dtype))
     throw std::invalid_argument(std::string("load_dataset(\"") + which + "\"): x_dtype must be float32 or float64, not " +
                                 dtype_name(x_dtype));
+  if (classes < 1)
+    throw std::invalid_argument("load_dataset(\"" + which + "\"): classes must be at least 1, got " +
+                                std::to_string(classes));
   const Source src = resolve(which);
   const std::string train_images = find_file(src, which, "train-images-idx3-ubyte");
   const std::string train_labels = find_file(src, which, "train-labels-idx1-ubyte");
@@ -127,9 +138,9 @@ Dataset load_dataset(const std::string& which, DType x_dtype) {
   const std::string test_labels = find_file(src, which, "t10k-labels-idx1-ubyte");
 
   Split train_file{load_images(train_images, x_dtype), {}};
-  train_file.y = load_labels(train_labels, train_file.x.shape(0), train_images);
+  train_file.y = load_labels(train_labels, train_file.x.shape(0), train_images, classes);
   Split test{load_images(test_images, x_dtype), {}};
-  test.y = load_labels(test_labels, test.x.shape(0), test_images);
+  test.y = load_labels(test_labels, test.x.shape(0), test_images, classes);
   if (test.x.shape(1) != train_file.x.shape(1))
     malformed(test_images, "images have " + std::to_string(test.x.shape(1)) + " pixels, the training images " +
                                std::to_string(train_file.x.shape(1)));

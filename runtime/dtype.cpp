@@ -1,6 +1,8 @@
 #include <graphjit/runtime/dtype.hpp>
 
 #include <array>
+#include <cmath>
+#include <limits>
 
 namespace graphjit {
 namespace {
@@ -34,6 +36,34 @@ DType dtype_from_name(const std::string& name) {
   std::string known;
   for (DType t : all_dtypes) known += std::string(known.empty() ? "" : ", ") + dtype_name(t);
   throw std::invalid_argument("dtype_from_name: unknown dtype \"" + name + "\"; use one of " + known);
+}
+
+bool represents(DType t, double v) {
+  return visit_dtype(t, [v](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, bool>) return v == 0 || v == 1;
+    // max() + 1 is a power of two, exact in a double (max() itself is not, for int64).
+    else if constexpr (std::is_integral_v<T>)
+      return std::floor(v) == v && v >= static_cast<double>(std::numeric_limits<T>::min()) &&
+             v < static_cast<double>(std::numeric_limits<T>::max() / 2 + 1) * 2;
+    else if (!std::isfinite(v)) return true;  // inf and nan exist in both float types
+    else return std::abs(v) <= std::numeric_limits<T>::max() && static_cast<double>(static_cast<T>(v)) == v;
+  });
+}
+
+bool represents(DType t, std::int64_t v) {
+  return visit_dtype(t, [v](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, bool>) return v == 0 || v == 1;
+    else if constexpr (std::is_integral_v<T>)
+      return v >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+             v <= static_cast<std::int64_t>(std::numeric_limits<T>::max());
+    else {
+      // A float at or above 2^63 is not an int64 (and casting it back would be undefined).
+      const T f = static_cast<T>(v);
+      return f < T(0x1p63) && static_cast<std::int64_t>(f) == v;
+    }
+  });
 }
 
 bool is_float(DType t) { return t == DType::float32 || t == DType::float64; }

@@ -14,6 +14,12 @@
 
 namespace graphjit {
 
+std::string excerpt(std::string_view text) {
+  constexpr std::size_t kMax = 120;
+  if (text.size() <= kMax) return std::string(text);
+  return std::string(text.substr(0, kMax)) + "... (" + std::to_string(text.size()) + " bytes)";
+}
+
 namespace {
 
 constexpr char kMagic[] = "\x93NUMPY";
@@ -52,6 +58,7 @@ std::string supported_descrs() {
   throw std::runtime_error(where + ": " + what);
 }
 
+
 // What an NPY header says; numpy writes it as a Python dict literal:
 // {'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }
 struct NpyHeader {
@@ -73,9 +80,11 @@ class HeaderParser {
     while (!peek_is('}')) {
       std::string key = string_literal();
       expect(':');
+      if ((key == "descr" && seen_descr) || (key == "fortran_order" && seen_order) || (key == "shape" && seen_shape))
+        fail("the key '" + key + "' appears twice");
       if (key == "descr") {
         if (peek_is('['))
-          fail("the array has a structured (record) dtype " + std::string(rest()) + ", which is not supported");
+          fail("the array has a structured (record) dtype " + excerpt(rest()) + ", which is not supported");
         h.descr = string_literal();
         seen_descr = true;
       } else if (key == "fortran_order") {
@@ -85,7 +94,7 @@ class HeaderParser {
         h.shape = int_tuple();
         seen_shape = true;
       } else {
-        fail("unexpected key '" + key + "'");
+        fail("unexpected key '" + excerpt(key) + "'");
       }
       if (!peek_is('}')) expect(',');
     }
@@ -96,7 +105,7 @@ class HeaderParser {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    corrupt(where_, "bad NPY header " + std::string(s_) + ": " + what);
+    corrupt(where_, "bad NPY header " + excerpt(s_) + ": " + what);
   }
   std::string_view rest() const { return s_.substr(i_); }
   void skip_space() {
@@ -177,8 +186,9 @@ ElementType element_type(const std::string& descr, const std::string& where) {
     }
   }
   if (descr.find('O') != std::string::npos)
-    corrupt(where, "the array holds Python objects (dtype '" + descr + "', stored with pickle), which cannot be loaded");
-  corrupt(where, "dtype '" + descr + "' is not supported (supported: " + supported_descrs() +
+    corrupt(where, "the array holds Python objects (dtype '" + excerpt(descr) +
+                       "', stored with pickle), which cannot be loaded");
+  corrupt(where, "dtype '" + excerpt(descr) + "' is not supported (supported: " + supported_descrs() +
                      ", in either byte order); convert it in numpy with .astype() first");
 }
 
@@ -212,39 +222,86 @@ std::vector<unsigned char> encode_npy(const Tensor& t) {
   return out;
 }
 
-Tensor decode_npy(const unsigned char* bytes, std::size_t size, const std::string& where) {
-  if (size < kMagicSize + 4 || std::memcmp(bytes, kMagic, kMagicSize) != 0)
-    corrupt(where, "not an NPY array (it does not start with \\x93NUMPY)");
+namespace {
+
+// Where the parts of NPY bytes are, and what the header says about the data.
+struct NpyLayout {
+  NpyHeader header;
+  ElementType type;
+  std::size_t data_offset = 0;  // after magic, version, length and header
+  Shape stored_shape;           // C order (Fortran order reversed)
+  std::int64_t numel = 0;
+  std::uint64_t data_bytes = 0;
+};
+
+// Reads the layout from the first `size` bytes; nothing if the header is not
+// complete within them.
+std::optional<NpyLayout> read_layout(const unsigned char* bytes, std::size_t size, const std::string& where) {
+  if (size < kMagicSize + 4) return std::nullopt;
+  if (std::memcmp(bytes, kMagic, kMagicSize) != 0) corrupt(where, "not an NPY array (it does not start with \\x93NUMPY)");
   const int major = bytes[6];
   // Version 1 has a 2-byte header length; 2 and 3 (UTF-8 header) a 4-byte one.
   if (major < 1 || major > 3) corrupt(where, "unknown NPY format version " + std::to_string(major));
   const int length_bytes = major == 1 ? 2 : 4;
+  NpyLayout layout;
   const std::size_t header_start = kMagicSize + 2 + length_bytes;
-  if (size < header_start) corrupt(where, "the file ends inside the NPY header");
+  if (size < header_start) return std::nullopt;
   const std::size_t header_size = byte_order::load_le(bytes + kMagicSize + 2, length_bytes);
-  if (header_size > size - header_start) corrupt(where, "the file ends inside the NPY header");
+  if (header_size > size - header_start) return std::nullopt;
+  layout.data_offset = header_start + header_size;
 
   const std::string_view header_text(reinterpret_cast<const char*>(bytes + header_start), header_size);
-  const NpyHeader header = HeaderParser(header_text, where).parse();
-  const ElementType type = element_type(header.descr, where);
+  layout.header = HeaderParser(header_text, where).parse();
+  layout.type = element_type(layout.header.descr, where);
 
   // Fortran order is C order of the reversed shape; read that, then transpose.
-  Shape stored_shape = header.shape;
-  if (header.fortran_order) std::reverse(stored_shape.begin(), stored_shape.end());
+  layout.stored_shape = layout.header.shape;
+  if (layout.header.fortran_order) std::reverse(layout.stored_shape.begin(), layout.stored_shape.end());
+  const std::size_t elem = dtype_size(layout.type.dtype);
+  // Zero-length dims make an empty array whatever the others say (as in numpy).
+  try {
+    layout.numel = shape_numel(layout.stored_shape);
+  } catch (const std::overflow_error&) {
+    corrupt(where, "shape " + shape_str(layout.header.shape) + " is impossibly large");
+  }
+  if (__builtin_mul_overflow(static_cast<std::uint64_t>(layout.numel), elem, &layout.data_bytes))
+    corrupt(where, "shape " + shape_str(layout.header.shape) + " is impossibly large");
+  return layout;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> npy_total_size(const unsigned char* bytes, std::size_t size, const std::string& where) {
+  const auto layout = read_layout(bytes, size, where);
+  if (!layout) return std::nullopt;
+  std::uint64_t total;
+  if (__builtin_add_overflow(layout->data_offset, layout->data_bytes, &total))
+    corrupt(where, "shape " + shape_str(layout->header.shape) + " is impossibly large");
+  return total;
+}
+
+Tensor decode_npy(const unsigned char* bytes, std::size_t size, const std::string& where) {
+  const auto found = read_layout(bytes, size, where);
+  if (!found) {
+    if (size < kMagicSize || std::memcmp(bytes, kMagic, kMagicSize) != 0)
+      corrupt(where, "not an NPY array (it does not start with \\x93NUMPY)");
+    corrupt(where, "the file ends inside the NPY header");
+  }
+  const NpyLayout& layout = *found;
+  const NpyHeader& header = layout.header;
+  const ElementType type = layout.type;
+  const Shape& stored_shape = layout.stored_shape;
   const std::size_t elem = dtype_size(type.dtype);
-  const std::size_t available = size - header_start - header_size;
-  std::int64_t numel = 1;
-  for (std::int64_t d : stored_shape)
-    if (__builtin_mul_overflow(numel, d, &numel)) corrupt(where, "shape " + shape_str(header.shape) + " is impossibly large");
-  std::size_t needed = 0;
-  if (__builtin_mul_overflow(static_cast<std::size_t>(numel), elem, &needed))
-    corrupt(where, "shape " + shape_str(header.shape) + " is impossibly large");
+  const std::int64_t numel = layout.numel;
+  const std::size_t available = size - layout.data_offset;
+  const std::uint64_t needed = layout.data_bytes;
+  // Checked before allocating: the array can be no larger than the bytes that hold it.
   if (needed != available)
-    corrupt(where, "shape " + shape_str(header.shape) + " " + header.descr + " needs " + std::to_string(needed) +
-                       " bytes of data, the file has " + std::to_string(available));
+    corrupt(where, "shape " + shape_str(header.shape) + " " + excerpt(header.descr) + " needs " +
+                       std::to_string(needed) + " bytes of data, the file has " + std::to_string(available));
 
   Tensor t = Tensor::empty(stored_shape, type.dtype);
-  const unsigned char* src = bytes + header_start + header_size;
+  const unsigned char* src = bytes + layout.data_offset;
   if (type.dtype == DType::bool_) {
     // Any other byte would be an invalid C++ bool.
     for (std::size_t i = 0; i < needed; ++i)

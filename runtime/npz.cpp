@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <new>
 #include <set>
 #include <stdexcept>
 
@@ -44,6 +45,10 @@ constexpr std::uint16_t kDosTime = 0;
 constexpr std::uint16_t kDosDate = (0 << 9) | (1 << 5) | 1;
 constexpr std::uint64_t kMax32 = 0xFFFFFFFFu;
 constexpr std::string_view kNpySuffix = ".npy";
+// Deflate's best case: a 258-byte match coded in as little as 2 bits gives
+// 1032 output bytes per input byte. A claimed size past that is a lie, and
+// is refused before anything that large is allocated.
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
 
 Bytes read_whole_file(const std::string& path, const char* caller) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
@@ -164,7 +169,7 @@ void apply_zip64_extra(Entry& e, const ArchiveView& zip, std::uint64_t extra, st
     if (id == kZip64ExtraId) {
       for (std::uint64_t* value : {&e.size, &e.compressed_size, &e.local_header_offset}) {
         if (*value != kMax32) continue;
-        if (field + 8 > extra + 4 + size) corrupt(path, "entry '" + e.name + "' has a short ZIP64 extra field");
+        if (field + 8 > extra + 4 + size) corrupt(path, "entry '" + excerpt(e.name) + "' has a short ZIP64 extra field");
         *value = zip.le(field, 8, "ZIP64 extra field");
         field += 8;
       }
@@ -175,12 +180,17 @@ void apply_zip64_extra(Entry& e, const ArchiveView& zip, std::uint64_t extra, st
 
 std::vector<Entry> read_central_directory(const ArchiveView& zip, const std::string& path) {
   const CentralDirectory cd = find_central_directory(zip, path);
+  // Each entry takes at least a fixed-size header: a count the file cannot hold is corrupt.
+  if (cd.entries > zip.size() / kCentralHeaderSize)
+    corrupt(path, "the central directory claims " + std::to_string(cd.entries) + " entries; a " +
+                      std::to_string(zip.size()) + "-byte file holds at most " +
+                      std::to_string(zip.size() / kCentralHeaderSize));
   std::vector<Entry> entries;
   std::uint64_t pos = cd.offset;
   for (std::uint64_t i = 0; i < cd.entries; ++i) {
     if (zip.le(pos, 4, "central directory") != kCentralHeaderSig)
       corrupt(path, "central directory entry " + std::to_string(i) + " has a bad signature (corrupt archive)");
-    zip.need(pos, kCentralHeaderSize, "central directory entry");
+    zip.need(pos, kCentralHeaderSize, ("central directory entry " + std::to_string(i)).c_str());
     Entry e;
     e.flags = static_cast<std::uint16_t>(load_le(zip.at(pos + 8), 2));
     e.method = static_cast<std::uint16_t>(load_le(zip.at(pos + 10), 2));
@@ -191,7 +201,8 @@ std::vector<Entry> read_central_directory(const ArchiveView& zip, const std::str
     const auto extra_size = load_le(zip.at(pos + 30), 2);
     const auto comment_size = load_le(zip.at(pos + 32), 2);
     e.local_header_offset = load_le(zip.at(pos + 42), 4);
-    zip.need(pos + kCentralHeaderSize, name_size + extra_size + comment_size, "central directory entry");
+    zip.need(pos + kCentralHeaderSize, name_size + extra_size + comment_size,
+             ("the name and extra fields of central directory entry " + std::to_string(i)).c_str());
     e.name.assign(reinterpret_cast<const char*>(zip.at(pos + kCentralHeaderSize)), name_size);
     apply_zip64_extra(e, zip, pos + kCentralHeaderSize + name_size, extra_size, path);
     entries.push_back(std::move(e));
@@ -200,30 +211,52 @@ std::vector<Entry> read_central_directory(const ArchiveView& zip, const std::str
   return entries;
 }
 
-// Raw deflate (no zlib or gzip wrapper), as ZIP stores it.
+// Raw deflate (no zlib or gzip wrapper), as ZIP stores it. The output grows
+// with what the stream actually produces (never to more than twice that),
+// not with the size the archive claims; the claim is checked against the
+// NPY header as soon as the header has come out.
 Bytes inflate_entry(const unsigned char* src, std::uint64_t src_size, std::uint64_t size, const std::string& where) {
-  Bytes out(size);
+  if (size / kMaxDeflateRatio > src_size)
+    throw std::runtime_error(where + ": claims " + std::to_string(size) + " bytes uncompressed from " +
+                             std::to_string(src_size) + " compressed bytes; deflate cannot expand data more than " +
+                             std::to_string(kMaxDeflateRatio) + " times (corrupt or malicious archive)");
+  constexpr std::uint64_t kFirstPiece = 1u << 16;  // enough for any version 1 NPY header
+  Bytes out(static_cast<std::size_t>(std::min(size, kFirstPiece)));
+  bool size_checked = false;
   z_stream zs{};
   if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) throw std::runtime_error(where + ": cannot initialise zlib");
   std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, &inflateEnd);
   // avail_in/avail_out are 32-bit: feed and drain in pieces.
   constexpr std::uint64_t kPiece = 1u << 30;
-  std::uint64_t in_done = 0;
+  std::uint64_t in_done = 0, out_done = 0;
   int rc = Z_OK;
-  zs.next_out = out.data();
   while (rc == Z_OK) {
     if (zs.avail_in == 0 && in_done < src_size) {
       zs.next_in = const_cast<unsigned char*>(src + in_done);
       zs.avail_in = static_cast<uInt>(std::min(kPiece, src_size - in_done));
       in_done += zs.avail_in;
     }
-    const std::uint64_t out_done = static_cast<std::uint64_t>(zs.next_out - out.data());
-    zs.avail_out = static_cast<uInt>(std::min(kPiece, size - out_done));
+    if (out_done == out.size() && out.size() < size) {
+      if (!size_checked) {
+        // The NPY header is out: it says how long the entry is, and that must be the claim.
+        if (const auto total = npy_total_size(out.data(), out_done, where)) {
+          if (*total != size)
+            throw std::runtime_error(where + ": the archive says the entry has " + std::to_string(size) +
+                                     " bytes, its NPY header says " + std::to_string(*total) +
+                                     " (corrupt archive)");
+          size_checked = true;
+        }
+      }
+      out.resize(static_cast<std::size_t>(std::min(size, 2 * out.size())));
+    }
+    zs.next_out = out.data() + out_done;
+    zs.avail_out = static_cast<uInt>(std::min(kPiece, out.size() - out_done));
     rc = inflate(&zs, Z_NO_FLUSH);
+    out_done = static_cast<std::uint64_t>(zs.next_out - out.data());
     // No progress possible: the input ran out or the output is full before the stream's end.
     if (rc == Z_BUF_ERROR) break;
   }
-  const std::uint64_t produced = static_cast<std::uint64_t>(zs.next_out - out.data());
+  const std::uint64_t produced = out_done;
   if (rc != Z_STREAM_END)
     throw std::runtime_error(where + ": the compressed data is corrupt or truncated (" +
                              (zs.msg ? std::string(zs.msg) : "zlib code " + std::to_string(rc)) + ", " +
@@ -234,18 +267,23 @@ Bytes inflate_entry(const unsigned char* src, std::uint64_t src_size, std::uint6
   return out;
 }
 
+std::string entry_where(const std::string& path, const std::string& name) {
+  return "load_npz: " + path + ", entry '" + excerpt(name) + "'";
+}
+
 Tensor read_entry(const ArchiveView& zip, const Entry& e, const std::string& path) {
-  const std::string where = "load_npz: " + path + ", entry '" + e.name + "'";
+  const std::string where = entry_where(path, e.name);
   if (e.flags & 1) throw std::runtime_error(where + ": encrypted entries are not supported");
   if (e.method != kMethodStored && e.method != kMethodDeflated)
     throw std::runtime_error(where + ": compression method " + std::to_string(e.method) +
                              " is not supported (numpy.savez stores, numpy.savez_compressed deflates; both load)");
   const std::uint64_t local = e.local_header_offset;
-  if (zip.le(local, 4, "local header") != kLocalHeaderSig)
+  const std::string local_header = "the local header of entry '" + excerpt(e.name) + "'";
+  if (zip.le(local, 4, local_header.c_str()) != kLocalHeaderSig)
     throw std::runtime_error(where + ": the local header has a bad signature (corrupt archive)");
-  zip.need(local, kLocalHeaderSize, "local header");
+  zip.need(local, kLocalHeaderSize, local_header.c_str());
   const std::uint64_t data = local + kLocalHeaderSize + load_le(zip.at(local + 26), 2) + load_le(zip.at(local + 28), 2);
-  zip.need(data, e.compressed_size, "entry data");
+  zip.need(data, e.compressed_size, ("the data of entry '" + excerpt(e.name) + "'").c_str());
 
   Bytes inflated;
   const unsigned char* npy = zip.at(data);
@@ -316,12 +354,24 @@ void save_npz(const std::string& path, const NamedArrays& arrays) {
 NamedArrays load_npz(const std::string& path) {
   const Bytes bytes = read_whole_file(path, "load_npz");
   const ArchiveView zip(bytes, path);
-  NamedArrays out;
-  for (const Entry& e : read_central_directory(zip, path)) {
+  const std::vector<Entry> entries = read_central_directory(zip, path);
+  std::set<std::string> names;
+  for (const Entry& e : entries) {
     const bool is_npy = e.name.size() > kNpySuffix.size() &&
                         e.name.compare(e.name.size() - kNpySuffix.size(), kNpySuffix.size(), kNpySuffix) == 0;
-    if (!is_npy) corrupt(path, "entry '" + e.name + "' is not a .npy array; .npz archives hold only .npy entries");
-    out.emplace_back(e.name.substr(0, e.name.size() - kNpySuffix.size()), read_entry(zip, e, path));
+    if (!is_npy)
+      corrupt(path, "entry '" + excerpt(e.name) + "' is not a .npy array; .npz archives hold only .npy entries");
+    // numpy.load would keep one of them silently; which one a model gets must not depend on that.
+    if (!names.insert(e.name).second)
+      corrupt(path, "entry '" + excerpt(e.name) + "' appears twice; an archive must name each array once");
+  }
+  NamedArrays out;
+  for (const Entry& e : entries) {
+    try {
+      out.emplace_back(e.name.substr(0, e.name.size() - kNpySuffix.size()), read_entry(zip, e, path));
+    } catch (const std::bad_alloc& error) {
+      throw std::runtime_error(entry_where(path, e.name) + ": out of memory (" + error.what() + ")");
+    }
   }
   return out;
 }

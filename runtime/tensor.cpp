@@ -138,12 +138,16 @@ std::int64_t normalize_index(std::int64_t index, int axis, const Shape& shape, c
   return index < 0 ? index + n : index;
 }
 
-// The lowest and highest element offsets a non-empty view reaches, relative to its first element.
+// The lowest and highest element offsets a non-empty view reaches, relative
+// to its first element (throws std::overflow_error when they do not fit in int64).
 std::pair<std::int64_t, std::int64_t> reach(const Shape& shape, const Strides& strides) {
   std::int64_t lo = 0, hi = 0;
   for (std::size_t d = 0; d < shape.size(); ++d) {
-    const std::int64_t span = (shape[d] - 1) * strides[d];
-    (span < 0 ? lo : hi) += span;
+    std::int64_t span;
+    if (__builtin_mul_overflow(shape[d] - 1, strides[d], &span) ||
+        __builtin_add_overflow(span < 0 ? lo : hi, span, span < 0 ? &lo : &hi))
+      throw std::overflow_error(fmt::format("a view of shape {} with strides {} spans more elements than an int64 "
+                                            "can count", shape_str(shape), shape_str(strides)));
   }
   return {lo, hi};
 }
@@ -194,8 +198,10 @@ Shape resolve_reshape(Shape shape, std::int64_t size, const Shape& from) {
     } else if (shape[d] < 0) {
       throw std::invalid_argument(
           fmt::format("Tensor::reshape: target {} has a negative length other than -1", shape_str(shape)));
-    } else {
-      known *= shape[d];
+    } else if (__builtin_mul_overflow(known, shape[d], &known)) {
+      throw std::invalid_argument(fmt::format("Tensor::reshape: cannot reshape shape {} ({} elements) into {}, "
+                                              "whose lengths multiply past int64", shape_str(from), size,
+                                              shape_str(shape)));
     }
   }
   if (inferred >= 0) {
@@ -321,18 +327,37 @@ std::string shape_str(const Shape& s) {
   return out + ")";
 }
 
+std::int64_t checked_mul(std::int64_t a, std::int64_t b, const char* what) {
+  std::int64_t out;
+  if (__builtin_mul_overflow(a, b, &out))
+    throw std::overflow_error(fmt::format("{}: {} * {} does not fit in int64", what, a, b));
+  return out;
+}
+
+std::int64_t checked_add(std::int64_t a, std::int64_t b, const char* what) {
+  std::int64_t out;
+  if (__builtin_add_overflow(a, b, &out))
+    throw std::overflow_error(fmt::format("{}: {} + {} does not fit in int64", what, a, b));
+  return out;
+}
+
 std::int64_t shape_numel(const Shape& s) {
+  if (std::find(s.begin(), s.end(), 0) != s.end()) return 0;
   std::int64_t n = 1;
-  for (std::int64_t d : s) n *= d;
+  for (std::int64_t d : s)
+    if (__builtin_mul_overflow(n, d, &n))
+      throw std::overflow_error(fmt::format("shape {} has more elements than an int64 can count", shape_str(s)));
   return n;
 }
 
 Strides contiguous_strides(const Shape& s) {
+  // Only an empty shape's strides can overflow (its other dims may multiply
+  // past int64); it has no elements to reach, so they wrap harmlessly.
   Strides st(s.size());
-  std::int64_t step = 1;
+  std::uint64_t step = 1;
   for (int d = static_cast<int>(s.size()) - 1; d >= 0; --d) {
-    st[d] = step;
-    step *= s[d];
+    st[d] = static_cast<std::int64_t>(step);
+    step *= static_cast<std::uint64_t>(s[d]);
   }
   return st;
 }
@@ -340,7 +365,8 @@ Strides contiguous_strides(const Shape& s) {
 // --- Storage -----------------------------------------------------------------
 
 Storage::Storage(std::size_t bytes) : bytes_(bytes) {
-  if (bytes > std::numeric_limits<std::size_t>::max() - storage_alignment) throw std::bad_alloc();
+  auto fail = [bytes] { return AllocationError(fmt::format("cannot allocate {} bytes", bytes)); };
+  if (bytes > std::numeric_limits<std::size_t>::max() - storage_alignment) throw fail();
   // aligned_alloc needs a multiple of the alignment; never ask for 0 bytes.
   const std::size_t rounded = std::max(storage_alignment, (bytes + storage_alignment - 1) / storage_alignment * storage_alignment);
   if (rounded >= recycled_storage_bytes) {
@@ -350,7 +376,7 @@ Storage::Storage(std::size_t bytes) : bytes_(bytes) {
     return;
   }
   data_ = std::aligned_alloc(storage_alignment, rounded);
-  if (!data_) throw std::bad_alloc();
+  if (!data_) throw fail();
   std::memset(data_, 0, rounded);
   owner_ = std::shared_ptr<void>(data_, std::free);
 }
@@ -373,7 +399,9 @@ Tensor::Tensor(std::shared_ptr<Storage> storage, DType dtype, Shape shape, Strid
   if (size() == 0) return;
   const auto [lo, hi] = reach(shape_, strides_);
   const auto capacity = static_cast<std::int64_t>(storage_->bytes() / dtype_size(dtype_));
-  if (offset_ + lo < 0 || offset_ + hi >= capacity)
+  std::int64_t first, last;
+  if (__builtin_add_overflow(offset_, lo, &first) || __builtin_add_overflow(offset_, hi, &last) || first < 0 ||
+      last >= capacity)
     throw std::out_of_range(fmt::format(
         "Tensor: a view of shape {} with strides {} at offset {} reaches outside its storage of {} {} elements",
         shape_str(shape_), shape_str(strides_), offset_, capacity, dtype_name(dtype_)));
@@ -382,14 +410,24 @@ Tensor::Tensor(std::shared_ptr<Storage> storage, DType dtype, Shape shape, Strid
 Tensor Tensor::empty(const Shape& shape, DType dtype) {
   check_shape(shape, "Tensor::empty");
   const auto esize = static_cast<std::int64_t>(dtype_size(dtype));
-  std::int64_t n = 1;
-  for (std::int64_t d : shape) {
-    if (d != 0 && n > std::numeric_limits<std::int64_t>::max() / esize / d)
-      throw std::invalid_argument(fmt::format("Tensor::empty: shape {} is too large to allocate", shape_str(shape)));
-    n *= d;
+  std::int64_t bytes = 0;
+  bool fits = true;
+  try {
+    fits = !__builtin_mul_overflow(shape_numel(shape), esize, &bytes);
+  } catch (const std::overflow_error&) {
+    fits = false;
   }
-  return Tensor(std::make_shared<Storage>(static_cast<std::size_t>(n * esize)), dtype, shape,
-                contiguous_strides(shape), 0);
+  if (!fits)
+    throw AllocationError(fmt::format("cannot allocate a {} tensor of shape {}: its size in bytes does not fit in "
+                                      "int64", dtype_name(dtype), shape_str(shape)));
+  std::shared_ptr<Storage> storage;
+  try {
+    storage = std::make_shared<Storage>(static_cast<std::size_t>(bytes));
+  } catch (const std::bad_alloc&) {
+    throw AllocationError(fmt::format("cannot allocate {} bytes for a {} tensor of shape {}", bytes, dtype_name(dtype),
+                                      shape_str(shape)));
+  }
+  return Tensor(std::move(storage), dtype, shape, contiguous_strides(shape), 0);
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype) {
@@ -418,8 +456,13 @@ Tensor Tensor::from_external(void* data, const Shape& shape, DType dtype, Stride
   // The storage spans exactly the bytes the view reaches; negative strides reach below `data`.
   const auto [lo, hi] = reach(shape, strides);
   const auto esize = static_cast<std::int64_t>(dtype_size(dtype));
-  auto storage = std::make_shared<Storage>(static_cast<char*>(data) + lo * esize,
-                                           static_cast<std::size_t>((hi - lo + 1) * esize), std::move(owner));
+  std::int64_t span;
+  if (__builtin_sub_overflow(hi, lo, &span) || __builtin_add_overflow(span, 1, &span) ||
+      __builtin_mul_overflow(span, esize, &span))
+    throw std::overflow_error(fmt::format("Tensor::from_external: a view of shape {} with strides {} spans more bytes "
+                                          "than an int64 can count", shape_str(shape), shape_str(strides)));
+  auto storage = std::make_shared<Storage>(static_cast<char*>(data) + lo * esize, static_cast<std::size_t>(span),
+                                           std::move(owner));
   return Tensor(std::move(storage), dtype, shape, std::move(strides), -lo);
 }
 

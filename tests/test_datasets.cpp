@@ -181,6 +181,40 @@ TEST_CASE("load_dataset rejects inconsistent files") {
                  "at least 6"));
 }
 
+TEST_CASE("load_dataset rejects bad records at load, naming the file and the record") {
+  TempDir dir;
+  // A training label outside the classes: once found only after an epoch, by a batch-relative index.
+  write_synthetic(dir, 12, 2);
+  Tensor labels = synthetic_labels(12);
+  labels.data<std::uint8_t>()[7] = 10;
+  save_idx(dir.file("train-labels-idx1-ubyte.gz"), labels);
+  std::string msg = thrown_message<std::runtime_error>([&] { load_dataset(dir.path().string(), DType::float32); });
+  CHECK(contains(msg, dir.file("train-labels-idx1-ubyte.gz")));
+  CHECK(contains(msg, "label 7 is 10; labels must be classes 0 to 9"));
+  // The same label is fine when there are more classes; a test label past them is not (once a silent miss).
+  CHECK(load_dataset(dir.path().string(), DType::float32, 11).train.y.to_vector<int>()[7] == 10);
+  write_synthetic(dir, 12, 2);
+  save_idx(dir.file("t10k-labels-idx1-ubyte"), Tensor::from_vector<std::int32_t>({0, 1000}));
+  msg = thrown_message<std::runtime_error>([&] { load_dataset(dir.path().string(), DType::float32, 4); });
+  CHECK(contains(msg, dir.file("t10k-labels-idx1-ubyte")));
+  CHECK(contains(msg, "label 1 is 1000; labels must be classes 0 to 3"));
+  // An int32 label that converts to a valid one only by wrapping is caught before the conversion.
+  save_idx(dir.file("t10k-labels-idx1-ubyte"), Tensor::from_vector<std::int32_t>({0, -2}));
+  CHECK(contains(thrown_message<std::runtime_error>([&] { load_dataset(dir.path().string(), DType::float32); }),
+                 "label 1 is -2"));
+
+  // 0x0 images, and a file of no images.
+  write_synthetic(dir, 12, 2);
+  save_idx(dir.file("t10k-images-idx3-ubyte"), Tensor::zeros({2, 0, 0}, DType::uint8));
+  msg = thrown_message<std::runtime_error>([&] { load_dataset(dir.path().string(), DType::float32); });
+  CHECK(contains(msg, dir.file("t10k-images-idx3-ubyte")));
+  CHECK(contains(msg, "images of 0x0 pixels hold no data"));
+  save_idx(dir.file("t10k-images-idx3-ubyte"), Tensor::zeros({0, 2, 3}, DType::uint8));
+  save_idx(dir.file("t10k-labels-idx1-ubyte"), Tensor::zeros({0}, DType::uint8));
+  CHECK(contains(thrown_message<std::runtime_error>([&] { load_dataset(dir.path().string(), DType::float32); }),
+                 "holds no images"));
+}
+
 TEST_CASE("load_dataset(\"fashion\") loads the installed Fashion-MNIST") {
   const std::string dir = dataset_dir("fashion");
   if (!has_all_files(dir)) {

@@ -178,6 +178,26 @@ TEST_CASE("integer results wrap around like numpy's fixed-width integers") {
   }
 }
 
+TEST_CASE("INT64_MIN // -1 and INT64_MIN % -1 give numpy's values in every mode and in constant folding") {
+  const std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+  const Tensor a = i64({lowest, lowest, 7, lowest}), b = i64({-1, -1, -1, 1});
+  const std::vector<std::int64_t> quotient{lowest, lowest, -7, lowest}, remainder{0, 0, 0, 0};
+  for (Mode mode : kModes) {
+    INFO("mode ", std::string(mode_name(mode)));
+    CHECK(evaluate(mode, binary(T::int_div), {a, b}).to_vector<std::int64_t>() == quotient);
+    CHECK(evaluate(mode, binary(T::mod), {a, b}).to_vector<std::int64_t>() == remainder);
+    // Negation wraps the same way (numpy: -INT64_MIN == INT64_MIN).
+    CHECK(evaluate(mode, unary(T::neg), {a}).to_vector<std::int64_t>()[0] == lowest);
+  }
+  // All-constant operands are folded at compile time by the reference kernel.
+  const Variable x = graphjit::constant(a), y = graphjit::constant(b);
+  for (Mode mode : {Mode::fast_run, Mode::fast_compile, Mode::reference}) {
+    const auto out = graphjit::function({}, {T::int_div(x, y), T::mod(x, y)}, {.mode = mode}).call({});
+    CHECK(out[0].to_vector<std::int64_t>() == quotient);
+    CHECK(out[1].to_vector<std::int64_t>() == remainder);
+  }
+}
+
 // --- unary functions ------------------------------------------------------------
 
 TEST_CASE("neg abs sgn sqr relu on floats") {

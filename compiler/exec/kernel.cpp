@@ -181,6 +181,13 @@ Shape iteration_shape(const KernelPlan& plan, const std::vector<Tensor>& inputs)
       shaped_by[d] = static_cast<int>(i);
     }
   }
+  // Broadcast inputs (stride-0 views) can meet in a shape no buffer could hold.
+  try {
+    shape_numel(shape);
+  } catch (const std::overflow_error&) {
+    throw ShapeError(fmt::format("{}: the inputs broadcast to shape {}, which has more elements than an int64 can count",
+                                 plan.describe(), shape_str(shape)));
+  }
   return shape;
 }
 

@@ -23,10 +23,12 @@ constexpr auto spin_time = std::chrono::microseconds(50);
 
 ThreadPool& ThreadPool::global() {
   // Never destroyed: joining threads during static destruction can deadlock.
+  // The options are checked before any thread starts: a bad value throws here
+  // on every use, and must not leave a started pool behind each time.
   static ThreadPool* pool = [] {
+    check_config(config());
     const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     auto* p = new ThreadPool(hardware);
-    check_config(config());
     if (const int cap = config().num_threads; cap > 0) p->set_max_threads(cap);
     return p;
   }();

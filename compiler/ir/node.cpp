@@ -30,6 +30,23 @@ std::string Type::str() const {
   return fmt::format("TensorType({}, ({}))", dtype_name(dtype), pattern);
 }
 
+Node::~Node() {
+  // Inputs this node holds the last reference to are taken apart here, one
+  // at a time, each emptied of its own inputs before it is destroyed.
+  std::vector<NodeRef> pending = std::move(inputs);
+  while (!pending.empty()) {
+    NodeRef node = std::move(pending.back());
+    pending.pop_back();
+    // use_count 1: no other owner exists (nodes are not weakly referenced),
+    // so none can appear while the inputs are moved out.
+    if (node.use_count() == 1) {
+      auto& owned = const_cast<Node&>(*node);
+      for (NodeRef& in : owned.inputs) pending.push_back(std::move(in));
+      owned.inputs.clear();
+    }
+  }
+}
+
 std::string Node::label() const {
   if (!name.empty()) return name;
   return fmt::format("{}.{}", op_info(op).name, id);

@@ -82,6 +82,13 @@ struct Node {
   // The op with its parameters, as dumps print it: "sum{axis=1}",
   // "dimshuffle{x,0}", "cast{float32}"; a leaf's label, a scalar constant's value.
   std::string head() const;
+
+  Node() = default;
+  Node(const Node&) = default;
+  Node& operator=(const Node&) = default;
+  // Releases the inputs without recursing: destroying the end of a chain of a
+  // million nodes would otherwise nest a million destructor calls.
+  ~Node();
 };
 
 // "file.cpp:42": where the user's code built a node.

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <algorithm>
+#include <iterator>
 #include <unordered_map>
 
 namespace graphjit::ir {
@@ -20,30 +22,41 @@ std::string id_string(std::size_t n) {
   return s;
 }
 
+// Lines are indented by " |" per level up to this depth; deeper lines say
+// their depth instead, so a deep chain prints in linear, not quadratic, space.
+constexpr std::size_t kMaxIndent = 40;
+
+void append_indent(std::string& out, std::size_t depth) {
+  static const std::string bars = [] {
+    std::string s;
+    for (std::size_t d = 0; d < kMaxIndent; ++d) s += " |";
+    return s;
+  }();
+  out.append(bars, 0, 2 * std::min(depth, kMaxIndent));
+  if (depth > kMaxIndent) fmt::format_to(std::back_inserter(out), " (depth {}) ", depth);
+}
+
 class Printer {
  public:
   std::string out;
 
-  // Iterative, so that deep graphs do not exhaust the stack.
+  // Depth-first, inputs in order, with an explicit stack: graphs can be far
+  // deeper than the call stack.
   void print(const NodeRef& root) {
-    struct Item {
-      const Node* node;
-      std::string prefix;
-    };
-    std::vector<Item> stack{{root.get(), ""}};
+    std::vector<std::pair<const Node*, std::size_t>> stack{{root.get(), 0}};
     while (!stack.empty()) {
-      Item item = std::move(stack.back());
+      const auto [node, depth] = stack.back();
       stack.pop_back();
-      const Node& node = *item.node;
-      auto [it, first] = ids_.try_emplace(&node, ids_.size());
-      out += fmt::format("{}{} [id {}]", item.prefix, node.head(), id_string(it->second));
-      if (!node.name.empty() && node.op != OpCode::Input && node.op != OpCode::Shared)
-        out += fmt::format(" '{}'", node.name);
-      out += fmt::format(" <{}>", node.type.str());
+      auto [it, first] = ids_.try_emplace(node, ids_.size());
+      append_indent(out, depth);
+      fmt::format_to(std::back_inserter(out), "{} [id {}]", node->head(), id_string(it->second));
+      if (!node->name.empty() && node->op != OpCode::Input && node->op != OpCode::Shared)
+        fmt::format_to(std::back_inserter(out), " '{}'", node->name);
+      fmt::format_to(std::back_inserter(out), " <{}>", node->type.str());
       // A subtree seen before is referred to by its id only.
-      out += first || node.inputs.empty() ? "\n" : " (seen above)\n";
+      out += first || node->inputs.empty() ? "\n" : " (seen above)\n";
       if (!first) continue;
-      for (auto in = node.inputs.rbegin(); in != node.inputs.rend(); ++in) stack.push_back({in->get(), item.prefix + " |"});
+      for (auto in = node->inputs.rbegin(); in != node->inputs.rend(); ++in) stack.emplace_back(in->get(), depth + 1);
     }
   }
 

@@ -132,10 +132,32 @@ Tensor elemwise_reference(const ir::Node& node, const std::vector<Tensor>& input
   return out;
 }
 
+// Integer arithmetic wraps modulo 2^64 like numpy's fixed-width integers and
+// the JIT's LLVM code; signed overflow in C++ would be undefined behaviour.
+template <class T> T wrapping_add(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) return a + b;
+  else return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) + static_cast<std::make_unsigned_t<T>>(b));
+}
+template <class T> T wrapping_sub(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) return a - b;
+  else return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) - static_cast<std::make_unsigned_t<T>>(b));
+}
+template <class T> T wrapping_mul(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) return a * b;
+  else return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) * static_cast<std::make_unsigned_t<T>>(b));
+}
+template <class T> T wrapping_neg(T a) {
+  if constexpr (std::is_floating_point_v<T>) return -a;  // -0.0 for 0.0, which 0 - a would not give
+  else return wrapping_sub<T>(T(0), a);
+}
+
+// Python's floor division. For integers, numpy's edge cases: x // 0 is 0, and
+// INT64_MIN // -1 wraps to INT64_MIN (the hardware division would trap).
 template <class T> T floor_div(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) return std::floor(a / b);
   else {
     if (b == 0) return 0;  // numpy returns 0 (with a warning) for integer division by zero
+    if (b == -1) return wrapping_neg<T>(a);
     T q = a / b;
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
   }
@@ -146,7 +168,7 @@ template <class T> T py_mod(T a, T b) {
     T r = std::fmod(a, b);
     return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
   } else {
-    if (b == 0) return 0;
+    if (b == 0 || b == -1) return 0;  // x % -1 is 0 for every x; INT64_MIN % -1 would trap
     T r = a % b;
     return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
   }
@@ -220,19 +242,19 @@ void register_elemwise_ops() {
   using graphjit::tensor::cast;
   namespace T_ = graphjit::tensor;
 
-  SCALAR(Add, Promote, return a[0] + a[1];);
-  SCALAR(Sub, Promote, return a[0] - a[1];);
-  SCALAR(Mul, Promote, return a[0] * a[1];);
+  SCALAR(Add, Promote, return wrapping_add<T>(a[0], a[1]););
+  SCALAR(Sub, Promote, return wrapping_sub<T>(a[0], a[1]););
+  SCALAR(Mul, Promote, return wrapping_mul<T>(a[0], a[1]););
   SCALAR(TrueDiv, PromoteFloat, return a[0] / a[1];);
   SCALAR(IntDiv, Promote, return floor_div<T>(a[0], a[1]););
   SCALAR(Mod, Promote, return py_mod<T>(a[0], a[1]););
   SCALAR(Pow, Promote, return int_pow<T>(a[0], a[1]););
   SCALAR(Maximum, Promote, return nan_max<T>(a[0], a[1]););
   SCALAR(Minimum, Promote, return nan_min<T>(a[0], a[1]););
-  SCALAR(Neg, Promote, return -a[0];);
-  SCALAR(Abs, Promote, if constexpr (std::is_floating_point_v<T>) return std::abs(a[0]); else return a[0] < 0 ? -a[0] : a[0];);
+  SCALAR(Neg, Promote, return wrapping_neg<T>(a[0]););
+  SCALAR(Abs, Promote, if constexpr (std::is_floating_point_v<T>) return std::abs(a[0]); else return a[0] < 0 ? wrapping_neg<T>(a[0]) : a[0];);
   SCALAR(Sgn, Promote, return a[0] != a[0] ? a[0] : static_cast<T>((a[0] > 0) - (a[0] < 0)););
-  SCALAR(Sqr, Promote, return a[0] * a[0];);
+  SCALAR(Sqr, Promote, return wrapping_mul<T>(a[0], a[0]););
   SCALAR(Sqrt, PromoteFloat, return static_cast<T>(std::sqrt(a[0])););
   SCALAR(Exp, PromoteFloat, return static_cast<T>(std::exp(a[0])););
   SCALAR(Log, PromoteFloat, return static_cast<T>(std::log(a[0])););
@@ -387,8 +409,8 @@ Variable switch_(const Variable& cond, const Operand& a, const Operand& b, SL wh
   Variable va, vb;
   if (a.var.defined() || b.var.defined()) std::tie(va, vb) = operand_pair(a, b);
   else {
-    va = constant(a.number, a.integer_literal && b.integer_literal ? int64 : float64, where);
-    vb = constant(b.number, va.dtype(), where);
+    va = operand_constant(a, a.integer_literal && b.integer_literal ? int64 : float64);
+    vb = operand_constant(b, va.dtype());
   }
   return elemwise(OpCode::Switch, {cond, va, vb}, where);
 }

@@ -422,7 +422,7 @@ Variable subtensor(const Variable& x, const std::vector<Index>& indices, SL wher
     const auto& value = indices[d].value();
     if (const auto* i = std::get_if<std::int64_t>(&value)) {
       e.kind = ir::IndexEntry::Scalar;
-      inputs.push_back(constant(static_cast<double>(*i), int64, where));
+      inputs.push_back(constant(*i, int64, where));
     } else if (const auto* v = std::get_if<Variable>(&value)) {
       e.kind = v->defined() && v->ndim() > 0 ? ir::IndexEntry::Array : ir::IndexEntry::Scalar;
       advanced = advanced || e.kind == ir::IndexEntry::Array;

@@ -22,6 +22,7 @@ using ir::where_str;
 inline Variable var(const ir::NodeRef& n) { return Variable(n); }
 inline Variable input(const ir::Node& node, std::size_t i) { return Variable(node.inputs.at(i)); }
 
+
 // Builds a node from variables (all must be defined).
 Variable apply(ir::OpCode op, const std::vector<Variable>& inputs, ir::Attrs attrs, std::source_location where);
 

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <fmt/format.h>
+#include <limits>
 
 namespace graphjit::ir {
 
@@ -43,6 +44,17 @@ Shape read_dims(const std::vector<Tensor>& inputs, std::size_t first) {
   return dims;
 }
 
+// The element count of a run-time shape, or a ShapeError naming the node
+// when its lengths multiply past int64 (where a wrapped product could pass
+// any later check and index past the end of a buffer).
+std::int64_t checked_numel(const Node& node, const std::vector<Tensor>& inputs, const Shape& shape) {
+  try {
+    return shape_numel(shape);
+  } catch (const std::overflow_error&) {
+    ops::shape_error(node, inputs, fmt::format("the shape {} has more elements than an int64 can count", shape_str(shape)));
+  }
+}
+
 // --- Reshape: (x, one int scalar per output dim) ---------------------------------
 
 Type reshape_type(const Node& node) {
@@ -62,24 +74,24 @@ Shape reshape_shape(const Node& node, const std::vector<Tensor>& inputs) {
   Shape target = read_dims(inputs, 1);
   const Shape& from = inputs[0].shape();
   int inferred = -1;
-  std::int64_t known = 1;
+  Shape known_dims;
   for (std::size_t d = 0; d < target.size(); ++d) {
     if (target[d] == -1 && inferred < 0) inferred = static_cast<int>(d);
     else if (target[d] < 0)
       ops::shape_error(node, inputs, fmt::format("the target shape {} has a negative length other than one -1",
                                                  shape_str(target)));
-    else known *= target[d];
+    else known_dims.push_back(target[d]);
   }
+  const std::int64_t known = checked_numel(node, inputs, known_dims);
   if (inferred >= 0) {
     if (known == 0 || shape_numel(from) % known != 0)
       ops::shape_error(node, inputs, fmt::format("cannot reshape shape {} ({} elements) into {}: the -1 cannot be inferred",
                                                  shape_str(from), shape_numel(from), shape_str(target)));
     target[inferred] = shape_numel(from) / known;
   }
-  if (shape_numel(target) != shape_numel(from))
+  if (const std::int64_t n = checked_numel(node, inputs, target); n != shape_numel(from))
     ops::shape_error(node, inputs, fmt::format("cannot reshape shape {} ({} elements) into {} ({} elements)",
-                                               shape_str(from), shape_numel(from), shape_str(target),
-                                               shape_numel(target)));
+                                               shape_str(from), shape_numel(from), shape_str(target), n));
   return target;
 }
 
@@ -143,8 +155,10 @@ Shape concat_shape(const Node& node, const std::vector<Tensor>& inputs) {
                          fmt::format("input {} ('{}') has length {} in dim {} where input 0 has {}; all dims but "
                                      "the concatenation axis {} must match",
                                      i, node.inputs[i]->label(), inputs[i].shape(d), d, out[d], axis));
-    out[axis] += inputs[i].shape(axis);
+    if (__builtin_add_overflow(out[axis], inputs[i].shape(axis), &out[axis]))
+      ops::shape_error(node, inputs, fmt::format("the lengths along axis {} add up past int64", axis));
   }
+  checked_numel(node, inputs, out);
   return out;
 }
 
@@ -216,6 +230,7 @@ Shape alloc_shape(const Node& node, const std::vector<Tensor>& inputs) {
   Shape shape = read_dims(inputs, 1);
   for (std::int64_t n : shape)
     if (n < 0) ops::shape_error(node, inputs, fmt::format("cannot allocate the negative shape {}", shape_str(shape)));
+  checked_numel(node, inputs, shape);
   return shape;
 }
 
@@ -263,23 +278,39 @@ Shape arange_shape(const Node& node, const std::vector<Tensor>& inputs) {
     const auto start = inputs[0].item<std::int64_t>(), stop = inputs[1].item<std::int64_t>(),
                step = inputs[2].item<std::int64_t>();
     if (step == 0) ops::shape_error(node, inputs, "step is 0; arange needs a nonzero step");
-    const std::int64_t distance = step > 0 ? stop - start : start - stop;
-    const std::int64_t magnitude = step > 0 ? step : -step;
-    return {distance > 0 ? (distance - 1) / magnitude + 1 : 0};
+    // In unsigned arithmetic: stop - start and |step| reach 2^64 - 1 and 2^63,
+    // past int64 (arange(-2^62, 2^62) once wrapped to a negative distance).
+    const bool up = step > 0;
+    if (up ? stop <= start : stop >= start) return {0};
+    const std::uint64_t distance = up ? static_cast<std::uint64_t>(stop) - static_cast<std::uint64_t>(start)
+                                      : static_cast<std::uint64_t>(start) - static_cast<std::uint64_t>(stop);
+    const std::uint64_t magnitude = up ? static_cast<std::uint64_t>(step) : 0 - static_cast<std::uint64_t>(step);
+    const std::uint64_t length = (distance - 1) / magnitude + 1;
+    if (length > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      ops::shape_error(node, inputs, fmt::format("arange({}, {}, {}) has {} elements, more than an int64 can count",
+                                                 start, stop, step, length));
+    return {static_cast<std::int64_t>(length)};
   }
   const double start = inputs[0].item<double>(), stop = inputs[1].item<double>(), step = inputs[2].item<double>();
   const double length = std::ceil((stop - start) / step);
   if (step == 0 || !std::isfinite(length))
     ops::shape_error(node, inputs, fmt::format("arange({}, {}, {}) has no finite length; give finite bounds and a "
                                                "nonzero step", start, stop, step));
+  // 2^63 is the first double past int64; converting it or more is undefined.
+  if (length >= 0x1p63)
+    ops::shape_error(node, inputs, fmt::format("arange({}, {}, {}) has {} elements, more than an int64 can count",
+                                               start, stop, step, length));
   return {length > 0 ? static_cast<std::int64_t>(length) : 0};
 }
 
 Tensor arange_into(const Node& node, const std::vector<Tensor>& inputs, const Shape& shape, Tensor out) {
   if (node.type.dtype == int64) {
-    const auto start = inputs[0].item<std::int64_t>(), step = inputs[2].item<std::int64_t>();
+    // Every value lies between start and stop, so it fits; only i * step may
+    // not (a huge step), and unsigned arithmetic gets the sum right anyway.
+    const auto start = static_cast<std::uint64_t>(inputs[0].item<std::int64_t>());
+    const auto step = static_cast<std::uint64_t>(inputs[2].item<std::int64_t>());
     auto* data = out.data<std::int64_t>();
-    for (std::int64_t i = 0; i < shape[0]; ++i) data[i] = start + i * step;
+    for (std::int64_t i = 0; i < shape[0]; ++i) data[i] = static_cast<std::int64_t>(start + static_cast<std::uint64_t>(i) * step);
   } else {
     const double start = inputs[0].item<double>(), step = inputs[2].item<double>();
     auto* data = out.data<double>();
@@ -352,7 +383,7 @@ void require_defined(const Variable& x, const char* fn, SL where) {
 
 // A C++ number as arange's bound: integers as int64, others as float64.
 Variable arange_bound(const Operand& v) {
-  return v.var.defined() ? v.var : constant(v.number, v.integer_literal ? int64 : float64, v.where);
+  return v.var.defined() ? v.var : operand_constant(v, v.integer_literal ? int64 : float64);
 }
 
 Variable filled_like(const Variable& x, double value, const char* fn, SL where) {

@@ -6,6 +6,7 @@
 #include <graphjit/variable.hpp>
 
 #include <memory>
+#include <shared_mutex>
 #include <source_location>
 #include <string>
 
@@ -19,9 +20,13 @@ class SharedVariable : public Variable {
 
   // borrow=false returns a copy the caller may change freely; borrow=true
   // returns the internal tensor itself (an update may overwrite it in place).
+  // Safe to call while other threads call functions that use the variable:
+  // the copy is of a value no call is writing.
   Tensor get_value(bool borrow = false) const;
   // The new value must have the variable's dtype and ndim (broadcastable dims
   // of length 1). borrow=false copies it; borrow=true keeps the caller's tensor.
+  // Waits for running calls that use the variable: a call sees the value from
+  // before or from after, never storage freed under it.
   void set_value(const Tensor& value, bool borrow = false);
   const std::shared_ptr<SharedState>& state() const { return state_; }
 

@@ -96,8 +96,8 @@ Variable ones_like(const Variable& x, SL where = SL::current());
 
 // Indexing: x[slice(a, b)], x[{slice(a, b), i}], x[{arange(n), y}].
 Slice slice(Bound start = std::nullopt, Bound stop = std::nullopt, Bound step = std::nullopt);
-template <Number A, Number B> Slice slice(A start, B stop) {
-  return Slice(constant(static_cast<double>(start), int64), constant(static_cast<double>(stop), int64));
+template <std::integral A, std::integral B> Slice slice(A start, B stop) {
+  return Slice(constant(static_cast<std::int64_t>(start), int64), constant(static_cast<std::int64_t>(stop), int64));
 }
 Variable subtensor(const Variable& x, const std::vector<Index>& indices, SL where = SL::current());
 // x with x[indices] replaced by y (set_subtensor) or increased by y (inc_subtensor).

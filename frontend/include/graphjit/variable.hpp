@@ -45,24 +45,28 @@ class Variable {
   Variable set_name(std::string name) const;
 
   // Indexing as in numpy/Theano: x[i], x[slice(a, b)], x[{slice(a, b), 3}],
-  // x[{arange(n), y}] (advanced integer-array indexing).
+  // x[{arange(n), y}] (advanced integer-array indexing). operator[] takes one
+  // argument, so the user's line comes from the Index (like Operand).
   Variable operator[](const Index& index) const;
   Variable operator[](std::initializer_list<Index> indices) const;
 
-  Variable T() const;                                  // transpose
-  Variable dimshuffle(std::vector<std::int64_t> pattern) const;  // -1 stands for 'x'
-  Variable reshape(std::vector<Variable> shape) const;
-  Variable reshape(std::vector<std::int64_t> shape) const;
-  Variable flatten(int outdim = 1) const;
-  Variable shape() const;       // int64 vector
-  Variable shape(int axis) const;  // int64 scalar
-  Variable astype(DType dtype) const;
+  // Every method records the user's line (the defaulted last argument), as
+  // the free functions in graphjit::tensor do.
+  using SL = std::source_location;
+  Variable T(SL where = SL::current()) const;  // transpose
+  Variable dimshuffle(std::vector<std::int64_t> pattern, SL where = SL::current()) const;  // -1 stands for 'x'
+  Variable reshape(std::vector<Variable> shape, SL where = SL::current()) const;
+  Variable reshape(std::vector<std::int64_t> shape, SL where = SL::current()) const;
+  Variable flatten(int outdim = 1, SL where = SL::current()) const;
+  Variable shape(SL where = SL::current()) const;            // int64 vector
+  Variable shape(int axis, SL where = SL::current()) const;  // int64 scalar
+  Variable astype(DType dtype, SL where = SL::current()) const;
 
   // Reductions as methods, like Theano's x.sum(axis=...).
-  Variable sum(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false) const;
-  Variable mean(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false) const;
-  Variable max(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false) const;
-  Variable argmax(std::optional<int> axis = std::nullopt, bool keepdims = false) const;
+  Variable sum(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
+  Variable mean(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
+  Variable max(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
+  Variable argmax(std::optional<int> axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
 
  private:
   std::shared_ptr<const ir::Node> node_;
@@ -82,17 +86,29 @@ class Slice {
 // a slice, or an integer array variable (advanced indexing).
 class Index {
  public:
-  Index(const Variable& v) : value_(v) {}
-  Index(const Slice& s) : value_(s) {}
-  template <std::integral T> Index(T i) : value_(static_cast<std::int64_t>(i)) {}  // a float index does not compile
+  Index(const Variable& v, std::source_location where = std::source_location::current()) : value_(v), where_(where) {}
+  Index(const Slice& s, std::source_location where = std::source_location::current()) : value_(s), where_(where) {}
+  // A float index does not compile.
+  template <std::integral T>
+  Index(T i, std::source_location where = std::source_location::current())
+      : value_(static_cast<std::int64_t>(i)), where_(where) {}
   const std::variant<Variable, Slice, std::int64_t>& value() const { return value_; }
+  const std::source_location& where() const { return where_; }  // the user's indexing expression
 
  private:
   std::variant<Variable, Slice, std::int64_t> value_;
+  std::source_location where_;
 };
 
-// A C++ number as a symbolic constant of the given dtype.
+// A C++ number as a symbolic constant of the given dtype. Integers are stored
+// exactly: an int64 above 2^53 does not pass through double.
 Variable constant(double value, DType dtype, std::source_location where = std::source_location::current());
+Variable constant(std::int64_t value, DType dtype, std::source_location where = std::source_location::current());
+template <std::integral I>
+  requires(!std::is_same_v<I, std::int64_t> && !std::is_same_v<I, bool>)
+Variable constant(I value, DType dtype, std::source_location where = std::source_location::current()) {
+  return constant(static_cast<std::int64_t>(value), dtype, where);
+}
 Variable constant(const Tensor& value, std::string name = "", std::source_location where = std::source_location::current());
 
 // One side of an operator: a variable or a C++ number, and where the user's
@@ -104,14 +120,18 @@ struct Operand {
   Operand(const Variable& v, std::source_location where = std::source_location::current()) : var(v), where(where) {}
   template <Number N>
   Operand(N n, std::source_location where = std::source_location::current())
-      : number(static_cast<double>(n)), integer_literal(std::is_integral_v<N>), where(where) {}
+      : number(static_cast<double>(n)), integer(std::is_integral_v<N> ? static_cast<std::int64_t>(n) : 0),
+        integer_literal(std::is_integral_v<N>), where(where) {}
   Variable var;  // undefined for a number
   double number = 0;
+  std::int64_t integer = 0;  // the exact value of an integer literal (`number` rounds above 2^53)
   bool integer_literal = false;
   std::source_location where;
 };
 // Both operands as variables, numbers turned into constants by the rule above.
 std::pair<Variable, Variable> operand_pair(const Operand& a, const Operand& b);
+// A number operand as a constant of `dtype` (exact for integer literals).
+Variable operand_constant(const Operand& number, DType dtype);
 
 Variable operator+(const Operand& a, const Operand& b);
 Variable operator-(const Operand& a, const Operand& b);

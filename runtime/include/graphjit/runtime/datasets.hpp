@@ -35,8 +35,12 @@ struct Dataset {
 };
 
 // `which`: "fashion", "mnist" or a directory (see above). `x_dtype`: float32 or float64.
+// Every label must be a class in [0, classes) (the MNIST family has 10), and
+// every file must hold at least one image of at least one pixel: a bad record
+// is found here, naming the file and the record, not counted as a miss or
+// failed on after an epoch of training.
 // Throws std::runtime_error naming a missing or malformed file and how to install it.
-Dataset load_dataset(const std::string& which, DType x_dtype);
+Dataset load_dataset(const std::string& which, DType x_dtype, std::int64_t classes = 10);
 
 // The directory load_dataset(which, ...) reads, after the environment lookups above.
 std::string dataset_dir(const std::string& which);

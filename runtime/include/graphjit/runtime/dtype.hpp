@@ -60,6 +60,12 @@ template <class To, class From> constexpr To value_cast(From v) {
   }
 }
 
+// Whether v converted to dtype t (value_cast) converts back to v: an integer
+// in the dtype's range, or a float the dtype holds exactly. The int64
+// overload never passes through double, which rounds above 2^53.
+bool represents(DType t, double v);
+bool represents(DType t, std::int64_t v);
+
 // Calls f(T{}) with T the C++ type of `t`; the one place that maps dtypes to types.
 template <class F> decltype(auto) visit_dtype(DType t, F&& f) {
   switch (t) {

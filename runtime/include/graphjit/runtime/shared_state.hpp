@@ -7,6 +7,7 @@
 
 #include <graphjit/runtime/tensor.hpp>
 
+#include <shared_mutex>
 #include <string>
 
 namespace graphjit {
@@ -14,6 +15,10 @@ namespace graphjit {
 struct SharedState {
   Tensor value;
   std::string name;
+  // Guards `value` (docs/reliability.md, "Threads"): a function call holds it
+  // shared while it only reads the variable and exclusively when it updates
+  // it; get_value holds it shared, set_value exclusively.
+  mutable std::shared_mutex mutex;
 };
 
 }  // namespace graphjit

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,25 @@ using Shape = std::vector<std::int64_t>;
 using Strides = std::vector<std::int64_t>;
 
 std::string shape_str(const Shape& s);  // "(500, 784)", "(3,)", "()" as Python prints tuples
+// The number of elements: 0 if any dim is 0, otherwise the product, which
+// throws std::overflow_error when it does not fit in int64 (numpy's "array is
+// too big"). Every size computation goes through here or checked_mul.
 std::int64_t shape_numel(const Shape& s);
 Strides contiguous_strides(const Shape& s);
+// a * b, or std::overflow_error naming `what` when it does not fit in int64.
+std::int64_t checked_mul(std::int64_t a, std::int64_t b, const char* what);
+std::int64_t checked_add(std::int64_t a, std::int64_t b, const char* what);
+
+// Memory for a tensor could not be had. A std::bad_alloc (so code that
+// handles running out of memory still does) that says how much, and for what.
+class AllocationError : public std::bad_alloc {
+ public:
+  explicit AllocationError(std::string message) : message_(std::make_shared<const std::string>(std::move(message))) {}
+  const char* what() const noexcept override { return message_->c_str(); }
+
+ private:
+  std::shared_ptr<const std::string> message_;  // shared: exceptions are copied
+};
 
 // Owns (or borrows, keeping its owner alive) one block of bytes.
 class Storage {
