@@ -12,6 +12,7 @@
 namespace graphjit {
 
 struct Function::Impl {
+  ~Impl();  // prints the profile table when `print_profile` (frontend/profile.cpp)
   std::string name;
   bool allow_input_downcast = false;
   compiler::Program original;  // before the rewrites (givens substituted): what printing shows as "before"
@@ -19,6 +20,7 @@ struct Function::Impl {
   // Every shared variable the function reads or writes: results that share
   // storage with one of them are copied before they reach the caller.
   std::vector<std::shared_ptr<SharedState>> shared_states;
+  bool print_profile = false;  // the profile flag was on when it was compiled
 };
 
 }  // namespace graphjit
