@@ -7,7 +7,7 @@
 //             [--init glorot|uniform01|uniform11] [--epochs N] [--batch N]
 //             [--lr X] [--hidden N] [--dtype float64|float32] [--seed N]
 //             [--threads N] [--save FILE.npz] [--load FILE.npz] [--json]
-//             [--dump DIR]
+//             [--dump DIR] [--profile]
 //
 // --dtype defaults to the floatX flag (GRAPHJIT_FLAGS=floatX=float32), as the
 // seed's Theano script follows theano.config.floatX.
@@ -51,7 +51,7 @@ struct Options {
   int epochs = 10, batch = 500, hidden = 128, threads = 2;
   double lr = 0.3;
   std::uint64_t seed = 1234;
-  bool json = false;
+  bool json = false, profile = false;
 };
 
 using namespace seed;
@@ -76,11 +76,13 @@ Options parse(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "--json") {
       o.json = true;
+    } else if (arg == "--profile") {
+      o.profile = true;
     } else if (arg == "--help" || arg == "-h") {
       std::cout << "usage: mnist_mlp [--data fashion|mnist|DIR] [--model mlp|logreg] "
                    "[--init glorot|uniform01|uniform11] [--epochs N] [--batch N] [--lr X] [--hidden N] "
                    "[--dtype float64|float32] [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--json] "
-                   "[--dump DIR]\n\nGRAPHJIT_FLAGS (comma-separated name=value) sets these options:\n"
+                   "[--dump DIR] [--profile]\n\nGRAPHJIT_FLAGS (comma-separated name=value) sets these options:\n"
                 << graphjit::flags_help();
       std::exit(0);
     } else if (flags.count(arg) && i + 1 < argc) {
@@ -156,6 +158,9 @@ int run(const Options& o) {
   graphjit::Dataset datasets = graphjit::load_dataset(o.data, floatX);
   if (!o.json) std::cout << datasets.description << "\n";
   Init init{o.init, graphjit::RandomState(o.seed), floatX};
+  // --profile is the profile flag: each function's table (graphjit::Profile)
+  // prints to stderr when the function is destroyed, at the end.
+  if (o.profile) graphjit::config().profile = true;
   if (!o.dump.empty()) {  // LLVM IR and assembly of every module compiled from here on
     std::filesystem::create_directories(o.dump);
     graphjit::config().dump_ir = true;
