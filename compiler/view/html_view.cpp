@@ -27,10 +27,12 @@ std::string to_json(const GraphView& view) {
   std::string out = "{\"title\":" + json_string(view.title) + ",\n\"nodes\":[";
   for (std::size_t i = 0; i < view.nodes.size(); ++i) {
     const Node& n = view.nodes[i];
-    out += fmt::format("{}\n{{\"id\":{},\"kind\":{},\"label\":{},\"op\":{},\"name\":{},\"type\":{},\"shape\":{},\"where\":{}}}",
+    std::string details;
+    for (const auto& [key, value] : n.details) details += fmt::format(",{}:{}", json_string(key), json_string(value));
+    out += fmt::format("{}\n{{\"id\":{},\"kind\":{},\"label\":{},\"op\":{},\"name\":{},\"type\":{},\"shape\":{},\"where\":{}{}}}",
                        i ? "," : "", json_string(n.id), json_string(kind_name(n.kind)), json_string(n.label),
                        json_string(n.op), json_string(n.name), json_string(n.type), json_string(n.shape),
-                       json_string(n.where));
+                       json_string(n.where), details);
   }
   out += "],\n\"edges\":[";
   for (std::size_t i = 0; i < view.edges.size(); ++i) {
