@@ -12,6 +12,8 @@
 // --dtype defaults to the floatX flag (GRAPHJIT_FLAGS=floatX=float32), as the
 // seed's Theano script follows theano.config.floatX.
 // --dump DIR writes the train function's graph before and after the rewrites
+// and its schedule (train.schedule.*: fused kernels, gemm calls, buffers,
+// in-place updates; with --profile each step's time, rewritten after training)
 // as text (debugprint), DOT, SVG (when Graphviz is installed) and HTML, and
 // the LLVM IR (.ll, .opt.ll) and assembly (.s) of every compiled module; the
 // train function's is compiled first, so its module has the lowest number.
@@ -134,7 +136,8 @@ double median(std::vector<double> v) {
 // --dump DIR: the train function's graphs in every form graphjit prints.
 void dump_graphs(const graphjit::Function& train, const std::string& dir) {
   namespace printing = graphjit::printing;
-  for (auto [stage, name] : {std::pair{printing::Stage::before, "before"}, std::pair{printing::Stage::after, "after"}}) {
+  for (auto [stage, name] : {std::pair{printing::Stage::before, "before"}, std::pair{printing::Stage::after, "after"},
+                             std::pair{printing::Stage::schedule, "schedule"}}) {
     const std::string stem = fmt::format("{}/train.{}", dir, name);
     std::ofstream(stem + ".txt") << graphjit::debugprint(train, stage);
     printing::pydotprint(train, stem + ".dot", stage);
@@ -228,6 +231,9 @@ int run(const Options& o) {
   }
 
   const double acc = test(0, static_cast<int>(datasets.test.x.shape(0)))[0].item<double>();
+  // With --profile, the schedule's page again, now with each step's time in its tooltips.
+  if (!o.dump.empty() && o.profile)
+    graphjit::printing::pydotprint(train, o.dump + "/train.schedule.html", graphjit::printing::Stage::schedule);
   if (!o.save.empty()) {
     graphjit::NamedArrays arrays;
     for (auto& [key, param] : model.named_params()) arrays.emplace_back(key, param.get_value());
