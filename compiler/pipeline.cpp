@@ -21,6 +21,7 @@
 #include "compiler/exec/executor.hpp"
 #include "compiler/ir/graph.hpp"
 #include "compiler/ir/printer.hpp"
+#include "compiler/jit/jit_engine.hpp"
 #include "compiler/lower/expand.hpp"
 #include "compiler/lower/lower.hpp"
 #include "compiler/passes/optimize.hpp"
@@ -93,9 +94,13 @@ lower::Schedule lower_program(const Program& program, const CompileOptions& opti
   dump("order_steps", lower::print_schedule(schedule));
   timed(t, "plan_memory", [&] { lower::plan_memory(schedule, !excluded(options, "buffer_reuse")); });
   dump("plan_memory", lower::print_schedule(schedule));
+  const jit::LlvmTimes before = jit::thread_llvm_times();
   timed(t, "compile_kernels", [&] {
     lower::compile_kernels(schedule, options.name.empty() ? "graphjit_function" : options.name);
   });
+  const jit::LlvmTimes after = jit::thread_llvm_times();
+  result.llvm_optimize_ms = after.optimize_ms - before.optimize_ms;
+  result.llvm_codegen_ms = after.codegen_ms - before.codegen_ms;
   return schedule;
 }
 
@@ -120,8 +125,9 @@ Compiled compile(Program program, const CompileOptions& options) {
   result.optimized = program;
   auto schedule = std::make_shared<const lower::Schedule>(lower_program(program, options, result));
   result.schedule = schedule;
-  if (options.mode == Mode::debug) result.executor = std::make_unique<exec::DebugExecutor>(original, schedule);
-  else result.executor = std::make_unique<exec::ScheduleExecutor>(schedule);
+  const exec::Watch watch{options.profile, options.nan_guard};
+  if (options.mode == Mode::debug) result.executor = std::make_unique<exec::DebugExecutor>(original, schedule, watch);
+  else result.executor = std::make_unique<exec::ScheduleExecutor>(schedule, watch);
   return result;
 }
 

@@ -23,6 +23,11 @@ struct Compiled {
   // Wall milliseconds of each stage that ran, in order ("optimize", "expand",
   // "fuse", ..., "compile_kernels"): the compile-time profile.
   std::vector<std::pair<std::string, double>> stage_ms;
+  // The two parts of compile_kernels's LLVM time (jit::LlvmTimes): IR
+  // optimization and machine code emission; the rest of that stage is
+  // planning and emitting the kernels' IR. Zero when every kernel came from
+  // the kernel cache.
+  double llvm_optimize_ms = 0, llvm_codegen_ms = 0;
   double ms(const std::string& stage) const {
     for (const auto& [name, ms] : stage_ms)
       if (name == stage) return ms;

@@ -7,11 +7,13 @@
 //             [--init glorot|uniform01|uniform11] [--epochs N] [--batch N]
 //             [--lr X] [--hidden N] [--dtype float64|float32] [--seed N]
 //             [--threads N] [--save FILE.npz] [--load FILE.npz] [--json]
-//             [--dump DIR]
+//             [--dump DIR] [--profile]
 //
 // --dtype defaults to the floatX flag (GRAPHJIT_FLAGS=floatX=float32), as the
 // seed's Theano script follows theano.config.floatX.
 // --dump DIR writes the train function's graph before and after the rewrites
+// and its schedule (train.schedule.*: fused kernels, gemm calls, buffers,
+// in-place updates; with --profile each step's time, rewritten after training)
 // as text (debugprint), DOT, SVG (when Graphviz is installed) and HTML, and
 // the LLVM IR (.ll, .opt.ll) and assembly (.s) of every compiled module; the
 // train function's is compiled first, so its module has the lowest number.
@@ -50,7 +52,7 @@ struct Options {
   int epochs = 10, batch = 500, hidden = 128, threads = 2;
   double lr = 0.3;
   std::uint64_t seed = 1234;
-  bool json = false;
+  bool json = false, profile = false;
 };
 
 using namespace seed;
@@ -75,11 +77,13 @@ Options parse(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "--json") {
       o.json = true;
+    } else if (arg == "--profile") {
+      o.profile = true;
     } else if (arg == "--help" || arg == "-h") {
       std::cout << "usage: mnist_mlp [--data fashion|mnist|DIR] [--model mlp|logreg] "
                    "[--init glorot|uniform01|uniform11] [--epochs N] [--batch N] [--lr X] [--hidden N] "
                    "[--dtype float64|float32] [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--json] "
-                   "[--dump DIR]\n\nGRAPHJIT_FLAGS (comma-separated name=value) sets these options:\n"
+                   "[--dump DIR] [--profile]\n\nGRAPHJIT_FLAGS (comma-separated name=value) sets these options:\n"
                 << graphjit::flags_help();
       std::exit(0);
     } else if (flags.count(arg) && i + 1 < argc) {
@@ -116,7 +120,8 @@ double median(std::vector<double> v) {
 // --dump DIR: the train function's graphs in every form graphjit prints.
 void dump_graphs(const graphjit::Function& train, const std::string& dir) {
   namespace printing = graphjit::printing;
-  for (auto [stage, name] : {std::pair{printing::Stage::before, "before"}, std::pair{printing::Stage::after, "after"}}) {
+  for (auto [stage, name] : {std::pair{printing::Stage::before, "before"}, std::pair{printing::Stage::after, "after"},
+                             std::pair{printing::Stage::schedule, "schedule"}}) {
     const std::string stem = fmt::format("{}/train.{}", dir, name);
     std::ofstream(stem + ".txt") << graphjit::debugprint(train, stage);
     printing::pydotprint(train, stem + ".dot", stage);
@@ -140,6 +145,9 @@ int run(const Options& o) {
   graphjit::Dataset datasets = graphjit::load_dataset(o.data, floatX, kClasses);
   if (!o.json) std::cout << datasets.description << "\n";
   Init init{o.init, graphjit::RandomState(o.seed), floatX};
+  // --profile is the profile flag: each function's table (graphjit::Profile)
+  // prints to stderr when the function is destroyed, at the end.
+  if (o.profile) graphjit::config().profile = true;
   if (!o.dump.empty()) {  // LLVM IR and assembly of every module compiled from here on
     std::filesystem::create_directories(o.dump);
     graphjit::config().dump_ir = true;
@@ -207,6 +215,9 @@ int run(const Options& o) {
   }
 
   const double acc = test(0, static_cast<int>(datasets.test.x.shape(0)))[0].item<double>();
+  // With --profile, the schedule's page again, now with each step's time in its tooltips.
+  if (!o.dump.empty() && o.profile)
+    graphjit::printing::pydotprint(train, o.dump + "/train.schedule.html", graphjit::printing::Stage::schedule);
   if (!o.save.empty()) {
     graphjit::NamedArrays arrays;
     for (auto& [key, param] : model.named_params()) arrays.emplace_back(key, param.get_value());

@@ -39,14 +39,6 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
                   const FunctionOptions& options, std::source_location where) {
   const std::string fname = fn_name(options, where);
   check_config(config());
-  // Accepted by the flag parser because they are part of the option set the
-  // issue defines, but nothing reads them yet: refuse rather than ignore.
-  if (config().profile)
-    throw FunctionError(fname + ": the profile flag is not implemented yet (the profiler is being rebuilt on the "
-                                "schedule IR); GRAPHJIT_PROFILE=1 prints each compiled step's time meanwhile");
-  if (config().nan_guard)
-    throw FunctionError(fname + ": the nan_guard flag is not implemented yet; Mode::debug names the first node "
-                                "whose result differs from the reference evaluator meanwhile");
   compiler::Program program;
 
   std::unordered_set<const ir::Node*> seen_inputs;
@@ -106,6 +98,7 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
   auto impl = std::make_shared<Function::Impl>();
   impl->name = fname;
   impl->allow_input_downcast = options.allow_input_downcast;
+  impl->print_profile = config().profile && options.profile;
   for (const ir::NodeRef& n : ir::toposort(program.outputs))
     if (n->op == ir::OpCode::Shared) impl->shared_states.push_back(n->shared);
   for (const auto& target : program.update_targets)
@@ -117,8 +110,12 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
             [](const auto& a, const auto& b) { return std::less<>()(a.state, b.state); });
   impl->original = program;
   impl->compiled = compiler::compile(
-      std::move(program), {.mode = options.mode, .optimizer = options.optimizer, .excluded_passes = options.excluded_passes,
-                           .name = options.name});
+      std::move(program), {.mode = options.mode,
+                           .optimizer = options.optimizer,
+                           .excluded_passes = options.excluded_passes,
+                           .name = options.name,
+                           .profile = options.profile,
+                           .nan_guard = options.nan_guard});
   return Function(std::move(impl));
 }
 

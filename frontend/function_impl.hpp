@@ -13,6 +13,7 @@
 namespace graphjit {
 
 struct Function::Impl {
+  ~Impl();  // prints the profile table when `print_profile` (frontend/profile.cpp)
   std::string name;
   bool allow_input_downcast = false;
   compiler::Program original;  // before the rewrites (givens substituted): what printing shows as "before"
@@ -32,6 +33,7 @@ struct Function::Impl {
     bool exclusive;  // the function updates it
   };
   std::vector<SharedLock> lock_order;
+  bool print_profile = false;  // the profile flag was on when it was compiled
 };
 
 }  // namespace graphjit

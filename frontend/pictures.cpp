@@ -1,9 +1,12 @@
 // printing::to_dot, to_html and pydotprint: the user's graphs and functions
 // turned into compiler/view's GraphView, drawn by its DOT and HTML writers.
+#include <graphjit/errors.hpp>
 #include <graphjit/printing.hpp>
+#include <graphjit/profile.hpp>
 
 #include "compiler/view/dot.hpp"
 #include "compiler/view/html_view.hpp"
+#include "compiler/view/schedule_view.hpp"
 #include "frontend/function_impl.hpp"
 #include "runtime/atomic_file.hpp"
 
@@ -29,10 +32,26 @@ view::GraphView view_of(const std::vector<Variable>& vs) {
   return view::view_of(roots, names);
 }
 
+// The schedule, with the profile's step times when there is one.
+view::GraphView schedule_view_of(const Function& f, const std::vector<std::string>& labels) {
+  const Function::Impl& impl = *f.impl();
+  if (!impl.compiled.schedule)
+    throw std::invalid_argument("printing: " + impl.name + " has no schedule: Mode::reference runs the graph node by "
+                                "node; draw Stage::after instead");
+  std::vector<view::StepTime> times;
+  try {
+    for (const StepProfile& step : profile(f).steps) times.push_back({step.calls, step.seconds, step.share});
+  } catch (const FunctionError&) {
+    // Not profiled: the picture has no times.
+  }
+  return view::view_of_schedule(*impl.compiled.schedule, labels, times, impl.name + " (schedule)");
+}
+
 view::GraphView view_of(const Function& f, Stage stage) {
   const Function::Impl& impl = *f.impl();
   const compiler::Program& program = stage == Stage::before ? impl.original : impl.compiled.optimized;
   std::vector<view::Root> roots;
+  std::vector<std::string> labels;
   for (std::size_t i = 0; i < program.outputs.size(); ++i) {
     if (i < program.num_user_outputs) {
       roots.push_back({program.outputs[i], fmt::format("output {}", i), nullptr});
@@ -40,7 +59,9 @@ view::GraphView view_of(const Function& f, Stage stage) {
       const auto& target = program.update_targets[i - program.num_user_outputs];
       roots.push_back({program.outputs[i], "update of " + target->name, target});
     }
+    labels.push_back(roots.back().label);
   }
+  if (stage == Stage::schedule) return schedule_view_of(f, labels);
   return view::view_of(roots, fmt::format("{} ({})", impl.name,
                                           stage == Stage::before ? "before optimization" : "after optimization"));
 }

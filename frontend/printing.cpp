@@ -23,7 +23,7 @@ std::string debugprint(const Function& f, printing::Stage stage) {
   std::vector<std::string> titles(program.num_user_outputs);
   for (const auto& target : program.update_targets) titles.push_back("update of '" + target->name + "':");
   std::string text = ir::debugprint(program.outputs, titles);
-  if (stage == printing::Stage::after && compiled.schedule) text += compiler::lower::print_schedule(*compiled.schedule);
+  if (stage != printing::Stage::before && compiled.schedule) text += compiler::lower::print_schedule(*compiled.schedule);
   return text;
 }
 

@@ -155,8 +155,7 @@ void apply(Config& config, std::string_view name, std::string_view value) {
 
 // The variables graphjit read before GRAPHJIT_FLAGS, still honoured (with
 // their old spellings: anything but "0" turns a switch on); GRAPHJIT_FLAGS is
-// applied after them and wins. GRAPHJIT_PROFILE is not among them: the
-// executor still reads it itself until the profiler reads the profile flag.
+// applied after them and wins.
 void apply_old_variables(Config& config) {
   struct Old {
     const char* variable;
@@ -166,7 +165,7 @@ void apply_old_variables(Config& config) {
   constexpr Old kOld[] = {
       {"GRAPHJIT_DUMP_PASSES", "dump_passes", true},      {"GRAPHJIT_JIT_CPU", "jit_cpu", false},
       {"GRAPHJIT_VECTOR_BITS", "vector_bits", false},     {"GRAPHJIT_JIT_OPT_LEVEL", "jit_opt_level", false},
-      {"GRAPHJIT_NUM_THREADS", "num_threads", false},
+      {"GRAPHJIT_NUM_THREADS", "num_threads", false},    {"GRAPHJIT_PROFILE", "profile", true},
   };
   for (const Old& old : kOld) {
     const char* value = std::getenv(old.variable);

@@ -195,16 +195,12 @@ TEST_CASE("optimizer_excluding takes rewrites and lowering stages; an unknown na
   CHECK(contains(msg, "fusion"));  // the valid names are listed
 }
 
-TEST_CASE("flags nothing reads yet are refused, not ignored") {
-  auto x = T::vector("x");
-  {
-    ScopedConfig restore("profile=true");
-    CHECK(contains(thrown_message<FunctionError>([&] { function({x}, {x + 1}); }), "profile flag is not implemented"));
-  }
-  {
-    ScopedConfig restore("nan_guard=true");
-    CHECK(contains(thrown_message<FunctionError>([&] { function({x}, {x + 1}); }), "nan_guard flag is not implemented"));
-  }
+TEST_CASE("the profile and nan_guard flags are FunctionOptions' defaults") {
+  CHECK(!FunctionOptions{}.profile);
+  CHECK(!FunctionOptions{}.nan_guard);
+  ScopedConfig restore("profile=true,nan_guard=true");
+  CHECK(FunctionOptions{}.profile);
+  CHECK(FunctionOptions{}.nan_guard);
 }
 
 TEST_CASE("set_num_threads is recorded in config()") {
@@ -222,7 +218,8 @@ TEST_CASE("GRAPHJIT_FLAGS is read by the first call of config(), after the old v
 
   // The old variables still work, and GRAPHJIT_FLAGS wins over them.
   const std::string old = run_child("GRAPHJIT_JIT_CPU=haswell GRAPHJIT_DUMP_IR=/tmp/ir GRAPHJIT_DUMP_PASSES=1 "
-                                    "GRAPHJIT_JIT_OPT_LEVEL=3 GRAPHJIT_FLAGS=jit_opt_level=0");
+                                    "GRAPHJIT_JIT_OPT_LEVEL=3 GRAPHJIT_PROFILE=1 GRAPHJIT_FLAGS=jit_opt_level=0");
+  CHECK(contains(old, "profile=true,"));
   CHECK(contains(old, "dump_dir=/tmp/ir,"));
   CHECK(contains(old, "jit_cpu=haswell,"));
   CHECK(contains(old, "jit_opt_level=0,dump_passes=true,dump_ir=true"));

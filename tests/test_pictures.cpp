@@ -9,6 +9,8 @@
 
 #include <graphjit/graphjit.hpp>
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -306,4 +308,81 @@ TEST_CASE("a group starts collapsed in the HTML view and a search expands it") {
   CHECK(!page_errors(opened.log));
   CHECK(contains(opened.dom, ">log1p<"));
   CHECK(contains(opened.dom, "fused kernel 0 (click to collapse)"));
+}
+
+// ---- The schedule (printing::Stage::schedule) ----------------------------------
+
+TEST_CASE("a function's schedule as DOT: the fused kernel as a group, the gemm step, its in-place write") {
+  const int line = __LINE__ + 1;
+  auto x = T::matrix("x");
+  auto w = shared(Tensor::zeros({2, 2}, float64), "w");
+  auto y = (T::tanh(x) + 1).set_name("y");
+  auto f = function({x}, {y}, {.updates = {{w, w + T::dot(y, x)}}, .name = "small"});
+  // The same schedule as print_schedule's text (debugprint):
+  //   0 kernel fused0(x): tanh.3 = tanh(x); y = add(tanh.3, constant) -> returned
+  //   1 native gemm = gemm{alpha=1, beta=1}(y, x, w) [in place of w]
+  const std::string expected = fmt::format(R"DOT(digraph "function 'small' (schedule)" {{
+  graph [label="function 'small' (schedule)", labelloc=t, fontname="Helvetica"];
+  node [fontname="Helvetica", fontsize=11];
+  edge [fontname="Helvetica", fontsize=9];
+  n0 [label="x", shape=ellipse, style=filled, fillcolor="#c6efce", tooltip="input: TensorType(float64, matrix), built at test_pictures.cpp:{0}"];
+  n1 [label="tanh", shape=box, style=filled, fillcolor="#fff2cc", tooltip="op tanh: TensorType(float64, matrix), built at test_pictures.cpp:{2}, step 0"];
+  n2 [label="{{1}}", shape=box, style="filled,rounded", fillcolor="#e7e6e6", fontsize=9, tooltip="constant: TensorType(float64, (True, True)), shape (1, 1), built at test_pictures.cpp:{2}"];
+  n3 [label="y\nadd", shape=box, style=filled, fillcolor="#fff2cc", tooltip="op add: TensorType(float64, matrix), built at test_pictures.cpp:{2}, step 0, buffer its own (returned to the caller)"];
+  n4 [label="w", shape=cylinder, style=filled, fillcolor="#bdd7ee", tooltip="shared: TensorType(float64, matrix), shape (2, 2), built at test_pictures.cpp:{1}"];
+  n5 [label="gemm{{alpha=1, beta=1}}\nstep 1", shape=box, style=filled, fillcolor="#fff2cc", tooltip="op gemm{{alpha=1, beta=1}}: TensorType(float64, matrix), built at test_pictures.cpp:{3}, step 1, in_place_of w"];
+  out0 [label="output 0", shape=house, style=filled, fillcolor="#d9d2e9", tooltip="output: TensorType(float64, matrix), built at test_pictures.cpp:{2}"];
+  upd0 [label="update of w", shape=house, style=filled, fillcolor="#ffd966", tooltip="update: TensorType(float64, matrix), built at test_pictures.cpp:{3}, written in place"];
+  subgraph "cluster_k0" {{
+    label="step 0: fused kernel 'fused0'";
+    style=dashed;
+    color="#7f7f7f";
+    n1;
+    n3;
+  }}
+  n0 -> n1 [label="float64 (F,F)"];
+  n1 -> n3 [label="0: float64 (F,F)"];
+  n2 -> n3 [label="1: float64 (T,T)"];
+  n3 -> n5 [label="0: float64 (F,F)"];
+  n0 -> n5 [label="1: float64 (F,F)"];
+  n4 -> n5 [label="2: float64 (F,F)"];
+  n5 -> n4 [label="overwrites", style=dashed, constraint=false];
+  n3 -> out0 [label="float64 (F,F)"];
+  n5 -> upd0 [label="float64 (F,F)"];
+  upd0 -> n4 [label="writes", style=dashed, constraint=false];
+}}
+)DOT",
+                                           line, line + 1, line + 2, line + 3);
+  CHECK(printing::to_dot(f, printing::Stage::schedule) == expected);
+  auto reference = function({x}, {y}, {.mode = Mode::reference});
+  CHECK(contains(thrown_message<std::invalid_argument>([&] { printing::to_dot(reference, printing::Stage::schedule); }),
+                 "has no schedule"));
+}
+
+TEST_CASE("the schedule's HTML view in headless Chromium: kernels collapsed, profiled times in the data") {
+  if (!have_program("chromium")) {
+    MESSAGE("skipped: chromium is not installed (scripts/setup.sh installs it)");
+    return;
+  }
+  auto x = T::matrix("x");
+  auto w = shared(Tensor::zeros({3, 3}, float64), "w");
+  auto y = (T::tanh(x) * 2 + 1).set_name("y");
+  auto f = function({x}, {y}, {.updates = {{w, w + T::dot(y, x)}}, .name = "scheduled", .profile = true});
+  f(Tensor::full({3, 3}, 0.5, float64));
+  const std::string html = printing::to_html(f, printing::Stage::schedule);
+  CHECK(contains(html, "\"time_ms\":"));
+  CHECK(contains(html, "\"calls\":\"1\""));
+  CHECK(contains(html, "\"in_place_of\":\"w\""));
+  TempDir dir;
+  printing::pydotprint(f, dir.file("s.html"), printing::Stage::schedule);
+  const Loaded closed = load_in_chromium(dir.file("s.html"), "");
+  INFO("chromium log: " << closed.log);
+  CHECK(!page_errors(closed.log));
+  CHECK(contains(closed.dom, "step 0: fused kernel 'fused0'"));
+  CHECK(contains(closed.dom, "click to expand"));
+  CHECK(contains(closed.dom, "step 1"));
+  CHECK(contains(closed.dom, ">update of w<"));
+  const Loaded opened = load_in_chromium(dir.file("s.html"), "#search=tanh");
+  CHECK(!page_errors(opened.log));
+  CHECK(contains(opened.dom, ">tanh<"));
 }

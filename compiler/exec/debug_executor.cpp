@@ -1,6 +1,7 @@
 #include "compiler/exec/debug_executor.hpp"
 
 #include "compiler/eval/reference_evaluator.hpp"
+#include "compiler/exec/finite_check.hpp"
 #include "compiler/ir/diagnostics.hpp"
 
 #include <graphjit/errors.hpp>
@@ -44,8 +45,9 @@ std::string difference(const Tensor& got, const Tensor& want) {
 
 }  // namespace
 
-DebugExecutor::DebugExecutor(compiler::Program original, std::shared_ptr<const compiler::lower::Schedule> schedule)
-    : original_(std::move(original)), optimized_(schedule->program), jit_(std::move(schedule)) {}
+DebugExecutor::DebugExecutor(compiler::Program original, std::shared_ptr<const compiler::lower::Schedule> schedule,
+                             Watch watch)
+    : original_(std::move(original)), optimized_(schedule->program), jit_(std::move(schedule), watch) {}
 
 std::vector<Tensor> DebugExecutor::run(const std::vector<Tensor>& args) {
   // References first: the JIT may update shared values in place. Node values
@@ -62,6 +64,21 @@ std::vector<Tensor> DebugExecutor::run(const std::vector<Tensor>& args) {
       throw FunctionError(fmt::format("debug mode: the compiled code computes {} = {}: {} (the reference evaluator "
                                       "disagrees)",
                                       node.label(), ir::describe(node), diff));
+    if (!all_finite(value)) {
+      // The reference values of every node locate the op where it began,
+      // inside a fused kernel too.
+      auto value_of = [&](const ir::Node& n) -> Tensor {
+        if (auto it = reference.find(&n); it != reference.end()) return it->second;
+        return n.op == ir::OpCode::Constant ? n.value : Tensor();
+      };
+      const ir::Node* origin = first_nonfinite(node, value_of);
+      const ir::Node& culprit = origin ? *origin : node;
+      std::vector<Tensor> inputs;
+      for (const ir::NodeRef& in : culprit.inputs) inputs.push_back(value_of(*in));
+      throw FunctionError(fmt::format("debug mode: {}{}", nonfinite_report(culprit, value_of(culprit), inputs),
+                                      origin ? "" : "\n  (its inputs were not finite already: they came in as "
+                                                    "arguments, shared variables or constants)"));
+    }
   });
   for (std::size_t o = 0; o < results.size(); ++o) {
     std::string diff = difference(results[o], expected[o]);

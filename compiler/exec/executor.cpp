@@ -1,5 +1,6 @@
 #include "compiler/exec/executor.hpp"
 
+#include "compiler/exec/finite_check.hpp"
 #include "compiler/ir/diagnostics.hpp"
 #include "compiler/ir/op_info.hpp"
 
@@ -7,10 +8,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
+#include <unordered_map>
 #include <fmt/format.h>
-#include <numeric>
 
 namespace graphjit::exec {
 
@@ -50,15 +50,14 @@ class StepMemory final : public ir::OutputMemory {
   const Step& step_;
 };
 
-ScheduleExecutor::ScheduleExecutor(std::shared_ptr<const Schedule> schedule)
+ScheduleExecutor::ScheduleExecutor(std::shared_ptr<const Schedule> schedule, Watch watch)
     : schedule_(std::move(schedule)), pool_(schedule_->num_buffers), slots_(schedule_->slots.size()),
-      first_update_write_(schedule_->steps.size()), seconds_(schedule_->steps.size(), 0.0) {
+      first_update_write_(schedule_->steps.size()), watch_(watch) {
+  profile_.steps.resize(schedule_->steps.size());
   const Schedule& s = *schedule_;
   for (std::size_t i = 0; i < s.slots.size(); ++i)
     if (s.slots[i]->op == ir::OpCode::Constant) slots_[i] = s.slots[i]->value;
   for (std::size_t t = s.steps.size(); t-- > 0 && s.steps[t].writes_shared;) first_update_write_ = t;
-  const char* profile = std::getenv("GRAPHJIT_PROFILE");
-  profile_ = profile && *profile && std::string(profile) != "0";
 }
 
 // An in-place choice holds this call only if the target has the output's
@@ -145,17 +144,14 @@ std::vector<Tensor> ScheduleExecutor::run(const std::vector<Tensor>& args, const
   const Schedule& s = *schedule_;
   for (auto [slot, i] : s.input_slots) slots_[static_cast<std::size_t>(slot)] = args[i];
   for (int slot : s.shared_slots) slots_[static_cast<std::size_t>(slot)] = s.node(slot).shared->value;
-  ++calls_;
+  const auto call_start = watch_.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   for (std::size_t t = 0; t < s.steps.size(); ++t) {
     const Step& step = s.steps[t];
     try {
-      if (profile_) {
-        const auto t0 = std::chrono::steady_clock::now();
-        run_step(t);
-        seconds_[t] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      } else {
-        run_step(t);
-      }
+      if (watch_.nan_guard) save_overwritten_inputs(t);
+      if (watch_.profile) run_profiled_step(t);
+      else run_step(t);
+      if (watch_.nan_guard) guard_outputs(t);
     } catch (const ShapeError& e) {
       if (step.kind != Step::Kind::Kernel) throw;
       // Name the user's expression: the kernel only knows its own operands.
@@ -183,25 +179,120 @@ std::vector<Tensor> ScheduleExecutor::run(const std::vector<Tensor>& args, const
   // Let go of this call's values: arguments and returned tensors belong to the caller.
   for (std::size_t i = 0; i < slots_.size(); ++i)
     if (s.slots[i]->op != ir::OpCode::Constant) slots_[i] = Tensor();
+  saved_inputs_.clear();
+  saved_shared_.clear();
+  if (watch_.profile) {
+    ++profile_.calls;
+    profile_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start).count();
+  }
   return results;
 }
 
-std::string ScheduleExecutor::describe(const Step& step) const {
-  if (step.kind == Step::Kind::Kernel) return schedule_->kernels[step.cluster].describe();
-  return ir::describe(*step.node);
+namespace {
+
+// The floating-point operations of a BLAS step (dot, gemm) on these inputs: 2*m*n*k.
+double blas_flops(const ir::Node& node, const std::vector<Tensor>& in) {
+  if (node.op == ir::OpCode::Gemm) {
+    const std::int64_t m = in[2].shape(0), n = in[2].shape(1), k = in[0].shape(node.attrs.trans_a ? 0 : 1);
+    return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  }
+  if (node.op == ir::OpCode::Dot && in[0].ndim() > 0) {
+    const Shape out = ir::op_info(node.op).infer_shape(node, in);
+    return 2.0 * static_cast<double>(shape_numel(out)) * static_cast<double>(in[0].shape(in[0].ndim() - 1));
+  }
+  return 0;
 }
 
-ScheduleExecutor::~ScheduleExecutor() {
-  if (!profile_ || calls_ == 0) return;
-  const double total = std::accumulate(seconds_.begin(), seconds_.end(), 0.0);
-  std::string table = fmt::format("graphjit profile: {} calls, {:.3f} ms per call\n", calls_, 1e3 * total / calls_);
-  std::vector<std::size_t> by_time(seconds_.size());
-  std::iota(by_time.begin(), by_time.end(), 0);
-  std::sort(by_time.begin(), by_time.end(), [&](auto a, auto b) { return seconds_[a] > seconds_[b]; });
-  for (std::size_t t : by_time)
-    table += fmt::format("  {:6.1f}%  {:9.1f} us  {}\n", 100 * seconds_[t] / std::max(total, 1e-12),
-                         1e6 * seconds_[t] / calls_, describe(schedule_->steps[t]).substr(0, 150));
-  std::fputs(table.c_str(), stderr);
+}  // namespace
+
+// Times one step and counts its work. The counting reads only shapes, so a
+// profiled call costs two clock reads and a few multiplications per step.
+void ScheduleExecutor::run_profiled_step(std::size_t t) {
+  const Step& step = schedule_->steps[t];
+  StepTotals& totals = profile_.steps[t];
+  double bytes = 0;
+  if (step.kind == Step::Kind::Kernel) {
+    for (int i : step.in)
+      if (const Tensor& v = slots_[static_cast<std::size_t>(i)]; v.defined()) bytes += static_cast<double>(v.nbytes());
+  } else if (step.node->op == ir::OpCode::Gemm || step.node->op == ir::OpCode::Dot) {
+    std::vector<Tensor> in;
+    for (int i : step.in) in.push_back(slots_[static_cast<std::size_t>(i)]);
+    totals.flops += blas_flops(*step.node, in);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  run_step(t);
+  totals.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ++totals.calls;
+  if (step.kind == Step::Kind::Kernel) {
+    for (int o : step.out) bytes += static_cast<double>(slots_[static_cast<std::size_t>(o)].nbytes());
+    totals.bytes += bytes;
+  }
+}
+
+// Before a step runs under the NaN guard: copies of the inputs it will
+// overwrite, and before the first update write, of every shared variable an
+// update overwrites, so that a stopped call leaves them as they were.
+void ScheduleExecutor::save_overwritten_inputs(std::size_t t) {
+  const Schedule& s = *schedule_;
+  saved_inputs_.clear();
+  for (int target : s.steps[t].inplace)
+    if (target >= 0) saved_inputs_.emplace_back(target, slots_[static_cast<std::size_t>(target)].copy());
+  if (t != first_update_write_) return;
+  for (std::size_t u = t; u < s.steps.size(); ++u)
+    for (int target : s.steps[u].inplace)
+      if (target >= 0 && s.node(target).op == ir::OpCode::Shared)
+        saved_shared_.emplace_back(target, slots_[static_cast<std::size_t>(target)].copy());
+}
+
+void ScheduleExecutor::restore_shared() {
+  for (auto& [slot, value] : saved_shared_) schedule_->node(slot).shared->value.assign(value);
+  saved_shared_.clear();
+}
+
+// After a step under the NaN guard: if an output holds a nan or an inf, the
+// call stops, naming the first op that produced one. A fused kernel's inner
+// ops are recomputed by the reference evaluator from the kernel's inputs to
+// find which of them it was.
+void ScheduleExecutor::guard_outputs(std::size_t t) {
+  const Schedule& s = *schedule_;
+  const Step& step = s.steps[t];
+  int bad = -1;
+  for (int o : step.out)
+    if (bad < 0 && !all_finite(slots_[static_cast<std::size_t>(o)])) bad = o;
+  if (bad < 0) return;
+
+  // The values this step saw and made, by node; the rest of a kernel's inner
+  // values on demand.
+  std::unordered_map<const ir::Node*, Tensor> known;
+  for (int i : step.in) known[&s.node(i)] = slots_[static_cast<std::size_t>(i)];
+  for (const auto& [slot, before] : saved_inputs_) known[&s.node(slot)] = before;
+  for (int o : step.out) known[&s.node(o)] = slots_[static_cast<std::size_t>(o)];
+  std::unordered_map<const ir::Node*, bool> inside;
+  if (step.kind == Step::Kind::Kernel) {
+    const auto& cluster = s.clusters[step.cluster];
+    for (const auto& n : cluster.nodes) inside[n.get()] = true;
+    for (const auto& n : cluster.reductions) inside[n.get()] = true;
+  }
+  std::function<Tensor(const ir::Node&)> value_of = [&](const ir::Node& n) -> Tensor {
+    if (auto it = known.find(&n); it != known.end()) return it->second;
+    if (n.op == ir::OpCode::Constant) return n.value;
+    if (!inside.count(&n)) return Tensor();  // computed by another step, already checked
+    std::vector<Tensor> args;
+    for (const ir::NodeRef& in : n.inputs) args.push_back(value_of(*in));
+    Tensor v = ir::op_info(n.op).reference(n, args);
+    known[&n] = v;
+    return v;
+  };
+  const ir::Node& stored = s.node(bad);
+  const ir::Node* origin = first_nonfinite(stored, value_of);
+  const ir::Node& culprit = origin ? *origin : stored;
+  std::vector<Tensor> inputs;
+  for (const ir::NodeRef& in : culprit.inputs) inputs.push_back(value_of(*in));
+  std::string report = nonfinite_report(culprit, value_of(culprit), inputs);
+  if (!origin) report += "\n  (its inputs were not finite already: they came in as arguments, shared variables or constants)";
+  restore_shared();
+  throw FunctionError("nan_guard: " + report +
+                      "\n  (the call stopped here; shared variables keep their values from before it)");
 }
 
 }  // namespace graphjit::exec

@@ -16,10 +16,28 @@
 
 namespace graphjit::exec {
 
+// What a run watches besides computing: both off costs one branch per step.
+struct Watch {
+  bool profile = false;    // time each step (RunProfile)
+  bool nan_guard = false;  // stop at the first op whose result holds a nan or an inf
+};
+
+// Sums over every profiled call (frontend/profile.cpp turns them into graphjit::Profile).
+struct StepTotals {
+  std::size_t calls = 0;
+  double seconds = 0;
+  double flops = 0;  // dot and gemm steps: 2*m*n*k per call
+  double bytes = 0;  // fused kernels: bytes of their operands read and written
+};
+struct RunProfile {
+  std::size_t calls = 0;
+  double seconds = 0;             // whole calls, from the arguments to the returned values
+  std::vector<StepTotals> steps;  // per schedule step
+};
+
 class ScheduleExecutor final : public compiler::Executor {
  public:
-  explicit ScheduleExecutor(std::shared_ptr<const compiler::lower::Schedule> schedule);
-  ~ScheduleExecutor() override;
+  explicit ScheduleExecutor(std::shared_ptr<const compiler::lower::Schedule> schedule, Watch watch = {});
   std::vector<Tensor> run(const std::vector<Tensor>& args) override;
 
   // What debug mode compares against the reference evaluator: called after
@@ -30,6 +48,8 @@ class ScheduleExecutor final : public compiler::Executor {
   std::vector<Tensor> run(const std::vector<Tensor>& args, const Observer& observe);
 
   const compiler::lower::Schedule& schedule() const { return *schedule_; }
+  const Watch& watch() const { return watch_; }
+  const RunProfile& profile() const { return profile_; }
 
  private:
   friend class StepMemory;
@@ -39,15 +59,21 @@ class ScheduleExecutor final : public compiler::Executor {
   void check_update_writes(std::size_t from) const;
   Tensor output_memory(const compiler::lower::Step& step, std::size_t j, const Shape& shape, DType dtype);
   bool overwritable(int target, const Shape& shape, DType dtype) const;
-  std::string describe(const compiler::lower::Step& step) const;
+  void run_profiled_step(std::size_t t);
+  void save_overwritten_inputs(std::size_t t);
+  void guard_outputs(std::size_t t);
+  void restore_shared();
 
   std::shared_ptr<const compiler::lower::Schedule> schedule_;
   std::vector<std::shared_ptr<Storage>> pool_;
   std::vector<Tensor> slots_;
   std::size_t first_update_write_;  // the first step writing into a shared variable (all after it do too)
-  bool profile_ = false;            // GRAPHJIT_PROFILE=1: time each step, print a table when destroyed
-  std::vector<double> seconds_;     // per step, when profiling
-  std::size_t calls_ = 0;
+  Watch watch_;
+  RunProfile profile_;
+  // NaN guard: copies of the values the current step overwrites in place (its
+  // inputs' statistics are reported from them), and of the shared variables
+  // the update steps overwrite (restored if the guard stops the call).
+  std::vector<std::pair<int, Tensor>> saved_inputs_, saved_shared_;
 };
 
 }  // namespace graphjit::exec

@@ -26,6 +26,12 @@ namespace graphjit::jit {
 
 namespace {
 
+thread_local LlvmTimes llvm_times;
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
 std::string error_text(llvm::Error error) {
   std::string text;
   llvm::raw_string_ostream out(text);
@@ -147,6 +153,8 @@ std::shared_ptr<CompiledModule> JitEngine::compile(std::unique_ptr<llvm::LLVMCon
   optimize_module(*module, *optimizer_target_, optimization_level());
   dump_ir(*module, DumpStage::optimized);
   dump_assembly(*module, *optimizer_target_);
+  const double optimize_ms = ms_since(start);
+  llvm_times.optimize_ms += optimize_ms;
 
   auto compiled = std::shared_ptr<CompiledModule>(new CompiledModule(name));
   llvm::orc::ResourceTrackerSP tracker = jit_->getMainJITDylib().createResourceTracker();
@@ -158,8 +166,11 @@ std::shared_ptr<CompiledModule> JitEngine::compile(std::unique_ptr<llvm::LLVMCon
   for (const std::string& symbol : symbols)
     compiled->addresses_[symbol] =
         take(jit_->lookup(symbol), ("cannot find '" + symbol + "' in module '" + name + "'").c_str()).toPtr<void*>();
-  compiled->compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  compiled->compile_ms_ = ms_since(start);
+  llvm_times.codegen_ms += compiled->compile_ms_ - optimize_ms;
   return compiled;
 }
+
+LlvmTimes thread_llvm_times() { return llvm_times; }
 
 }  // namespace graphjit::jit

@@ -34,6 +34,17 @@ class LLJIT;
 
 namespace graphjit::jit {
 
+// The wall time LLVM has spent on the calling thread so far, in its two
+// parts: IR optimization (verification, the pass pipeline, IR dumps) and
+// code emission (instruction selection to machine code in memory). The
+// compile profile reads the difference around a function's compile_kernels
+// stage; per thread, so that other threads' compiles do not count.
+struct LlvmTimes {
+  double optimize_ms = 0;
+  double codegen_ms = 0;
+};
+LlvmTimes thread_llvm_times();
+
 // Machine code for one module. Thread-safe to read; the code is removed from
 // the JIT when this object is destroyed.
 class CompiledModule {

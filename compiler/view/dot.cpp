@@ -34,6 +34,7 @@ std::string tooltip(const Node& node) {
   text += ": " + node.type;
   if (!node.shape.empty()) text += ", shape " + node.shape;
   if (!node.where.empty()) text += ", built at " + node.where;
+  for (const auto& [key, value] : node.details) text += ", " + key + " " + value;
   return text;
 }
 

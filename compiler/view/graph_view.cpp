@@ -45,7 +45,9 @@ std::string known_shape(const ir::Node& node) {
   return "";
 }
 
-Node describe(const ir::Node& node, std::string id) {
+}  // namespace
+
+Node view_node(const ir::Node& node, std::string id) {
   Node n;
   n.id = std::move(id);
   n.kind = kind_of(node);
@@ -60,8 +62,6 @@ Node describe(const ir::Node& node, std::string id) {
   return n;
 }
 
-}  // namespace
-
 GraphView view_of(const std::vector<Root>& roots, std::string title) {
   GraphView view;
   view.title = std::move(title);
@@ -73,7 +73,7 @@ GraphView view_of(const std::vector<Root>& roots, std::string title) {
   for (const ir::NodeRef& node : order) {
     const std::string id = fmt::format("n{}", ids.size());
     ids.emplace(node.get(), id);
-    view.nodes.push_back(describe(*node, id));
+    view.nodes.push_back(view_node(*node, id));
     const bool several = node->inputs.size() > 1;
     for (std::size_t i = 0; i < node->inputs.size(); ++i) {
       const ir::Node& in = *node->inputs[i];

@@ -26,6 +26,9 @@ struct Node {
   std::string type;   // "TensorType(float64, matrix)"
   std::string shape;  // "(784, 128)" where known before running (constants, shared variables)
   std::string where;  // where the user's code built it: "model.cpp:12"
+  // More facts, shown in tooltips in this order: a schedule's step, buffer
+  // and in-place write, a profile's times ("step", "buffer", "time_ms", ...).
+  std::vector<std::pair<std::string, std::string>> details = {};
 };
 
 struct Edge {
@@ -55,6 +58,9 @@ struct Root {
 };
 
 GraphView view_of(const std::vector<Root>& roots, std::string title);
+
+// One graph node as a view node (kind, label, op, name, type, known shape, source line).
+Node view_node(const ir::Node& node, std::string id);
 
 // "float64 (F,T)": dtype and broadcastable pattern, T for a dimension of length 1.
 std::string type_label(const ir::Type& type);

@@ -1,5 +1,7 @@
 #include "compiler/view/html_view.hpp"
 
+#include "compiler/view/json.hpp"
+
 #include <fmt/format.h>
 
 namespace graphjit::view {
@@ -7,27 +9,6 @@ namespace graphjit::view {
 namespace {
 
 #include "compiler/view/html_view_page.inc"  // kPageHead, kPageTail: the page around the JSON
-
-// A JSON string; '<' and '>' as escapes too, so no text can close the
-// <script> element the JSON sits in.
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '<': out += "\\u003c"; break;
-      case '>': out += "\\u003e"; break;
-      case '&': out += "\\u0026"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 std::string html_text(const std::string& text) {
   std::string out;
@@ -46,10 +27,12 @@ std::string to_json(const GraphView& view) {
   std::string out = "{\"title\":" + json_string(view.title) + ",\n\"nodes\":[";
   for (std::size_t i = 0; i < view.nodes.size(); ++i) {
     const Node& n = view.nodes[i];
-    out += fmt::format("{}\n{{\"id\":{},\"kind\":{},\"label\":{},\"op\":{},\"name\":{},\"type\":{},\"shape\":{},\"where\":{}}}",
+    std::string details;
+    for (const auto& [key, value] : n.details) details += fmt::format(",{}:{}", json_string(key), json_string(value));
+    out += fmt::format("{}\n{{\"id\":{},\"kind\":{},\"label\":{},\"op\":{},\"name\":{},\"type\":{},\"shape\":{},\"where\":{}{}}}",
                        i ? "," : "", json_string(n.id), json_string(kind_name(n.kind)), json_string(n.label),
                        json_string(n.op), json_string(n.name), json_string(n.type), json_string(n.shape),
-                       json_string(n.where));
+                       json_string(n.where), details);
   }
   out += "],\n\"edges\":[";
   for (std::size_t i = 0; i < view.edges.size(); ++i) {

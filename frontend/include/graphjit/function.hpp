@@ -28,6 +28,12 @@ struct FunctionOptions {
   std::vector<std::string> excluded_passes = config().optimizer_excluding;  // rewrites to switch off by name
   std::string name{};
   Optimizer optimizer = config().optimizer;  // narrows the rewrites the mode runs
+  // Time every step of every call (graphjit::profile(f) reads the results;
+  // with the profile flag, the table also prints when the function is destroyed).
+  bool profile = config().profile;
+  // Check every step's outputs for nan and inf; the first op producing one
+  // stops the call with its source line and its inputs' statistics.
+  bool nan_guard = config().nan_guard;
 };
 
 // An argument: a C++ number or a tensor.

@@ -11,9 +11,13 @@
 namespace graphjit {
 
 namespace printing {
-// Which graph of a function: as built (givens substituted, before any rewrite)
-// or as compiled (after the rewrites: what the executor runs).
-enum class Stage { before, after };
+// Which graph of a function: as built (givens substituted, before any rewrite),
+// as compiled (after the rewrites), or the schedule that runs it: fused
+// kernels as groups of their ops, gemm and other native calls, buffers and
+// in-place writes, and, when the function is profiled, each step's time.
+// debugprint prints the schedule as text after the optimized graph for both
+// after and schedule.
+enum class Stage { before, after, schedule };
 }  // namespace printing
 
 // One line per node: op, name, type and id; a subtree seen before is printed
