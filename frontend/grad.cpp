@@ -6,6 +6,7 @@
 
 #include "compiler/ir/graph.hpp"
 #include "compiler/ir/op_info.hpp"
+#include "compiler/passes/passes.hpp"
 #include "frontend/ops/op_support.hpp"
 
 #include <fmt/format.h>
@@ -31,6 +32,22 @@ std::unordered_set<const ir::Node*> on_paths_to(const std::vector<ir::NodeRef>& 
   return reach;
 }
 
+// The cost as it will be differentiated: its stabilized form
+// (stabilize_before_grad in compiler/passes/stabilize.cpp), whose gradients stay finite where the
+// chain rule through the original multiplies an overflowed inf by an
+// underflowed 0 (the gradient of log(1 - sigmoid(z)) is -sigmoid(z), not
+// -1/(1 - sigmoid(z)) * sigmoid(z)(1 - sigmoid(z))). The two compute the same
+// function; the original is kept when a rewrite would remove a wrt variable
+// (an intermediate result the stable form does not compute).
+ir::NodeRef stable_cost(const Variable& cost, const std::vector<Variable>& wrt) {
+  const ir::NodeRef stable = compiler::passes::stabilize_before_grad({cost.node()}).front();
+  if (stable == cost.node()) return stable;
+  const auto kept = ir::ancestors({stable});
+  for (const Variable& w : wrt)
+    if (!kept.count(w.node().get())) return cost.node();
+  return stable;
+}
+
 }  // namespace
 
 std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt, bool allow_disconnected) {
@@ -44,10 +61,11 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
   for (const Variable& w : wrt)
     if (!w.defined()) throw GradError("grad: a wrt entry is an undefined Variable");
 
-  const std::vector<ir::NodeRef> order = ir::toposort({cost.node()});
+  const ir::NodeRef differentiated = stable_cost(cost, wrt);
+  const std::vector<ir::NodeRef> order = ir::toposort({differentiated});
   const auto reach = on_paths_to(order, wrt);
   std::unordered_map<const ir::Node*, Variable> grads;
-  grads[cost.node().get()] = constant(1.0, cost.dtype());
+  grads[differentiated.get()] = constant(1.0, cost.dtype());
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const ir::Node& node = **it;

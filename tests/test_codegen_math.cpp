@@ -29,6 +29,7 @@ const MathFunction functions[] = {
     {OpCode::Tanh, "tanh", [](long double x) { return tanhl(x); }, [](double x) { return std::tanh(x); }, 4, 4},
     {OpCode::Sigmoid, "sigmoid", sigmoid_exact, sigmoid_libm, 4, 4},
     {OpCode::Softplus, "softplus", softplus_exact, softplus_libm, 4, 4},
+    {OpCode::Expm1, "expm1", [](long double x) { return expm1l(x); }, [](double x) { return std::expm1(x); }, 3, 3},
 };
 
 // Error of `got` against the exact value, in ulps of the result's format.
@@ -79,6 +80,11 @@ template <class T> std::vector<T> arguments(OpCode op) {
       break;
     case OpCode::Sigmoid:
     case OpCode::Softplus: uniform(exp_floor - 2, -exp_floor + 2, 200000); break;
+    case OpCode::Expm1:
+      uniform(-50, 50, 200000);
+      uniform(-1e-3, 1e-3, 100000);
+      uniform(exp_limit - 2, exp_limit + 2, 50000);
+      break;
     default: break;
   }
   return xs;

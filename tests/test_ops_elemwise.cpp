@@ -228,12 +228,13 @@ TEST_CASE("neg abs sgn sqr relu keep integer dtypes") {
   expect1(T::relu, i32({-3, 4}), d, {0, 4});
 }
 
-TEST_CASE("sqrt exp log log1p tanh with their domain edges") {
+TEST_CASE("sqrt exp log log1p expm1 tanh with their domain edges") {
   const DType d = graphjit::float64;
   expect1(T::sqrt, f64({4, 0.25, 0, -1, kInf}), d, {2, 0.5, 0, kNaN, kInf});
   expect1(T::exp, f64({0, 1, -kInf, 1000, std::log(3.0)}), d, {1, kE, 0, kInf, 3});
   expect1(T::log, f64({1, kE, 0, -1, kInf}), d, {0, 1, -kInf, kNaN, kInf});
   expect1(T::log1p, f64({0, 1e-20, -1, kE - 1, -2}), d, {0, 1e-20, -kInf, 1, kNaN});
+  expect1(T::expm1, f64({0, 1e-20, -kInf, 1000, std::log(3.0), -40, kNaN}), d, {0, 1e-20, -1, kInf, 2, -1, kNaN});
   expect1(T::tanh, f64({0, 1, -1, 50, -kInf}), d, {0, 0.7615941559557649, -0.7615941559557649, 1, -1});
 }
 
@@ -569,6 +570,7 @@ TEST_CASE("verify_grad: unary ops at scalar, vector and matrix points") {
       {"neg", T::neg},   {"abs", T::abs},         {"sgn", T::sgn},           {"sqr", T::sqr},
       {"exp", T::exp},   {"tanh", T::tanh},       {"sigmoid", T::sigmoid},   {"softplus", T::softplus},
       {"relu", T::relu}, {"log1p", T::log1p},       {"sin", T::sin},           {"cos", T::cos},
+      {"expm1", T::expm1},
   };
   for (const auto& [name, fn] : anywhere) {
     INFO(name);

@@ -172,6 +172,7 @@ TypedValue emit_op(OpEmitter& e, const ir::Node& node) {
     case OpCode::Exp: return e.result(math::exp(b, e.arg(0)));
     case OpCode::Log: return e.result(math::log(b, e.arg(0)));
     case OpCode::Log1p: return e.result(math::log1p(b, e.arg(0)));
+    case OpCode::Expm1: return e.result(math::expm1(b, e.arg(0)));
     case OpCode::Tanh: return e.result(math::tanh(b, e.arg(0)));
     case OpCode::Sigmoid: return e.result(math::sigmoid(b, e.arg(0)));
     case OpCode::Softplus: return e.result(math::softplus(b, e.arg(0)));

@@ -159,6 +159,22 @@ class Emitter {
     return mul_add(scale, p, sub(scale, f(1.0)));
   }
 
+  // expm1 everywhere: the reduced form where |x| <= tanh_saturation (past it
+  // the result is -1 below, or exp(x) - 1 above, to the format's precision).
+  llvm::Value* expm1(llvm::Value* x) {
+    const double saturation = fmt_.tanh_saturation;
+    Reduced red = reduce_ln2(at_least(at_most(x, saturation), -saturation));
+    llvm::Value* r = red.r;
+    llvm::Value* p = mul_add(mul(r, r), polynomial(r, inverse_factorials(2, fmt_.expm1_degree)), r);
+    llvm::Value* scale = pow2(red.n_int);
+    // 2^n - 1 is exact for n <= 0; above, its rounding is below the result's last digit.
+    llvm::Value* result = mul_add(scale, p, sub(scale, f(1.0)));
+    result = select(b_.CreateFCmpOGT(x, f(saturation)), sub(exp(x), f(1.0)), result);
+    result = select(b_.CreateFCmpOLT(x, f(-saturation)), f(-1.0), result);
+    // Keeps -0 (and nan) as C's expm1 does.
+    return select(b_.CreateFCmpUEQ(x, f(0.0)), x, result);
+  }
+
   llvm::Value* exp(llvm::Value* x) {
     llvm::Value* clamped = at_least(at_most(x, fmt_.exp_overflow_x), fmt_.exp_underflow_x);
     Reduced red = reduce_ln2(clamped);
@@ -231,6 +247,7 @@ class Emitter {
 llvm::Value* exp(llvm::IRBuilder<>& b, llvm::Value* x) { return Emitter(b, x).exp(x); }
 llvm::Value* log(llvm::IRBuilder<>& b, llvm::Value* x) { return Emitter(b, x).log(x); }
 llvm::Value* log1p(llvm::IRBuilder<>& b, llvm::Value* x) { return Emitter(b, x).log1p(x); }
+llvm::Value* expm1(llvm::IRBuilder<>& b, llvm::Value* x) { return Emitter(b, x).expm1(x); }
 llvm::Value* tanh(llvm::IRBuilder<>& b, llvm::Value* x) { return Emitter(b, x).tanh(x); }
 llvm::Value* sigmoid(llvm::IRBuilder<>& b, llvm::Value* x) { return Emitter(b, x).sigmoid(x); }
 llvm::Value* softplus(llvm::IRBuilder<>& b, llvm::Value* x) { return Emitter(b, x).softplus(x); }

@@ -12,7 +12,8 @@
 // steps so that results near overflow and in the subnormal range are right;
 // log splits x = 2^k * m with m in [sqrt(1/2), sqrt(2)) and uses
 // log(m) = 2 atanh(s), s = (m-1)/(m+1); log1p applies a correction term for
-// the rounding of 1+x; tanh(|x|) = -t/(2+t) with t = expm1(-2|x|), which
+// the rounding of 1+x; expm1 = 2^n expm1(r) + (2^n - 1) on the same
+// reduction as exp, exp(x) - 1 above the range where the -1 matters; tanh(|x|) = -t/(2+t) with t = expm1(-2|x|), which
 // keeps full relative accuracy near 0; sigmoid and softplus only ever take
 // exp of -|x|, so they cannot overflow.
 #pragma once
@@ -24,6 +25,7 @@ namespace graphjit::codegen::math {
 llvm::Value* exp(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* log(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* log1p(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* expm1(llvm::IRBuilder<>& b, llvm::Value* x);     // exp(x) - 1
 llvm::Value* tanh(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* sigmoid(llvm::IRBuilder<>& b, llvm::Value* x);   // 1 / (1 + exp(-x))
 llvm::Value* softplus(llvm::IRBuilder<>& b, llvm::Value* x);  // log(1 + exp(x))

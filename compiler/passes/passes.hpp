@@ -16,6 +16,8 @@ Graph fold_constants(const Graph& roots);
 Graph canonicalize(const Graph& roots);
 // Numerically unstable expressions become stable equivalents (stabilize.cpp).
 Graph stabilize(const Graph& roots);
+// The stabilize rules T::grad applies to a cost before differentiating it.
+Graph stabilize_before_grad(const Graph& roots);
 // Matrix products with an added or scaled term become Gemm (gemm.cpp).
 Graph insert_gemm(const Graph& roots);
 

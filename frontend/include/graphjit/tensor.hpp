@@ -46,6 +46,7 @@ Variable sqrt(const Variable& x, SL where = SL::current());
 Variable exp(const Variable& x, SL where = SL::current());
 Variable log(const Variable& x, SL where = SL::current());
 Variable log1p(const Variable& x, SL where = SL::current());
+Variable expm1(const Variable& x, SL where = SL::current());  // exp(x) - 1, exact for tiny x
 Variable tanh(const Variable& x, SL where = SL::current());
 Variable sin(const Variable& x, SL where = SL::current());
 Variable cos(const Variable& x, SL where = SL::current());
