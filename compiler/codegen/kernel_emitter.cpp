@@ -156,157 +156,212 @@ class KernelEmitter {
   };
   static constexpr Access accesses[] = {Access::contiguous, Access::masked, Access::lanes};
 
+  // What every step of one row of the innermost loop shares.
+  struct Row {
+    Values pointers;     // per operand: the row's first element
+    llvm::Value* n;      // the row's length
+    unsigned width;      // lanes per step
+    llvm::Value* unit_strides;  // every operand moves by 1 (inputs: or 0) per element
+    Values repeated;     // per input read along the row: whether its stride is 0
+    std::unordered_map<std::size_t, TypedValue> invariant;  // inputs broadcast along the row
+    llvm::Value* lane_numbers;  // <0, 1, ..., width-1>
+  };
+
+  // One step of the row: lanes i .. i+width-1, of which those below n exist.
+  struct Step {
+    llvm::Value* i;
+    llvm::Value* remaining;  // n - i
+    llvm::Value* full;       // remaining >= width
+  };
+
   // The innermost loop steps by vector_width lanes, each step reaching
   // memory by one of the three Accesses. All three feed a single copy of the
   // computation, which keeps the code LLVM must compile small.
   void emit_innermost(const Values& pointers) {
-    const int d = plan_.loop_ndim - 1;
-    const unsigned width = static_cast<unsigned>(plan_.vector_width);
-    llvm::Value* n = extent_[d];
+    const Row row = prepare_row(pointers);
+    Values accumulators;
+    for (std::size_t k = 0; k < plan_.operands.size(); ++k)
+      if (reduces_innermost(k))
+        accumulators.push_back(identity(plan_.operands[k].reduce, accumulator_dtype(plan_.operands[k]), row.width));
 
-    // Inputs broadcast along this dim are loop-invariant: load them once.
-    // So are inputs that, although their type does not broadcast, come as a
-    // stride-0 view (a row that is one element repeated): their vector loads
-    // read that element from a buffer filled once per row instead of running
-    // past it, and the other operands keep plain vector loads (instead of
-    // every operand gathering).
-    std::unordered_map<std::size_t, TypedValue> invariant;
-    Values repeated(plan_.operands.size(), nullptr);  // per input read along this dim: whether its stride is 0
-    llvm::Value* unit_strides = b_.getTrue();
+    accumulators = emit_loop(b_.getInt64(0), row.n, row.width, accumulators, [&](llvm::Value* i, const Values& carried) {
+      llvm::Value* remaining = b_.CreateSub(row.n, i);
+      const Step step{i, remaining, b_.CreateICmpUGE(remaining, b_.getInt64(row.width))};
+      std::unordered_map<std::size_t, TypedValue> inputs = row.invariant;
+      for (const auto& [k, value] : emit_loads(row, step)) inputs[k] = value;
+      const std::unordered_map<const ir::Node*, TypedValue> values = evaluate(row.width, inputs);
+      llvm::Value* lanes_used = emit_stores(row, step, values);
+      return accumulate_in_registers(row, values, lanes_used, carried);
+    });
+    store_row_reductions(row, accumulators);
+  }
+
+  // Inputs broadcast along this dim are loop-invariant: load them once.
+  // So are inputs that, although their type does not broadcast, come as a
+  // stride-0 view (a row that is one element repeated): their vector loads
+  // read that element from a buffer filled once per row instead of running
+  // past it, and the other operands keep plain vector loads (instead of
+  // every operand gathering).
+  Row prepare_row(const Values& pointers) {
+    const int d = plan_.loop_ndim - 1;
+    Row row{pointers, extent_[d], static_cast<unsigned>(plan_.vector_width), b_.getTrue(),
+            Values(plan_.operands.size(), nullptr), {}, nullptr};
     for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
       const Operand& operand = plan_.operands[k];
       llvm::Value* stride = stride_elements_[k][d];
       if (reads_innermost(k)) {
-        unit_strides = b_.CreateAnd(unit_strides, b_.CreateICmpULE(stride, b_.getInt64(1)));
+        row.unit_strides = b_.CreateAnd(row.unit_strides, b_.CreateICmpULE(stride, b_.getInt64(1)));
         llvm::Value* first = load(b_, pointers[k], operand.dtype, 1);
-        store(b_, b_.CreateVectorSplat(width, first), repeat_buffer_[k], operand.dtype);
-        repeated[k] = b_.CreateICmpEQ(stride, b_.getInt64(0));
+        store(b_, b_.CreateVectorSplat(row.width, first), repeat_buffer_[k], operand.dtype);
+        row.repeated[k] = b_.CreateICmpEQ(stride, b_.getInt64(0));
       } else if (moves_innermost(k)) {
-        unit_strides = b_.CreateAnd(unit_strides, b_.CreateICmpEQ(stride, b_.getInt64(1)));
+        row.unit_strides = b_.CreateAnd(row.unit_strides, b_.CreateICmpEQ(stride, b_.getInt64(1)));
       } else if (operand.role == Role::Input) {
-        invariant[k] = {b_.CreateVectorSplat(width, load(b_, pointers[k], operand.dtype, 1)), operand.dtype};
+        row.invariant[k] = {b_.CreateVectorSplat(row.width, load(b_, pointers[k], operand.dtype, 1)), operand.dtype};
       }
     }
     std::vector<llvm::Constant*> lane_numbers;
-    for (unsigned lane = 0; lane < width; ++lane) lane_numbers.push_back(b_.getInt64(lane));
-    llvm::Value* lanes_vector = llvm::ConstantVector::get(lane_numbers);
+    for (unsigned lane = 0; lane < row.width; ++lane) lane_numbers.push_back(b_.getInt64(lane));
+    row.lane_numbers = llvm::ConstantVector::get(lane_numbers);
+    return row;
+  }
 
-    Values accumulators;
-    for (std::size_t k = 0; k < plan_.operands.size(); ++k)
-      if (reduces_innermost(k))
-        accumulators.push_back(identity(plan_.operands[k].reduce, accumulator_dtype(plan_.operands[k]), width));
+  // --- Addresses and accesses of one step (emitted in the blocks that use
+  // them, so that contiguous steps do not pay for masks) ---------------------
 
-    accumulators = emit_loop(b_.getInt64(0), n, width, accumulators, [&](llvm::Value* i, const Values& carried) {
-      llvm::Value* remaining = b_.CreateSub(n, i);
-      llvm::Value* full = b_.CreateICmpUGE(remaining, b_.getInt64(width));
-      // Emitted in the blocks that use them, so that contiguous steps do not pay for them:
-      auto count = [&] { return b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, remaining, b_.getInt64(width)); };
-      auto in_range = [&] { return b_.CreateICmpULT(lanes_vector, b_.CreateVectorSplat(width, count())); };
-      auto first_address = [&](std::size_t k) {
-        return offset(pointers[k], b_.CreateMul(i, b_.getInt64(dtype_size(plan_.operands[k].dtype))));
-      };
-      // Where an input with stride 0 or 1 reads: the repeat buffer if 0.
-      auto source_address = [&](std::size_t k) {
-        llvm::Value* address = first_address(k);
-        return repeated[k] ? b_.CreateSelect(repeated[k], repeat_buffer_[k], address) : address;
-      };
-      auto lane_addresses = [&](std::size_t k) {
-        // Lanes past the end repeat the last element, so that every address is valid.
-        llvm::Value* last = b_.CreateVectorSplat(width, b_.CreateSub(count(), b_.getInt64(1)));
-        llvm::Value* index = b_.CreateAdd(b_.CreateVectorSplat(width, i),
-                                          b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, lanes_vector, last));
-        return offset(pointers[k], b_.CreateMul(index, b_.CreateVectorSplat(width, stride_bytes_[k][d])));
-      };
-      auto load_step = [&](Access access, std::size_t k, llvm::Value* mask) {
-        const DType dtype = plan_.operands[k].dtype;
-        switch (access) {
-          case Access::contiguous: return load(b_, source_address(k), dtype, width);
-          case Access::masked: return masked_load(b_, source_address(k), dtype, mask);
-          case Access::lanes: return gather(b_, lane_addresses(k), dtype, mask);
-        }
-        throw std::logic_error("codegen: invalid access");
-      };
-      auto store_step = [&](Access access, std::size_t k, llvm::Value* v, llvm::Value* mask) {
-        const DType dtype = plan_.operands[k].dtype;
-        switch (access) {
-          case Access::contiguous: return store(b_, v, first_address(k), dtype);
-          case Access::masked: return masked_store(b_, v, first_address(k), dtype, mask);
-          case Access::lanes: return scatter(b_, v, lane_addresses(k), dtype, mask);
-        }
-      };
+  llvm::Value* lane_count(const Row& row, const Step& step) {
+    return b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, step.remaining, b_.getInt64(row.width));
+  }
 
-      // Loads. Gathers read all lanes: the addresses past the end repeat the last element.
-      const std::vector<llvm::BasicBlock*> load_blocks = branch_on_access(unit_strides, full, "load");
-      llvm::BasicBlock* compute = new_block("compute");
-      std::unordered_map<std::size_t, llvm::PHINode*> loaded;
-      for (Access access : accesses) {
-        b_.SetInsertPoint(load_blocks[static_cast<std::size_t>(access)]);
-        llvm::Value* mask = access == Access::masked ? in_range() : nullptr;
-        std::vector<std::pair<std::size_t, llvm::Value*>> values;
-        for (std::size_t k = 0; k < plan_.operands.size(); ++k)
-          if (reads_innermost(k)) values.push_back({k, load_step(access, k, mask)});
-        llvm::BasicBlock* from = b_.GetInsertBlock();
-        b_.CreateBr(compute);
-        b_.SetInsertPoint(compute);
-        for (const auto& [k, v] : values) {
-          if (!loaded.count(k)) loaded[k] = b_.CreatePHI(v->getType(), 3);
-          loaded[k]->addIncoming(v, from);
-        }
-      }
+  llvm::Value* in_range(const Row& row, const Step& step) {
+    return b_.CreateICmpULT(row.lane_numbers, b_.CreateVectorSplat(row.width, lane_count(row, step)));
+  }
 
+  llvm::Value* first_address(const Row& row, const Step& step, std::size_t k) {
+    return offset(row.pointers[k], b_.CreateMul(step.i, b_.getInt64(dtype_size(plan_.operands[k].dtype))));
+  }
+
+  // Where an input with stride 0 or 1 reads: the repeat buffer if 0.
+  llvm::Value* source_address(const Row& row, const Step& step, std::size_t k) {
+    llvm::Value* address = first_address(row, step, k);
+    return row.repeated[k] ? b_.CreateSelect(row.repeated[k], repeat_buffer_[k], address) : address;
+  }
+
+  // Lanes past the end repeat the last element, so that every address is valid.
+  llvm::Value* lane_addresses(const Row& row, const Step& step, std::size_t k) {
+    const unsigned width = row.width;
+    llvm::Value* last = b_.CreateVectorSplat(width, b_.CreateSub(lane_count(row, step), b_.getInt64(1)));
+    llvm::Value* index = b_.CreateAdd(b_.CreateVectorSplat(width, step.i),
+                                      b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, row.lane_numbers, last));
+    const int d = plan_.loop_ndim - 1;
+    return offset(row.pointers[k], b_.CreateMul(index, b_.CreateVectorSplat(width, stride_bytes_[k][d])));
+  }
+
+  llvm::Value* load_step(const Row& row, const Step& step, Access access, std::size_t k, llvm::Value* mask) {
+    const DType dtype = plan_.operands[k].dtype;
+    switch (access) {
+      case Access::contiguous: return load(b_, source_address(row, step, k), dtype, row.width);
+      case Access::masked: return masked_load(b_, source_address(row, step, k), dtype, mask);
+      case Access::lanes: return gather(b_, lane_addresses(row, step, k), dtype, mask);
+    }
+    throw std::logic_error("codegen: invalid access");
+  }
+
+  void store_step(const Row& row, const Step& step, Access access, std::size_t k, llvm::Value* v,
+                  llvm::Value* mask) {
+    const DType dtype = plan_.operands[k].dtype;
+    switch (access) {
+      case Access::contiguous: return store(b_, v, first_address(row, step, k), dtype);
+      case Access::masked: return masked_store(b_, v, first_address(row, step, k), dtype, mask);
+      case Access::lanes: return scatter(b_, v, lane_addresses(row, step, k), dtype, mask);
+    }
+  }
+
+  // Loads every input read along the row, by the step's access; returns them
+  // as phis in the block that computes. Gathers read all lanes: the addresses
+  // past the end repeat the last element.
+  std::unordered_map<std::size_t, TypedValue> emit_loads(const Row& row, const Step& step) {
+    const std::vector<llvm::BasicBlock*> load_blocks = branch_on_access(row.unit_strides, step.full, "load");
+    llvm::BasicBlock* compute = new_block("compute");
+    std::unordered_map<std::size_t, llvm::PHINode*> loaded;
+    for (Access access : accesses) {
+      b_.SetInsertPoint(load_blocks[static_cast<std::size_t>(access)]);
+      llvm::Value* mask = access == Access::masked ? in_range(row, step) : nullptr;
+      std::vector<std::pair<std::size_t, llvm::Value*>> values;
+      for (std::size_t k = 0; k < plan_.operands.size(); ++k)
+        if (reads_innermost(k)) values.push_back({k, load_step(row, step, access, k, mask)});
+      llvm::BasicBlock* from = b_.GetInsertBlock();
+      b_.CreateBr(compute);
       b_.SetInsertPoint(compute);
-      std::unordered_map<std::size_t, TypedValue> inputs = invariant;
-      for (const auto& [k, phi] : loaded) {
-        inputs[k] = {phi, plan_.operands[k].dtype};
-        name_value(phi, *plan_.operands[k].value);
+      for (const auto& [k, v] : values) {
+        if (!loaded.count(k)) loaded[k] = b_.CreatePHI(v->getType(), 3);
+        loaded[k]->addIncoming(v, from);
       }
-      const std::unordered_map<const ir::Node*, TypedValue> values = evaluate(width, inputs);
-      auto result = [&](std::size_t k) {
-        return convert(b_, values.at(plan_.operands[k].value), plan_.operands[k].dtype).value;
-      };
+    }
+    b_.SetInsertPoint(compute);
+    std::unordered_map<std::size_t, TypedValue> inputs;
+    for (const auto& [k, phi] : loaded) {
+      inputs[k] = {phi, plan_.operands[k].dtype};
+      name_value(phi, *plan_.operands[k].value);
+    }
+    return inputs;
+  }
 
-      // Stores, and reductions along outer dims (read, combine, write back).
-      const std::vector<llvm::BasicBlock*> store_blocks = branch_on_access(unit_strides, full, "store");
-      llvm::BasicBlock* next = new_block("next");
-      llvm::Type* mask_type = llvm::FixedVectorType::get(b_.getInt1Ty(), width);
-      b_.SetInsertPoint(next);
-      llvm::PHINode* lanes_used = b_.CreatePHI(mask_type, 3);
-      for (Access access : accesses) {
-        b_.SetInsertPoint(store_blocks[static_cast<std::size_t>(access)]);
-        llvm::Value* mask = access == Access::contiguous ? llvm::Constant::getAllOnesValue(mask_type) : in_range();
-        for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
-          const Operand& operand = plan_.operands[k];
-          if (operand.role == Role::Input || reduces_innermost(k)) continue;
-          llvm::Value* v = result(k);
-          if (operand.role == Role::Reduction)
-            v = combine(operand.reduce, operand.dtype, load_step(access, k, mask), v);
-          store_step(access, k, v, mask);
-        }
-        lanes_used->addIncoming(mask, b_.GetInsertBlock());
-        b_.CreateBr(next);
+  llvm::Value* result(const std::unordered_map<const ir::Node*, TypedValue>& values, std::size_t k) {
+    return convert(b_, values.at(plan_.operands[k].value), plan_.operands[k].dtype).value;
+  }
+
+  // Stores, and reductions along outer dims (read, combine, write back).
+  // Returns the mask of lanes the step used.
+  llvm::Value* emit_stores(const Row& row, const Step& step, const std::unordered_map<const ir::Node*, TypedValue>& values) {
+    const std::vector<llvm::BasicBlock*> store_blocks = branch_on_access(row.unit_strides, step.full, "store");
+    llvm::BasicBlock* next = new_block("next");
+    llvm::Type* mask_type = llvm::FixedVectorType::get(b_.getInt1Ty(), row.width);
+    b_.SetInsertPoint(next);
+    llvm::PHINode* lanes_used = b_.CreatePHI(mask_type, 3);
+    for (Access access : accesses) {
+      b_.SetInsertPoint(store_blocks[static_cast<std::size_t>(access)]);
+      llvm::Value* mask =
+          access == Access::contiguous ? llvm::Constant::getAllOnesValue(mask_type) : in_range(row, step);
+      for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
+        const Operand& operand = plan_.operands[k];
+        if (operand.role == Role::Input || reduces_innermost(k)) continue;
+        llvm::Value* v = result(values, k);
+        if (operand.role == Role::Reduction)
+          v = combine(operand.reduce, operand.dtype, load_step(row, step, access, k, mask), v);
+        store_step(row, step, access, k, v, mask);
       }
+      lanes_used->addIncoming(mask, b_.GetInsertBlock());
+      b_.CreateBr(next);
+    }
+    b_.SetInsertPoint(next);
+    return lanes_used;
+  }
 
-      // Reductions along this dim, in registers.
-      b_.SetInsertPoint(next);
-      Values updated;
-      for (std::size_t k = 0, a = 0; k < plan_.operands.size(); ++k)
-        if (reduces_innermost(k)) {
-          const Operand& operand = plan_.operands[k];
-          const DType dtype = accumulator_dtype(operand);
-          llvm::Value* v = convert(b_, result(k), operand.dtype, dtype);
-          v = b_.CreateSelect(lanes_used, v, identity(operand.reduce, dtype, width));
-          updated.push_back(combine(operand.reduce, dtype, carried[a++], v));
-        }
-      return updated;
-    });
+  // Reductions along the row, in registers: lanes past the end add the identity.
+  Values accumulate_in_registers(const Row& row, const std::unordered_map<const ir::Node*, TypedValue>& values,
+                                 llvm::Value* lanes_used, const Values& carried) {
+    Values updated;
+    for (std::size_t k = 0, a = 0; k < plan_.operands.size(); ++k)
+      if (reduces_innermost(k)) {
+        const Operand& operand = plan_.operands[k];
+        const DType dtype = accumulator_dtype(operand);
+        llvm::Value* v = convert(b_, result(values, k), operand.dtype, dtype);
+        v = b_.CreateSelect(lanes_used, v, identity(operand.reduce, dtype, row.width));
+        updated.push_back(combine(operand.reduce, dtype, carried[a++], v));
+      }
+    return updated;
+  }
 
+  // After the row: each register accumulator's lanes combined, into memory.
+  void store_row_reductions(const Row& row, const Values& accumulators) {
     for (std::size_t k = 0, a = 0; k < plan_.operands.size(); ++k) {
       if (!reduces_innermost(k)) continue;
       const Operand& operand = plan_.operands[k];
       const DType dtype = accumulator_dtype(operand);
       llvm::Value* total = convert(b_, horizontal(operand.reduce, dtype, accumulators[a++]), dtype, operand.dtype);
-      llvm::Value* old = load(b_, pointers[k], operand.dtype, 1);
-      store(b_, combine(operand.reduce, operand.dtype, old, total), pointers[k], operand.dtype);
+      llvm::Value* old = load(b_, row.pointers[k], operand.dtype, 1);
+      store(b_, combine(operand.reduce, operand.dtype, old, total), row.pointers[k], operand.dtype);
     }
   }
 

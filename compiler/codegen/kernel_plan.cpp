@@ -79,6 +79,143 @@ std::vector<bool> broadcast_pattern(const ir::Node& node, int ndim) {
   return node.type.broadcastable;
 }
 
+// Builds a KernelPlan in stages: rank, inputs, members, outputs, reductions,
+// loop-dim patterns, vector width. Each stage checks what it reads.
+class KernelPlanner {
+ public:
+  KernelPlanner(const Cluster& cluster, KernelPlan& plan) : cluster_(cluster), plan_(plan) {}
+
+  void find_rank() {
+    for (const auto& node : cluster_.inputs) plan_.ndim = std::max(plan_.ndim, node->type.ndim());
+    for (const auto& node : cluster_.nodes) plan_.ndim = std::max(plan_.ndim, node->type.ndim());
+    plan_.loop_ndim = std::max(plan_.ndim, 1);
+    iteration_broadcast_.assign(static_cast<std::size_t>(plan_.ndim), true);
+  }
+
+  // Inputs become operands, except constants compiled into the code; the
+  // loop broadcasts a dim only where every input does.
+  void add_inputs() {
+    for (const auto& node : cluster_.inputs) {
+      check_rank(*node, true);
+      defined_.insert(node.get());
+      if (is_compiled_in_constant(*node)) {
+        plan_.input_operand.push_back(-1);
+        plan_.constants.push_back(node.get());
+        continue;
+      }
+      const std::vector<bool> pattern = broadcast_pattern(*node, plan_.ndim);
+      for (int d = 0; d < plan_.ndim; ++d) iteration_broadcast_[d] = iteration_broadcast_[d] && pattern[d];
+      Operand operand = make_operand(Operand::Role::Input, *node, pattern);
+      operand.index = static_cast<int>(plan_.input_operand.size());
+      plan_.input_operand.push_back(static_cast<int>(plan_.operands.size()));
+      plan_.operands.push_back(std::move(operand));
+    }
+  }
+
+  // Members read only inputs, earlier members and compiled-in constants.
+  void check_members() {
+    for (const auto& node : cluster_.nodes) {
+      if (ir::op_info(node->op).kind != ir::OpKind::Elemwise)
+        invalid(cluster_, fmt::format("{} is not an elementwise op", describe_node(*node)));
+      check_rank(*node, false);
+      for (const auto& in : node->inputs) {
+        if (defined_.count(in.get())) continue;
+        if (!is_compiled_in_constant(*in))
+          invalid(cluster_, fmt::format("{} reads {}, which is neither a cluster input nor an earlier node",
+                                        describe_node(*node), describe_node(*in)));
+        defined_.insert(in.get());
+        plan_.constants.push_back(in.get());
+      }
+      defined_.insert(node.get());
+    }
+  }
+
+  void add_outputs() {
+    for (const auto& node : cluster_.outputs) {
+      check_full_pattern(*node, "output");
+      Operand operand = make_operand(Operand::Role::Output, *node,
+                                     std::vector<bool>(static_cast<std::size_t>(plan_.loop_ndim), false));
+      add_output_operand(node, std::move(operand));
+    }
+  }
+
+  void add_reductions() {
+    for (const auto& node : cluster_.reductions) {
+      if (node->inputs.size() != 1) invalid(cluster_, fmt::format("{} must have one input", describe_node(*node)));
+      const ir::Node& input = *node->inputs[0];
+      check_full_pattern(input, "reduction input");
+      Operand operand = make_operand(Operand::Role::Reduction, input, reduced_axes(cluster_, *node, plan_.ndim));
+      operand.dtype = node->type.dtype;
+      operand.reduce = reduce_op(cluster_, *node);
+      operand.keepdims = node->attrs.keepdims;
+      if (plan_.ndim == 0) operand.stride_zero = {true};
+      add_output_operand(node, std::move(operand));
+    }
+    if (plan_.outputs.empty()) invalid(cluster_, "it has neither outputs nor reductions");
+  }
+
+  // Loop dims whose operands have the same stride-zero flags get one id, so
+  // the launcher may collapse them.
+  void number_dim_patterns() {
+    // Inputs that are 0-d still get one loop dim.
+    for (Operand& operand : plan_.operands)
+      operand.stride_zero.resize(static_cast<std::size_t>(plan_.loop_ndim), true);
+    std::map<std::vector<bool>, int> pattern_ids;
+    for (int d = 0; d < plan_.loop_ndim; ++d) {
+      std::vector<bool> column;
+      for (const Operand& operand : plan_.operands) column.push_back(operand.stride_zero[d]);
+      plan_.dim_pattern.push_back(pattern_ids.emplace(column, static_cast<int>(pattern_ids.size())).first->second);
+    }
+  }
+
+  // One vector register holds the widest element any lane computes with.
+  void choose_vector_width(int vector_bits) {
+    std::size_t widest = 1;
+    for (const Operand& operand : plan_.operands) widest = std::max(widest, dtype_size(operand.dtype));
+    for (const auto& node : plan_.nodes)
+      widest = std::max({widest, dtype_size(node->type.dtype), dtype_size(compute_dtype(*node))});
+    plan_.vector_width = std::max(1, vector_bits / 8 / static_cast<int>(widest));
+  }
+
+ private:
+  Operand make_operand(Operand::Role role, const ir::Node& value, std::vector<bool> stride_zero) const {
+    Operand operand;
+    operand.role = role;
+    operand.dtype = value.type.dtype;
+    operand.stride_zero = std::move(stride_zero);
+    operand.value = &value;
+    return operand;
+  }
+
+  void add_output_operand(const ir::NodeRef& node, Operand operand) {
+    operand.index = static_cast<int>(plan_.outputs.size());
+    plan_.outputs.push_back(node);
+    plan_.operands.push_back(std::move(operand));
+  }
+
+  void check_rank(const ir::Node& node, bool scalar_ok) const {
+    if (node.type.ndim() != plan_.ndim && !(scalar_ok && node.type.ndim() == 0))
+      invalid(cluster_, fmt::format("{} has {} dims but the cluster has {}; all its values must have the same rank",
+                                    describe_node(node), node.type.ndim(), plan_.ndim));
+  }
+
+  // A stored or reduced value must be computed here and vary along every dim
+  // the loop does, or the kernel would write or count it repeatedly.
+  void check_full_pattern(const ir::Node& value, const char* role) const {
+    if (!defined_.count(&value))
+      invalid(cluster_, fmt::format("{} {} is not computed in the cluster", role, describe_node(value)));
+    if (broadcast_pattern(value, plan_.ndim) != iteration_broadcast_)
+      invalid(cluster_, fmt::format("{} {} broadcasts where the cluster does not; it would be repeated "
+                                    "(store or reduce it in another kernel)",
+                                    role, describe_node(value)));
+  }
+
+  const Cluster& cluster_;
+  KernelPlan& plan_;
+  std::unordered_set<const ir::Node*> defined_;  // values available to members, in order of definition
+  std::vector<bool> iteration_broadcast_;
+};
+
 }  // namespace
 
 KernelPlan plan_kernel(const Cluster& cluster, std::string symbol, int vector_bits) {
@@ -87,106 +224,14 @@ KernelPlan plan_kernel(const Cluster& cluster, std::string symbol, int vector_bi
   plan.symbol = std::move(symbol);
   plan.inputs = cluster.inputs;
   plan.nodes = cluster.nodes;
-
-  // The rank: every non-scalar value in the cluster has it.
-  for (const auto& node : cluster.inputs) plan.ndim = std::max(plan.ndim, node->type.ndim());
-  for (const auto& node : cluster.nodes) plan.ndim = std::max(plan.ndim, node->type.ndim());
-  plan.loop_ndim = std::max(plan.ndim, 1);
-  auto check_rank = [&](const ir::Node& node, bool scalar_ok) {
-    if (node.type.ndim() != plan.ndim && !(scalar_ok && node.type.ndim() == 0))
-      invalid(cluster, fmt::format("{} has {} dims but the cluster has {}; all its values must have the same rank",
-                                   describe_node(node), node.type.ndim(), plan.ndim));
-  };
-
-  // Values available to nodes, in order of definition.
-  std::unordered_set<const ir::Node*> defined;
-  std::vector<bool> iteration_broadcast(static_cast<std::size_t>(plan.ndim), true);
-  for (const auto& node : cluster.inputs) {
-    check_rank(*node, true);
-    defined.insert(node.get());
-    if (is_compiled_in_constant(*node)) {
-      plan.input_operand.push_back(-1);
-      plan.constants.push_back(node.get());
-      continue;
-    }
-    const std::vector<bool> pattern = broadcast_pattern(*node, plan.ndim);
-    for (int d = 0; d < plan.ndim; ++d) iteration_broadcast[d] = iteration_broadcast[d] && pattern[d];
-    Operand operand;
-    operand.role = Operand::Role::Input;
-    operand.dtype = node->type.dtype;
-    operand.stride_zero = pattern;
-    operand.value = node.get();
-    operand.index = static_cast<int>(plan.input_operand.size());
-    plan.input_operand.push_back(static_cast<int>(plan.operands.size()));
-    plan.operands.push_back(std::move(operand));
-  }
-  for (const auto& node : cluster.nodes) {
-    if (ir::op_info(node->op).kind != ir::OpKind::Elemwise)
-      invalid(cluster, fmt::format("{} is not an elementwise op", describe_node(*node)));
-    check_rank(*node, false);
-    for (const auto& in : node->inputs) {
-      if (defined.count(in.get())) continue;
-      if (!is_compiled_in_constant(*in))
-        invalid(cluster, fmt::format("{} reads {}, which is neither a cluster input nor an earlier node",
-                                     describe_node(*node), describe_node(*in)));
-      defined.insert(in.get());
-      plan.constants.push_back(in.get());
-    }
-    defined.insert(node.get());
-  }
-
-  auto check_full_pattern = [&](const ir::Node& value, const char* role) {
-    if (!defined.count(&value))
-      invalid(cluster, fmt::format("{} {} is not computed in the cluster", role, describe_node(value)));
-    if (broadcast_pattern(value, plan.ndim) != iteration_broadcast)
-      invalid(cluster, fmt::format("{} {} broadcasts where the cluster does not; it would be repeated "
-                                   "(store or reduce it in another kernel)",
-                                   role, describe_node(value)));
-  };
-  for (const auto& node : cluster.outputs) {
-    check_full_pattern(*node, "output");
-    Operand operand;
-    operand.role = Operand::Role::Output;
-    operand.dtype = node->type.dtype;
-    operand.stride_zero.assign(static_cast<std::size_t>(plan.loop_ndim), false);
-    operand.value = node.get();
-    operand.index = static_cast<int>(plan.outputs.size());
-    plan.outputs.push_back(node);
-    plan.operands.push_back(std::move(operand));
-  }
-  for (const auto& node : cluster.reductions) {
-    if (node->inputs.size() != 1) invalid(cluster, fmt::format("{} must have one input", describe_node(*node)));
-    Operand operand;
-    operand.role = Operand::Role::Reduction;
-    operand.reduce = reduce_op(cluster, *node);
-    operand.value = node->inputs[0].get();
-    check_full_pattern(*operand.value, "reduction input");
-    operand.dtype = node->type.dtype;
-    operand.keepdims = node->attrs.keepdims;
-    operand.stride_zero = reduced_axes(cluster, *node, plan.ndim);
-    if (plan.ndim == 0) operand.stride_zero = {true};
-    operand.index = static_cast<int>(plan.outputs.size());
-    plan.outputs.push_back(node);
-    plan.operands.push_back(std::move(operand));
-  }
-  if (plan.outputs.empty()) invalid(cluster, "it has neither outputs nor reductions");
-
-  // Inputs that are 0-d still get one loop dim.
-  for (Operand& operand : plan.operands) operand.stride_zero.resize(static_cast<std::size_t>(plan.loop_ndim), true);
-
-  std::map<std::vector<bool>, int> pattern_ids;
-  for (int d = 0; d < plan.loop_ndim; ++d) {
-    std::vector<bool> column;
-    for (const Operand& operand : plan.operands) column.push_back(operand.stride_zero[d]);
-    plan.dim_pattern.push_back(pattern_ids.emplace(column, static_cast<int>(pattern_ids.size())).first->second);
-  }
-
-  // One vector register holds the widest element any lane computes with.
-  std::size_t widest = 1;
-  for (const Operand& operand : plan.operands) widest = std::max(widest, dtype_size(operand.dtype));
-  for (const auto& node : plan.nodes)
-    widest = std::max({widest, dtype_size(node->type.dtype), dtype_size(compute_dtype(*node))});
-  plan.vector_width = std::max(1, vector_bits / 8 / static_cast<int>(widest));
+  KernelPlanner planner(cluster, plan);
+  planner.find_rank();
+  planner.add_inputs();
+  planner.check_members();
+  planner.add_outputs();
+  planner.add_reductions();
+  planner.number_dim_patterns();
+  planner.choose_vector_width(vector_bits);
   return plan;
 }
 

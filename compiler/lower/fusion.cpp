@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <unordered_set>
+#include <utility>
 
 namespace graphjit::compiler::lower {
 
@@ -90,97 +91,130 @@ class ContractedGraph {
   std::uint64_t stamp_ = 0;
 };
 
-}  // namespace
+// A member of a cluster: an elementwise node the cluster computes (a
+// reduction the cluster computes is the cluster's output, not a member).
+std::optional<std::size_t> member_of(const Fusion& fusion, const ir::Node* n) {
+  auto it = fusion.cluster_of.find(n);
+  if (it == fusion.cluster_of.end() || ir::op_info(n->op).kind != ir::OpKind::Elemwise) return std::nullopt;
+  return it->second;
+}
 
-Fusion fuse(const std::vector<NodeRef>& order, const std::vector<NodeRef>& roots, bool merge) {
-  Fusion fusion;
-  std::vector<std::vector<bool>> pattern;  // per cluster: the broadcast pattern of its members
-  ContractedGraph graph;
-  std::vector<std::size_t> cluster_vertex;                       // per cluster
-  std::unordered_map<const ir::Node*, std::size_t> vertex_of;  // every node seen: its cluster's vertex or its own
+// Places the program's nodes into clusters one by one, inputs first.
+class ClusterBuilder {
+ public:
+  explicit ClusterBuilder(bool merge) : merge_(merge) {}
 
-  auto member_of = [&](const ir::Node* n) -> std::optional<std::size_t> {
-    auto it = fusion.cluster_of.find(n);
-    if (it == fusion.cluster_of.end() || ir::op_info(n->op).kind != ir::OpKind::Elemwise) return std::nullopt;
-    return it->second;
-  };
+  void place(const NodeRef& node) {
+    std::optional<std::size_t> home;
+    if (ir::op_info(node->op).kind == ir::OpKind::Elemwise) {
+      home = home_for_elemwise(*node);
+      fusion_.clusters[*home].nodes.push_back(node);
+    } else if (is_fusable_reduction(*node)) {
+      home = home_for_reduction(*node);
+      fusion_.clusters[*home].reductions.push_back(node);
+    }
+    if (home) {
+      for (const NodeRef& in : node->inputs) graph_.add_edge(cluster_vertex_[*home], vertex_of_.at(in.get()));
+      fusion_.cluster_of[node.get()] = *home;
+      vertex_of_[node.get()] = cluster_vertex_[*home];
+    } else {
+      const std::size_t v = graph_.add_vertex();
+      for (const NodeRef& in : node->inputs) graph_.add_edge(v, vertex_of_.at(in.get()));
+      vertex_of_[node.get()] = v;
+    }
+  }
+
+  Fusion take() && { return std::move(fusion_); }
+
+ private:
+  // The first input's cluster the node can join, else a new cluster.
+  std::size_t home_for_elemwise(const ir::Node& node) {
+    for (const NodeRef& in : node.inputs) {
+      auto c = member_of(fusion_, in.get());
+      if (merge_ && c && pattern_[*c] == node.type.broadcastable && can_join(node, *c)) return *c;
+    }
+    return new_cluster(node.type.broadcastable);
+  }
+
+  // A reduction is computed by the loop of its input's cluster when the
+  // cluster iterates the input's shape.
+  std::size_t home_for_reduction(const ir::Node& node) {
+    const NodeRef& in = node.inputs[0];
+    auto c = member_of(fusion_, in.get());
+    if (merge_ && c && pattern_[*c] == in->type.broadcastable) return *c;
+    return new_cluster(in->type.broadcastable);
+  }
+
   // Whether `n` can be computed inside cluster c: every input is a member of
   // c, or independent of c (else c would wait for itself). A reduction of c
   // is c's own vertex, so a node reading it never joins c.
-  auto can_join = [&](const ir::Node& n, std::size_t c) {
+  bool can_join(const ir::Node& n, std::size_t c) {
     for (const NodeRef& in : n.inputs)
-      if (member_of(in.get()) != c && graph.reaches(vertex_of.at(in.get()), cluster_vertex[c])) return false;
+      if (member_of(fusion_, in.get()) != c && graph_.reaches(vertex_of_.at(in.get()), cluster_vertex_[c]))
+        return false;
     return true;
-  };
-  auto join = [&](const ir::Node& n, std::size_t c) {
-    for (const NodeRef& in : n.inputs) graph.add_edge(cluster_vertex[c], vertex_of.at(in.get()));
-  };
-  auto new_cluster = [&](const std::vector<bool>& bcast) {
-    fusion.clusters.emplace_back();
-    pattern.push_back(bcast);
-    cluster_vertex.push_back(graph.add_vertex());
-    return fusion.clusters.size() - 1;
-  };
-
-  for (const NodeRef& node : order) {
-    std::optional<std::size_t> home;
-    const ir::OpKind kind = ir::op_info(node->op).kind;
-    if (kind == ir::OpKind::Elemwise) {
-      for (const NodeRef& in : node->inputs) {
-        auto c = member_of(in.get());
-        if (merge && c && pattern[*c] == node->type.broadcastable && can_join(*node, *c)) {
-          home = *c;
-          break;
-        }
-      }
-      if (!home) home = new_cluster(node->type.broadcastable);
-      join(*node, *home);
-      fusion.clusters[*home].nodes.push_back(node);
-    } else if (is_fusable_reduction(*node)) {
-      const NodeRef& in = node->inputs[0];
-      auto c = member_of(in.get());
-      if (merge && c && pattern[*c] == in->type.broadcastable) home = *c;
-      else home = new_cluster(in->type.broadcastable);
-      join(*node, *home);
-      fusion.clusters[*home].reductions.push_back(node);
-    }
-    if (home) {
-      fusion.cluster_of[node.get()] = *home;
-      vertex_of[node.get()] = cluster_vertex[*home];
-    } else {
-      const std::size_t v = graph.add_vertex();
-      for (const NodeRef& in : node->inputs) graph.add_edge(v, vertex_of.at(in.get()));
-      vertex_of[node.get()] = v;
-    }
   }
 
-  // Inputs: what members and reductions read from outside. Outputs: members
-  // read outside the cluster (reductions are outputs by nature).
-  std::unordered_set<const ir::Node*> needed_outside;
-  for (const NodeRef& r : roots) needed_outside.insert(r.get());
+  std::size_t new_cluster(const std::vector<bool>& broadcastable) {
+    fusion_.clusters.emplace_back();
+    pattern_.push_back(broadcastable);
+    cluster_vertex_.push_back(graph_.add_vertex());
+    return fusion_.clusters.size() - 1;
+  }
+
+  bool merge_;
+  Fusion fusion_;
+  std::vector<std::vector<bool>> pattern_;  // per cluster: the broadcast pattern of its members
+  ContractedGraph graph_;
+  std::vector<std::size_t> cluster_vertex_;                       // per cluster
+  std::unordered_map<const ir::Node*, std::size_t> vertex_of_;  // every node seen: its cluster's vertex or its own
+};
+
+// The values something outside their cluster reads: the program's roots, and
+// every input of a node that is not a member of the node's own cluster.
+std::unordered_set<const ir::Node*> read_outside_cluster(const Fusion& fusion, const std::vector<NodeRef>& order,
+                                                         const std::vector<NodeRef>& roots) {
+  std::unordered_set<const ir::Node*> needed;
+  for (const NodeRef& r : roots) needed.insert(r.get());
   for (const NodeRef& node : order) {
     auto home = fusion.cluster_of.find(node.get());
     for (const NodeRef& in : node->inputs) {
-      auto in_home = fusion.cluster_of.find(in.get());
-      const bool same = home != fusion.cluster_of.end() && in_home != fusion.cluster_of.end() &&
-                        home->second == in_home->second && member_of(in.get());
-      if (!same) needed_outside.insert(in.get());
+      auto in_home = member_of(fusion, in.get());
+      const bool same = home != fusion.cluster_of.end() && in_home == home->second;
+      if (!same) needed.insert(in.get());
     }
   }
+  return needed;
+}
+
+// Each cluster's interface: inputs are what members and reductions read from
+// outside (compiled-in constants excepted); outputs are members read outside
+// (reductions are outputs by nature).
+void fill_interfaces(Fusion& fusion, const std::unordered_set<const ir::Node*>& read_outside) {
   for (std::size_t c = 0; c < fusion.clusters.size(); ++c) {
     codegen::Cluster& cluster = fusion.clusters[c];
     cluster.name = "fused" + std::to_string(c);
     std::unordered_set<const ir::Node*> seen;
     auto add_input = [&](const NodeRef& in) {
-      if (member_of(in.get()) == c || codegen::is_compiled_in_constant(*in) || !seen.insert(in.get()).second) return;
+      if (member_of(fusion, in.get()) == c || codegen::is_compiled_in_constant(*in) || !seen.insert(in.get()).second)
+        return;
       cluster.inputs.push_back(in);
     };
     for (const NodeRef& n : cluster.nodes) {
       for (const NodeRef& in : n->inputs) add_input(in);
-      if (needed_outside.count(n.get())) cluster.outputs.push_back(n);
+      if (read_outside.count(n.get())) cluster.outputs.push_back(n);
     }
     for (const NodeRef& r : cluster.reductions) add_input(r->inputs[0]);
   }
+}
+
+}  // namespace
+
+Fusion fuse(const std::vector<NodeRef>& order, const std::vector<NodeRef>& roots, bool merge) {
+  ClusterBuilder builder(merge);
+  for (const NodeRef& node : order) builder.place(node);
+  Fusion fusion = std::move(builder).take();
+  fill_interfaces(fusion, read_outside_cluster(fusion, order, roots));
   return fusion;
 }
 
