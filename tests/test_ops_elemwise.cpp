@@ -497,6 +497,20 @@ TEST_CASE("graph build errors: undefined inputs are a TypeError") {
   auto x = T::vector("x");
   CHECK_THROWS_AS(T::add(x, Variable()), graphjit::TypeError);
   CHECK_THROWS_AS(T::exp(Variable()), graphjit::TypeError);
+  // Every builder family says which builder and the user's line (one helper, op_support's require_defined).
+  auto m = T::matrix("m");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"add", thrown_message<graphjit::TypeError>([&] { T::add(x, Variable()); })},
+      {"categorical_crossentropy",
+       thrown_message<graphjit::TypeError>([&] { T::nnet::categorical_crossentropy(m, Variable()); })},
+      {"reshape", thrown_message<graphjit::TypeError>([&] { T::reshape(Variable(), std::vector<Variable>{x.shape(0)}); })},
+      {"inc_subtensor", thrown_message<graphjit::TypeError>([&] { T::inc_subtensor(x[0], Variable()); })}};
+  for (const auto& [builder, message] : cases) {
+    CAPTURE(message);
+    CHECK(message.starts_with(builder + " at "));
+    CHECK(contains(message, "test_ops_elemwise.cpp:"));
+    CHECK(contains(message, "undefined Variable"));
+  }
 }
 
 // --- strided arguments --------------------------------------------------------------------

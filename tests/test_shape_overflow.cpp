@@ -137,3 +137,20 @@ TEST_CASE("a request too large for memory names the op and the shape instead of 
   CHECK(contains(msg, "test_shape_overflow.cpp:"));
   CHECK(contains(msg, "(1000000, 1000000)"));
 }
+
+TEST_CASE("compiled steps that cannot get their output memory name the expression and the user's line") {
+  const std::int64_t n = 1000000;  // (n, n) float64: 8 TB
+  const auto x = T::matrix("x"), u = T::matrix("u"), v = T::matrix("v");
+  auto kernel_step = graphjit::function({x}, {T::exp(x)});                // a fused JIT kernel
+  auto native_step = graphjit::function({u, v}, {T::dot(u, v) * 2.0});  // a BLAS native kernel
+  const std::string kernel_msg = thrown_message<std::bad_alloc>([&] { kernel_step(broadcast_scalar(0, {n, n})); });
+  CAPTURE(kernel_msg);
+  CHECK(contains(kernel_msg, "cannot allocate"));
+  CHECK(contains(kernel_msg, "while computing exp"));
+  CHECK(contains(kernel_msg, "test_shape_overflow.cpp:"));
+  const std::string native_msg = thrown_message<std::bad_alloc>(
+      [&] { native_step(broadcast_scalar(1, {n, 1}), broadcast_scalar(1, {1, n})); });
+  CAPTURE(native_msg);
+  CHECK(contains(native_msg, "cannot allocate"));
+  CHECK(contains(native_msg, "test_shape_overflow.cpp:"));
+}

@@ -131,6 +131,15 @@ void ScheduleExecutor::check_update_writes(std::size_t from) const {
   }
 }
 
+// "h (built at model.cpp:12), y (built at model.cpp:14)": what a step computes, for messages.
+std::string ScheduleExecutor::step_outputs(const Step& step) const {
+  std::string computing;
+  for (int o : step.out)
+    computing += fmt::format("{}{} (built at {})", computing.empty() ? "" : ", ", schedule_->node(o).label(),
+                             ir::where_str(schedule_->node(o).where));
+  return computing;
+}
+
 void ScheduleExecutor::run_step(std::size_t t) {
   const Step& step = schedule_->steps[t];
   if (t == first_update_write_) check_update_writes(t);
@@ -155,11 +164,10 @@ std::vector<Tensor> ScheduleExecutor::run(const std::vector<Tensor>& args, const
     } catch (const ShapeError& e) {
       if (step.kind != Step::Kind::Kernel) throw;
       // Name the user's expression: the kernel only knows its own operands.
-      std::string computing;
-      for (int o : step.out)
-        computing += fmt::format("{}{} (built at {})", computing.empty() ? "" : ", ", s.node(o).label(),
-                                 ir::where_str(s.node(o).where));
-      throw ShapeError(fmt::format("{}\n  while computing {}", e.what(), computing));
+      throw ShapeError(fmt::format("{}\n  while computing {}", e.what(), step_outputs(step)));
+    } catch (const AllocationError& e) {
+      // The allocator knows only a size; say which values did not fit.
+      throw AllocationError(fmt::format("{}\n  while computing {}", e.what(), step_outputs(step)));
     }
     if (observe)
       for (int o : step.out) observe(s.node(o), slots_[static_cast<std::size_t>(o)]);

@@ -57,6 +57,7 @@ class ScheduleExecutor final : public compiler::Executor {
   void run_kernel(const compiler::lower::Step& step);
   void run_native(const compiler::lower::Step& step);
   void check_update_writes(std::size_t from) const;
+  std::string step_outputs(const compiler::lower::Step& step) const;
   Tensor output_memory(const compiler::lower::Step& step, std::size_t j, const Shape& shape, DType dtype);
   bool overwritable(int target, const Shape& shape, DType dtype) const;
   void run_profiled_step(std::size_t t);

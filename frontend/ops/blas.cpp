@@ -184,8 +184,8 @@ Variable dot(const Variable& a, const Variable& b, SL where) {
 
 // numpy.outer: operands of other ranks are flattened first.
 Variable outer(const Variable& a, const Variable& b, SL where) {
-  if (!a.defined() || !b.defined())
-    throw TypeError(fmt::format("outer at {}: an operand is an undefined Variable", ops::where_str(where)));
+  ops::require_defined(a, "outer", where);
+  ops::require_defined(b, "outer", where);
   auto as_vector = [&](const Variable& v) { return v.ndim() == 1 ? v : flatten(v, 1, where); };
   return mul(dimshuffle(as_vector(a), {0, -1}, where), dimshuffle(as_vector(b), {-1, 0}, where), where);
 }

@@ -340,9 +340,7 @@ namespace {
 Variable elemwise(OpCode op, std::vector<Variable> inputs, SL where, ir::Attrs attrs = {}) {
   int ndim = 0;
   for (const Variable& v : inputs) {
-    if (!v.defined())
-      throw TypeError(fmt::format("{} at {}: an input is an undefined Variable", ir::op_info(op).name,
-                                  ops::where_str(where)));
+    ops::require_defined(v, ir::op_info(op).name, where);
     ndim = std::max(ndim, v.ndim());
   }
   for (Variable& v : inputs) {

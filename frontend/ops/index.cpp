@@ -444,8 +444,8 @@ namespace {
 // Theano's interface: the first argument is x[index] itself; its node says
 // what x and the index are.
 Variable inc_or_set(const Variable& indexed, const Variable& y, bool set, const char* fn, SL where) {
-  if (!indexed.defined() || !y.defined())
-    throw TypeError(fmt::format("{} at {}: an argument is an undefined Variable", fn, ops::where_str(where)));
+  ops::require_defined(indexed, fn, where);
+  ops::require_defined(y, fn, where);
   const ir::Node& node = *indexed.node();
   if (node.op != OpCode::Subtensor && node.op != OpCode::AdvancedSubtensor)
     throw TypeError(fmt::format("{} at {}: the first argument must be an indexing expression such as x[i], "

@@ -282,11 +282,7 @@ namespace graphjit::tensor {
 
 using ir::OpCode;
 
-namespace {
-void require_defined(const Variable& v, const char* fn, SL where) {
-  if (!v.defined()) throw TypeError(fmt::format("{} at {}: an input is an undefined Variable", fn, ops::where_str(where)));
-}
-}  // namespace
+using ops::require_defined;
 
 namespace nnet {
 

@@ -6,13 +6,17 @@
 
 namespace graphjit::ops {
 
+void require_defined(const Variable& v, std::string_view builder, std::source_location where) {
+  if (!v.defined())
+    throw TypeError(fmt::format("{} at {}: an input is an undefined Variable (default-constructed or an empty gradient)",
+                                builder, where_str(where)));
+}
+
 Variable apply(ir::OpCode op, const std::vector<Variable>& inputs, ir::Attrs attrs, std::source_location where) {
   std::vector<ir::NodeRef> nodes;
   nodes.reserve(inputs.size());
   for (const Variable& v : inputs) {
-    if (!v.defined())
-      throw TypeError(fmt::format("{} at {}: an input is an undefined Variable (default-constructed or an empty gradient)",
-                                  ir::op_info(op).name, where_str(where)));
+    require_defined(v, ir::op_info(op).name, where);
     nodes.push_back(v.node());
   }
   return Variable(ir::make(op, std::move(nodes), std::move(attrs), where));

@@ -9,7 +9,9 @@
 #include <graphjit/errors.hpp>
 #include <graphjit/variable.hpp>
 
+#include <source_location>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace graphjit::ops {
@@ -22,6 +24,9 @@ using ir::where_str;
 inline Variable var(const ir::NodeRef& n) { return Variable(n); }
 inline Variable input(const ir::Node& node, std::size_t i) { return Variable(node.inputs.at(i)); }
 
+// Throws naming the builder and the user's line when `v` is undefined
+// (default-constructed, or an empty gradient).
+void require_defined(const Variable& v, std::string_view builder, std::source_location where);
 
 // Builds a node from variables (all must be defined).
 Variable apply(ir::OpCode op, const std::vector<Variable>& inputs, ir::Attrs attrs, std::source_location where);

@@ -376,10 +376,7 @@ using ir::OpCode;
 
 namespace {
 
-void require_defined(const Variable& x, const char* fn, SL where) {
-  if (!x.defined())
-    throw TypeError(fmt::format("{} at {}: the input is an undefined Variable", fn, ops::where_str(where)));
-}
+using ops::require_defined;
 
 // A C++ number as arange's bound: integers as int64, others as float64.
 Variable arange_bound(const Operand& v) {
