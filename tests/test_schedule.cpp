@@ -8,6 +8,7 @@
 
 #include <graphjit/graphjit.hpp>
 
+#include "compiler/exec/buffer_pool.hpp"
 #include "compiler/exec/executor.hpp"
 #include "compiler/ir/graph.hpp"
 #include "compiler/ir/op_info.hpp"
@@ -177,6 +178,31 @@ TEST_CASE("an update is never written in place into memory whose elements overla
   f();
   CHECK(s.get_value().to_vector<double>() == std::vector<double>{1, 2, 3, 4});
   CHECK(one.to_vector<double>() == std::vector<double>{1});
+}
+
+TEST_CASE("two functions of one graph share step buffers between calls (the seed's valid and test)") {
+  using graphjit::exec::BufferPool;
+  SharedVariable W = shared(Tensor::full({4, 3}, 0.25, float64), "W");
+  auto model = [&](const Variable& x) {
+    const Variable h = T::tanh(T::dot(x, W));
+    return T::sum(T::exp(h - T::max(h, std::vector<int>{1}, true)));  // pooled buffers between the steps
+  };
+  Variable x = T::matrix("x"), y = T::matrix("y");
+  Function valid = function({x}, {model(x)});
+  Function test = function({y}, {model(y)});
+  REQUIRE(schedule_of(valid).num_buffers > 0);
+  Tensor rows = Tensor::full({1000, 4}, 0.5, float64);
+  const double expected = valid(rows)[0].item<double>();
+  const BufferPool::Stats after_valid = BufferPool::process().stats();
+  CHECK(after_valid.idle_buffers >= schedule_of(valid).num_buffers);
+  CHECK(test(rows)[0].item<double>() == expected);
+  const BufferPool::Stats after_test = BufferPool::process().stats();
+  CHECK(after_test.created == after_valid.created);  // test's call took valid's buffers
+  CHECK(after_test.idle_bytes == after_valid.idle_bytes);
+  // A larger call takes larger buffers; values stay right whichever function ran last.
+  Tensor more = Tensor::full({3000, 4}, 0.5, float64);
+  CHECK(test(more)[0].item<double>() == doctest::Approx(3 * expected).epsilon(1e-12));
+  CHECK(valid(rows)[0].item<double>() == expected);
 }
 
 TEST_CASE("identical kernels are compiled once per process") {

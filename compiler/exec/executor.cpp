@@ -1,5 +1,6 @@
 #include "compiler/exec/executor.hpp"
 
+#include "compiler/exec/buffer_pool.hpp"
 #include "compiler/exec/finite_check.hpp"
 #include "compiler/ir/diagnostics.hpp"
 #include "compiler/ir/op_info.hpp"
@@ -51,13 +52,23 @@ class StepMemory final : public ir::OutputMemory {
 };
 
 ScheduleExecutor::ScheduleExecutor(std::shared_ptr<const Schedule> schedule, Watch watch)
-    : schedule_(std::move(schedule)), pool_(schedule_->num_buffers), slots_(schedule_->slots.size()),
+    : schedule_(std::move(schedule)), buffers_(schedule_->num_buffers), slots_(schedule_->slots.size()),
       first_update_write_(schedule_->steps.size()), watch_(watch) {
   profile_.steps.resize(schedule_->steps.size());
   const Schedule& s = *schedule_;
   for (std::size_t i = 0; i < s.slots.size(); ++i)
     if (s.slots[i]->op == ir::OpCode::Constant) slots_[i] = s.slots[i]->value;
   for (std::size_t t = s.steps.size(); t-- > 0 && s.steps[t].writes_shared;) first_update_write_ = t;
+}
+
+ScheduleExecutor::~ScheduleExecutor() { lend_buffers(); }
+
+// Between calls no value lives in the step buffers: another function's call
+// may use them (BufferPool). A buffer something still holds (a failed call's
+// values) stays.
+void ScheduleExecutor::lend_buffers() {
+  for (std::shared_ptr<Storage>& buffer : buffers_)
+    if (buffer && buffer.use_count() == 1) BufferPool::process().give(std::move(buffer));
 }
 
 // An in-place choice holds this call only if the target has the output's
@@ -77,9 +88,12 @@ Tensor ScheduleExecutor::output_memory(const Step& step, std::size_t j, const Sh
   if (step.inplace[j] >= 0 && overwritable(step.inplace[j], shape, dtype))
     return slots_[static_cast<std::size_t>(step.inplace[j])];
   if (step.buffer[j] < 0) return Tensor::empty(shape, dtype);  // returned (kFresh) or unplanned
-  std::shared_ptr<Storage>& storage = pool_[static_cast<std::size_t>(step.buffer[j])];
+  std::shared_ptr<Storage>& storage = buffers_[static_cast<std::size_t>(step.buffer[j])];
   const std::size_t bytes = static_cast<std::size_t>(shape_numel(shape)) * dtype_size(dtype);
-  if (!storage || storage->bytes() < bytes) storage = std::make_shared<Storage>(std::max<std::size_t>(bytes, 1));
+  if (!storage || storage->bytes() < bytes) {
+    BufferPool::process().give(std::move(storage));
+    storage = BufferPool::process().take(bytes);
+  }
   return Tensor(storage, dtype, shape, contiguous_strides(shape), 0);
 }
 
@@ -189,6 +203,7 @@ std::vector<Tensor> ScheduleExecutor::run(const std::vector<Tensor>& args, const
     if (s.slots[i]->op != ir::OpCode::Constant) slots_[i] = Tensor();
   saved_inputs_.clear();
   saved_shared_.clear();
+  lend_buffers();
   if (watch_.profile) {
     ++profile_.calls;
     profile_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start).count();

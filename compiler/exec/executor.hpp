@@ -2,8 +2,9 @@
 // in order, on the arguments of one call.
 //
 // Run-time state only: the values of the current call (one per schedule
-// slot) and the pool of step buffers, kept across calls so that a call in
-// steady state allocates nothing but the values it returns. Not thread-safe:
+// slot) and the step buffers, lent to other functions between calls
+// (buffer_pool.hpp), so that a call in steady state allocates nothing but
+// the values it returns. Not thread-safe:
 // the Function that owns an executor serializes its calls.
 #pragma once
 
@@ -38,6 +39,9 @@ struct RunProfile {
 class ScheduleExecutor final : public compiler::Executor {
  public:
   explicit ScheduleExecutor(std::shared_ptr<const compiler::lower::Schedule> schedule, Watch watch = {});
+  ~ScheduleExecutor() override;
+  ScheduleExecutor(const ScheduleExecutor&) = delete;
+  ScheduleExecutor& operator=(const ScheduleExecutor&) = delete;
   std::vector<Tensor> run(const std::vector<Tensor>& args) override;
 
   // What debug mode compares against the reference evaluator: called after
@@ -64,9 +68,10 @@ class ScheduleExecutor final : public compiler::Executor {
   void save_overwritten_inputs(std::size_t t);
   void guard_outputs(std::size_t t);
   void restore_shared();
+  void lend_buffers();
 
   std::shared_ptr<const compiler::lower::Schedule> schedule_;
-  std::vector<std::shared_ptr<Storage>> pool_;
+  std::vector<std::shared_ptr<Storage>> buffers_;
   std::vector<Tensor> slots_;
   std::size_t first_update_write_;  // the first step writing into a shared variable (all after it do too)
   Watch watch_;
