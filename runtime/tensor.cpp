@@ -37,11 +37,11 @@ class RecycledBlocks {
     return *blocks;
   }
 
-  // A zero-filled block of `bytes` with the deleter that hands it back; null if out of memory.
-  std::shared_ptr<void> zeroed(std::size_t bytes) {
+  // A block of `bytes` (zero-filled if asked) with the deleter that hands it back; null if out of memory.
+  std::shared_ptr<void> block(std::size_t bytes, Storage::Fill fill) {
     void* block = take(bytes);
     if (block) {
-      std::memset(block, 0, bytes);
+      if (fill == Storage::Fill::zeros) std::memset(block, 0, bytes);
     } else {
       block = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (block == MAP_FAILED) return nullptr;  // a fresh mapping is zero already
@@ -364,20 +364,20 @@ Strides contiguous_strides(const Shape& s) {
 
 // --- Storage -----------------------------------------------------------------
 
-Storage::Storage(std::size_t bytes) : bytes_(bytes) {
+Storage::Storage(std::size_t bytes, Fill fill) : bytes_(bytes) {
   auto fail = [bytes] { return AllocationError(fmt::format("cannot allocate {} bytes", bytes)); };
   if (bytes > std::numeric_limits<std::size_t>::max() - storage_alignment) throw fail();
   // aligned_alloc needs a multiple of the alignment; never ask for 0 bytes.
   const std::size_t rounded = std::max(storage_alignment, (bytes + storage_alignment - 1) / storage_alignment * storage_alignment);
   if (rounded >= recycled_storage_bytes) {
-    owner_ = RecycledBlocks::instance().zeroed(rounded);
+    owner_ = RecycledBlocks::instance().block(rounded, fill);
     if (!owner_) throw std::bad_alloc();
     data_ = owner_.get();
     return;
   }
   data_ = std::aligned_alloc(storage_alignment, rounded);
   if (!data_) throw fail();
-  std::memset(data_, 0, rounded);
+  if (fill == Fill::zeros) std::memset(data_, 0, rounded);
   owner_ = std::shared_ptr<void>(data_, std::free);
 }
 
@@ -407,7 +407,11 @@ Tensor::Tensor(std::shared_ptr<Storage> storage, DType dtype, Shape shape, Strid
         shape_str(shape_), shape_str(strides_), offset_, capacity, dtype_name(dtype_)));
 }
 
-Tensor Tensor::empty(const Shape& shape, DType dtype) {
+Tensor Tensor::empty(const Shape& shape, DType dtype) { return allocate(shape, dtype, Storage::Fill::zeros); }
+
+Tensor Tensor::uninitialized(const Shape& shape, DType dtype) { return allocate(shape, dtype, Storage::Fill::none); }
+
+Tensor Tensor::allocate(const Shape& shape, DType dtype, Storage::Fill fill) {
   check_shape(shape, "Tensor::empty");
   const auto esize = static_cast<std::int64_t>(dtype_size(dtype));
   std::int64_t bytes = 0;
@@ -422,7 +426,7 @@ Tensor Tensor::empty(const Shape& shape, DType dtype) {
                                       "int64", dtype_name(dtype), shape_str(shape)));
   std::shared_ptr<Storage> storage;
   try {
-    storage = std::make_shared<Storage>(static_cast<std::size_t>(bytes));
+    storage = std::make_shared<Storage>(static_cast<std::size_t>(bytes), fill);
   } catch (const std::bad_alloc&) {
     throw AllocationError(fmt::format("cannot allocate {} bytes for a {} tensor of shape {}", bytes, dtype_name(dtype),
                                       shape_str(shape)));

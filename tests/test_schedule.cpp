@@ -146,6 +146,27 @@ TEST_CASE("a returned value is the caller's: fresh memory, never reused by the n
   CHECK_FALSE(g(arg)[0].shares_storage_with(arg));
 }
 
+TEST_CASE("fresh kernel outputs are not zero-filled, and the kernel writes every element of them") {
+  // 2^22 float64 = 32 MiB: blocks this large are recycled (runtime/tensor.cpp),
+  // so the call's output lands in memory full of nan left by `garbage`.
+  const std::int64_t n = std::int64_t{1} << 22;
+  Variable x = T::vector("x");
+  Variable rows = T::matrix("rows");
+  Function f = function({x}, {2.0 * x + 1.0});
+  Function g = function({rows}, {T::sum(rows, std::vector<int>{1}), T::exp(rows)});  // a reduction, a stored value
+  const Tensor ones = Tensor::full({n}, 1.0, float64);
+  for (int round = 0; round < 2; ++round) {
+    { Tensor garbage = Tensor::full({n}, std::nan(""), float64); }  // back to the recycled blocks
+    const std::vector<double> out = f(ones)[0].to_vector<double>();
+    CHECK(std::count(out.begin(), out.end(), 3.0) == n);
+    { Tensor garbage = Tensor::full({n}, std::nan(""), float64); }
+    const std::vector<Tensor> got = g(ones.reshape({n / 4, 4}));
+    const std::vector<double> sums = got[0].to_vector<double>(), exps = got[1].to_vector<double>();
+    CHECK(std::count(sums.begin(), sums.end(), 4.0) == n / 4);
+    CHECK(std::count_if(exps.begin(), exps.end(), [](double v) { return std::abs(v - std::exp(1.0)) < 1e-14; }) == n);
+  }
+}
+
 TEST_CASE("a failing call leaves every shared variable as it was, in-place writes included") {
   SharedVariable W = shared(Tensor::full({2, 2}, 1.0, float64), "W");
   SharedVariable v = shared(Tensor{1.0, 2.0, 3.0}, "v");

@@ -26,7 +26,9 @@ std::shared_ptr<Storage> BufferPool::take(std::size_t bytes) {
     }
     ++stats_.created;
   }
-  return std::make_shared<Storage>(bytes);  // outside the lock: a large block takes a while to map
+  // Outside the lock: a large block takes a while to map. Not zero-filled: a
+  // buffer holds the last call's values anyway, so no step may count on zeros.
+  return std::make_shared<Storage>(bytes, Storage::Fill::none);
 }
 
 void BufferPool::give(std::shared_ptr<Storage> buffer) {

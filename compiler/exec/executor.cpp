@@ -87,7 +87,11 @@ bool ScheduleExecutor::overwritable(int target, const Shape& shape, DType dtype)
 Tensor ScheduleExecutor::output_memory(const Step& step, std::size_t j, const Shape& shape, DType dtype) {
   if (step.inplace[j] >= 0 && overwritable(step.inplace[j], shape, dtype))
     return slots_[static_cast<std::size_t>(step.inplace[j])];
-  if (step.buffer[j] < 0) return Tensor::empty(shape, dtype);  // returned (kFresh) or unplanned
+  if (step.buffer[j] < 0) {  // returned (kFresh) or unplanned
+    // A fused kernel stores every element of its outputs (reductions start
+    // from their identity), so its fresh memory needs no zero-fill pass.
+    return step.kind == Step::Kind::Kernel ? Tensor::uninitialized(shape, dtype) : Tensor::empty(shape, dtype);
+  }
   std::shared_ptr<Storage>& storage = buffers_[static_cast<std::size_t>(step.buffer[j])];
   const std::size_t bytes = static_cast<std::size_t>(shape_numel(shape)) * dtype_size(dtype);
   if (!storage || storage->bytes() < bytes) {

@@ -43,7 +43,11 @@ class AllocationError : public std::bad_alloc {
 // Owns (or borrows, keeping its owner alive) one block of bytes.
 class Storage {
  public:
-  explicit Storage(std::size_t bytes);  // 64-byte aligned, zero-filled
+  // Whether new memory is zero-filled. Fill::none is for memory its user
+  // writes whole before anything reads it (a fused kernel's outputs, step
+  // buffers): the zero-fill pass would cost as much as the kernel.
+  enum class Fill : bool { zeros, none };
+  explicit Storage(std::size_t bytes, Fill fill = Fill::zeros);  // 64-byte aligned
   Storage(void* external, std::size_t bytes, std::shared_ptr<void> owner);
   ~Storage();
   Storage(const Storage&) = delete;
@@ -63,7 +67,10 @@ class Tensor {
   Tensor() = default;  // undefined: defined() is false
   Tensor(std::shared_ptr<Storage> storage, DType dtype, Shape shape, Strides strides, std::int64_t offset);
 
-  static Tensor empty(const Shape& shape, DType dtype);
+  static Tensor empty(const Shape& shape, DType dtype);  // zero-filled, like zeros
+  // Contents undefined: only for a tensor its creator overwrites whole
+  // before anyone reads it (the executor's fresh kernel outputs).
+  static Tensor uninitialized(const Shape& shape, DType dtype);
   static Tensor zeros(const Shape& shape, DType dtype);
   static Tensor full(const Shape& shape, double value, DType dtype);
   template <class T> static Tensor scalar(T value) {
@@ -134,6 +141,7 @@ class Tensor {
   std::string to_string() const;
 
  private:
+  static Tensor allocate(const Shape& shape, DType dtype, Storage::Fill fill);
   template <class T> static T convert(const void* p, DType from);
   template <class T> T convert(const void* p) const { return convert<T>(p, dtype_); }
   const void* element_ptr(std::initializer_list<std::int64_t> index) const;
