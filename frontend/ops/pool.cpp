@@ -207,41 +207,55 @@ template <class F> void over_planes(const PoolGeometry& g, F f) {
   pool.run(pieces, [&](int k) { f(g.planes * k / pieces, g.planes * (k + 1) / pieces); });
 }
 
-template <class T> void pool_planes(const PoolGeometry& g, const T* x, T* y, std::int64_t p0, std::int64_t p1) {
+// Every output row's and column's window, computed once per call rather than per element.
+struct Windows {
+  std::vector<std::pair<std::int64_t, std::int64_t>> rows, cols;
+  explicit Windows(const PoolGeometry& g) {
+    for (std::int64_t i = 0; i < g.out_rows; ++i) rows.push_back(g.window(0, i));
+    for (std::int64_t j = 0; j < g.out_cols; ++j) cols.push_back(g.window(1, j));
+  }
+};
+
+// Max (IsMax) or the sum over the window divided by the divisor, for planes [p0, p1).
+template <class T, bool IsMax>
+void pool_planes(const PoolGeometry& g, const Windows& w, const T* x, T* y, std::int64_t p0, std::int64_t p1) {
   for (std::int64_t p = p0; p < p1; ++p) {
     const T* in = x + p * g.rows * g.cols;
     T* out = y + p * g.out_rows * g.out_cols;
     for (std::int64_t i = 0; i < g.out_rows; ++i) {
-      const auto [r0, r1] = g.window(0, i);
+      const auto [r0, r1] = w.rows[i];
       for (std::int64_t j = 0; j < g.out_cols; ++j) {
-        const auto [c0, c1] = g.window(1, j);
-        T acc = g.mode == PoolMode::max ? in[r0 * g.cols + c0] : T(0);
+        const auto [c0, c1] = w.cols[j];
+        T acc = IsMax ? in[r0 * g.cols + c0] : T(0);
         for (std::int64_t r = r0; r < r1; ++r)
-          for (std::int64_t c = c0; c < c1; ++c)
-            acc = g.mode == PoolMode::max ? std::max(acc, in[r * g.cols + c]) : acc + in[r * g.cols + c];
-        out[i * g.out_cols + j] = g.mode == PoolMode::max ? acc : static_cast<T>(acc / g.divisor(r1 - r0, c1 - c0));
+          for (std::int64_t c = c0; c < c1; ++c) {
+            const T v = in[r * g.cols + c];
+            acc = IsMax ? (v > acc ? v : acc) : acc + v;
+          }
+        out[i * g.out_cols + j] = IsMax ? acc : static_cast<T>(acc / g.divisor(r1 - r0, c1 - c0));
       }
     }
   }
 }
 
 // gx for planes [p0, p1): each window's output gradient to the elements that
-// equal its max (max mode, `y` given) or spread by the divisor (the others).
-template <class T>
-void unpool_planes(const PoolGeometry& g, const T* x, const T* y, const T* gy, T* gx, std::int64_t p0, std::int64_t p1) {
+// equal its max (IsMax, `y` the pooled values) or spread by the divisor.
+template <class T, bool IsMax>
+void unpool_planes(const PoolGeometry& g, const Windows& w, const T* x, const T* y, const T* gy, T* gx, std::int64_t p0,
+                   std::int64_t p1) {
   for (std::int64_t p = p0; p < p1; ++p) {
     const std::int64_t in_at = p * g.rows * g.cols, out_at = p * g.out_rows * g.out_cols;
     std::fill(gx + in_at, gx + in_at + g.rows * g.cols, T(0));
     for (std::int64_t i = 0; i < g.out_rows; ++i) {
-      const auto [r0, r1] = g.window(0, i);
+      const auto [r0, r1] = w.rows[i];
       for (std::int64_t j = 0; j < g.out_cols; ++j) {
-        const auto [c0, c1] = g.window(1, j);
+        const auto [c0, c1] = w.cols[j];
         const std::int64_t o = out_at + i * g.out_cols + j;
-        const T share = y ? gy[o] : static_cast<T>(gy[o] / g.divisor(r1 - r0, c1 - c0));
+        const T share = IsMax ? gy[o] : static_cast<T>(gy[o] / g.divisor(r1 - r0, c1 - c0));
         for (std::int64_t r = r0; r < r1; ++r)
           for (std::int64_t c = c0; c < c1; ++c) {
             const std::int64_t at = in_at + r * g.cols + c;
-            if (!y || x[at] == y[o]) gx[at] += share;
+            if (!IsMax || x[at] == y[o]) gx[at] += share;
           }
       }
     }
@@ -259,7 +273,11 @@ Tensor pool_native(const Node& node, const std::vector<Tensor>& inputs, OutputMe
   Tensor y = memory.get(pooled_shape(x.shape(), g), node.type.dtype);
   for_float(node.type.dtype, [&](auto tag) {
     using T = decltype(tag);
-    over_planes(g, [&](std::int64_t p0, std::int64_t p1) { pool_planes<T>(g, x.data<T>(), y.data<T>(), p0, p1); });
+    const Windows w(g);
+    over_planes(g, [&](std::int64_t p0, std::int64_t p1) {
+      if (g.mode == PoolMode::max) pool_planes<T, true>(g, w, x.data<T>(), y.data<T>(), p0, p1);
+      else pool_planes<T, false>(g, w, x.data<T>(), y.data<T>(), p0, p1);
+    });
   });
   return y;
 }
@@ -274,9 +292,10 @@ Tensor unpool_native(const Node& node, const std::vector<Tensor>& inputs, Output
   Tensor gx = memory.get(x.shape(), node.type.dtype);
   for_float(node.type.dtype, [&](auto tag) {
     using T = decltype(tag);
-    const T* py = max ? y.data<T>() : nullptr;
+    const Windows w(g);
     over_planes(g, [&](std::int64_t p0, std::int64_t p1) {
-      unpool_planes<T>(g, x.data<T>(), py, gy.data<T>(), gx.data<T>(), p0, p1);
+      if (max) unpool_planes<T, true>(g, w, x.data<T>(), y.data<T>(), gy.data<T>(), gx.data<T>(), p0, p1);
+      else unpool_planes<T, false>(g, w, x.data<T>(), nullptr, gy.data<T>(), gx.data<T>(), p0, p1);
     });
   });
   return gx;
