@@ -1,27 +1,47 @@
 // LeNet's train step (examples/lenet_model.hpp) on random 28x28 images,
 // batch 500: seconds per step, the projected epoch time over Fashion-MNIST's
-// 50000 training images, and with --profile the step table (where the time
-// goes). The PyTorch side of the race is benchmarks/race.py's lenet workload.
+// 50000 training images, the same for PyTorch eager (benchmarks/peers/lenet_torch.py
+// --time-steps, run with /usr/bin/python3 and 2 threads; skipped with --no-torch)
+// and the ratio, and with --profile the step table (where the time goes).
+// Whole epochs on the real data: benchmarks/race.py --workload lenet.
 //
-//   bench_lenet [--dtype float32|float64] [--steps N] [--threads N] [--profile]
+//   bench_lenet [--dtype float32|float64] [--steps N] [--threads N] [--profile] [--no-torch]
 #include "examples/lenet_model.hpp"
 
 #include <graphjit/graphjit.hpp>
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
+
+// PyTorch's seconds per step from the peer script, or 0 (with a note) when it cannot run.
+double torch_seconds_per_step(const std::string& dtype, int steps, int threads) {
+  const std::string script = std::string(GRAPHJIT_SOURCE_DIR) + "/benchmarks/peers/lenet_torch.py";
+  const std::string command = fmt::format(
+      "OMP_NUM_THREADS={0} OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 {1} --dtype {2} --threads {0} --time-steps {3}",
+      threads, script, dtype, steps);
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return 0;
+  char line[256] = {};
+  double seconds = 0;
+  while (std::fgets(line, sizeof line, pipe))
+    if (const char* at = std::strstr(line, "\"seconds_per_step\": ")) seconds = std::atof(at + 20);
+  if (pclose(pipe) != 0 || seconds <= 0) std::cerr << "bench_lenet: PyTorch did not run: " << command << "\n";
+  return seconds;
+}
 
 int main(int argc, char** argv) {
   std::string dtype_name = "float32";
   int steps = 5, threads = 2;
-  bool show_profile = false;
+  bool show_profile = false, with_torch = true;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--dtype") && i + 1 < argc) dtype_name = argv[++i];
     else if (!std::strcmp(argv[i], "--steps") && i + 1 < argc) steps = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--profile")) show_profile = true;
+    else if (!std::strcmp(argv[i], "--no-torch")) with_torch = false;
     else {
       std::cerr << "usage: bench_lenet [--dtype float32|float64] [--steps N] [--threads N] [--profile]\n";
       return 2;
@@ -52,6 +72,12 @@ int main(int argc, char** argv) {
   std::cout << fmt::format("lenet {} batch {}: compile {:.3f} s, {:.4f} s per step, {:.1f} s per 50000-image epoch "
                            "({} threads)\n",
                            dtype_name, batch, compile, per_step, per_step * 100, threads);
+  if (with_torch) {
+    const double torch_step = torch_seconds_per_step(dtype_name, steps, threads);
+    if (torch_step > 0)
+      std::cout << fmt::format("torch eager {}: {:.4f} s per step, {:.1f} s per epoch; graphjit / torch = {:.2f}\n",
+                               dtype_name, torch_step, torch_step * 100, per_step / torch_step);
+  }
   if (show_profile) std::cout << graphjit::profile(train).table();
   return 0;
 }

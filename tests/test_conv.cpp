@@ -159,3 +159,16 @@ TEST_CASE("conv2d's shape hints are checked against each other and against the v
   CHECK(contains(thrown_message([&] { f(Tensor::zeros({2, 1, 8, 7}, float64), Tensor::zeros({3, 1, 3, 3}, float64)); }),
                  "input_shape hint"));
 }
+
+TEST_CASE("conv2d of a float32 input and float64 filters computes in float64, as Theano upcasts") {
+  auto X = T::tensor4("x", float32);
+  auto W = T::tensor4("w", float64);
+  auto y = nnet::conv2d(X, W, {.border_mode = nnet::BorderMode::half});
+  CHECK(y.dtype() == float64);
+  const Tensor x = random_tensor({2, 2, 5, 5}, 21, float32), w = random_tensor({3, 2, 3, 3}, 22);
+  auto cost = T::sum(T::sqr(y));
+  const auto want = function({X, W}, {y, T::grad(cost, X), T::grad(cost, W)}, {.mode = Mode::reference})(x, w);
+  const auto got = function({X, W}, {y, T::grad(cost, X), T::grad(cost, W)})(x, w);
+  CHECK(got[1].dtype() == float32);
+  for (std::size_t k = 0; k < want.size(); ++k) check_close(got[k], want[k], 1e-6);
+}

@@ -11,6 +11,7 @@ changes nothing about the distribution, so no flip is applied.
 Prints the peer_report JSON lines; epoch 1 visits the training set in file order.
 """
 import argparse
+import json
 import os
 import sys
 import time
@@ -55,8 +56,30 @@ def evaluate(params, x, y):
         return losses / x.shape[0], correct / x.shape[0]
 
 
+def train_step(params, x, y):
+    loss = F.nll_loss(log_probs(x, *params), y)
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            p.sub_(g, alpha=LEARNING_RATE)
+    return loss.item()
+
+
+def time_steps(params, steps, dtype):
+    """Seconds per train step on one random batch (after one warm-up step): what bench_lenet compares with."""
+    x = torch.rand(BATCH, 784, dtype=getattr(torch, dtype.name))
+    y = torch.randint(0, 10, (BATCH,))
+    train_step(params, x, y)
+    start = time.perf_counter()
+    for _ in range(steps):
+        train_step(params, x, y)
+    return (time.perf_counter() - start) / steps
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--time-steps", type=int, default=0,
+                        help="only time this many train steps on random data and print {\"seconds_per_step\": ...}")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1234)
@@ -66,6 +89,10 @@ def main():
     torch.set_num_threads(args.threads)
     dtype = np.dtype(args.dtype)
     rng = np.random.default_rng(args.seed)
+    if args.time_steps > 0:
+        params = [torch.from_numpy(p).requires_grad_() for p in init_params(rng, dtype)]
+        print(json.dumps({"seconds_per_step": time_steps(params, args.time_steps, dtype)}))
+        return
     data = {split: (torch.from_numpy(x), torch.from_numpy(y).long())
             for split, (x, y) in fashion_data.load(dtype, args.data_dir).items()}
     params = [torch.from_numpy(p).requires_grad_() for p in init_params(rng, dtype)]
@@ -75,12 +102,7 @@ def main():
         losses = []
         start = time.perf_counter()
         for k in range(train_x.shape[0] // BATCH):
-            loss = F.nll_loss(log_probs(train_x[k * BATCH:(k + 1) * BATCH], *params), train_y[k * BATCH:(k + 1) * BATCH])
-            grads = torch.autograd.grad(loss, params)
-            with torch.no_grad():
-                for p, g in zip(params, grads):
-                    p.sub_(g, alpha=LEARNING_RATE)
-            losses.append(loss.item())
+            losses.append(train_step(params, train_x[k * BATCH:(k + 1) * BATCH], train_y[k * BATCH:(k + 1) * BATCH]))
         epoch_seconds.append(time.perf_counter() - start)
         order = torch.from_numpy(rng.permutation(train_x.shape[0]))
         train_x, train_y = train_x[order], train_y[order]

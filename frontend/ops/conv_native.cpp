@@ -11,6 +11,8 @@
 // the unrolling. Measured against other choices in docs/architecture.md.
 #include "frontend/ops/conv_native.hpp"
 
+#include "compiler/exec/thread_pool.hpp"
+
 #include <graphjit/runtime/blas.hpp>
 
 #include <algorithm>
@@ -53,26 +55,37 @@ Span valid_span(std::int64_t out, std::int64_t stride, std::int64_t offset, std:
   return {std::min(first, out), std::clamp(last, std::min(first, out), out)};
 }
 
-// Visits every (tap row of col, input row) pair of images [n0, n0 + count):
-// f(col_row_segment, input_row_or_null, span, stride_cols, col_offset) where
-// the segment is one output row's pixels and the input row is null when the
-// tap reads the padding.
+// Runs f(first, last) over pieces of [0, count) images on the thread pool
+// (pieces write disjoint columns of col and disjoint images).
+template <class F> void over_images(std::int64_t count, std::int64_t work_per_image, F f) {
+  auto& pool = exec::ThreadPool::global();
+  const int pieces = count * work_per_image < (1 << 15) ? 1 : static_cast<int>(std::min<std::int64_t>(pool.concurrency(), count));
+  if (pieces <= 1) return f(std::int64_t{0}, count);
+  pool.run(pieces, [&](int k) { f(count * k / pieces, count * (k + 1) / pieces); });
+}
+
+// Visits every (tap row of col, output row) pair of images [n0, n0 + count):
+// f(segment of col: one output row's pixels, the input row it reads shifted
+// by the tap's column offset or null where the tap reads the padding, the
+// output columns whose tap lies inside the input).
 template <class T, class F>
 void for_each_segment(const ConvGeometry& g, T* x, std::int64_t n0, std::int64_t count, T* col, std::int64_t ld, F f) {
   const std::int64_t P = pixels(g), image = g.in_channels * g.rows * g.cols;
-  for (std::int64_t c = 0; c < g.in_channels; ++c)
-    for (std::int64_t u = 0; u < g.filter_rows; ++u)
-      for (std::int64_t v = 0; v < g.filter_cols; ++v) {
-        T* row = col + ((c * g.filter_rows + u) * g.filter_cols + v) * ld;
-        const std::int64_t offset = v * g.dil_cols - g.pad_cols;
-        const Span span = valid_span(g.out_cols, g.stride_cols, offset, g.cols);
-        for (std::int64_t b = 0; b < count; ++b)
-          for (std::int64_t i = 0; i < g.out_rows; ++i) {
-            const std::int64_t r = g.input_row(i, u);
-            T* in = (r >= 0 && r < g.rows) ? x + (n0 + b) * image + (c * g.rows + r) * g.cols + offset : nullptr;
-            f(row + b * P + i * g.out_cols, in, span);
-          }
-      }
+  over_images(count, taps(g) * P, [&](std::int64_t b0, std::int64_t b1) {
+    for (std::int64_t c = 0; c < g.in_channels; ++c)
+      for (std::int64_t u = 0; u < g.filter_rows; ++u)
+        for (std::int64_t v = 0; v < g.filter_cols; ++v) {
+          T* row = col + ((c * g.filter_rows + u) * g.filter_cols + v) * ld;
+          const std::int64_t offset = v * g.dil_cols - g.pad_cols;
+          const Span span = valid_span(g.out_cols, g.stride_cols, offset, g.cols);
+          for (std::int64_t b = b0; b < b1; ++b)
+            for (std::int64_t i = 0; i < g.out_rows; ++i) {
+              const std::int64_t r = g.input_row(i, u);
+              T* in = (r >= 0 && r < g.rows) ? x + (n0 + b) * image + (c * g.rows + r) * g.cols + offset : nullptr;
+              f(row + b * P + i * g.out_cols, in, span);
+            }
+        }
+  });
 }
 
 template <class T> void im2col(const ConvGeometry& g, const T* x, std::int64_t n0, std::int64_t count, T* col, std::int64_t ld) {
@@ -116,13 +129,15 @@ template <class T> Tensor filter_matrix(const ConvGeometry& g, const Tensor& w) 
 template <class T> void regroup(const ConvGeometry& g, std::int64_t channels, T* images, std::int64_t n0, std::int64_t count,
                                 T* matrix, std::int64_t ld, bool to_matrix) {
   const std::int64_t P = pixels(g);
-  for (std::int64_t b = 0; b < count; ++b)
-    for (std::int64_t c = 0; c < channels; ++c) {
-      T* img = images + ((n0 + b) * channels + c) * P;
-      T* mat = matrix + c * ld + b * P;
-      if (to_matrix) std::memcpy(mat, img, sizeof(T) * P);
-      else std::memcpy(img, mat, sizeof(T) * P);
-    }
+  over_images(count, channels * P, [&](std::int64_t b0, std::int64_t b1) {
+    for (std::int64_t b = b0; b < b1; ++b)
+      for (std::int64_t c = 0; c < channels; ++c) {
+        T* img = images + ((n0 + b) * channels + c) * P;
+        T* mat = matrix + c * ld + b * P;
+        if (to_matrix) std::memcpy(mat, img, sizeof(T) * P);
+        else std::memcpy(img, mat, sizeof(T) * P);
+      }
+  });
 }
 
 // The inputs as contiguous tensors of the node's dtype.
