@@ -38,3 +38,27 @@ TEST_CASE("LeNet learns Fashion-MNIST: accuracy far above chance after 60 steps"
   CHECK(after[0].item<double>() < 1.2);
   CHECK(after[1].item<double>() > 0.55);
 }
+
+TEST_CASE("LeNet's checkpoint keys, shapes and the tutorial's init bounds") {
+  seed::Init init{"glorot", graphjit::RandomState(1), graphjit::float64};
+  auto x = T::matrix("x", graphjit::float64);
+  auto y = T::vector("y", graphjit::int32);
+  seed::LeNet model(x, y, init);
+  const std::vector<std::pair<std::string, graphjit::Shape>> want = {
+      {"conv1_W", {20, 1, 5, 5}}, {"conv1_b", {20}}, {"conv2_W", {50, 20, 5, 5}}, {"conv2_b", {50}},
+      {"fc_W", {800, 500}},       {"fc_b", {500}},   {"out_W", {500, 10}},        {"out_b", {10}}};
+  const auto params = model.named_params();
+  REQUIRE(params.size() == want.size());
+  // Bounds sqrt(6 / (fan_in + fan_out)), fan_out = out_channels * kh * kw / pool area; the output layer is zeros.
+  const std::vector<double> bound = {std::sqrt(6.0 / (25 + 125)), 0, std::sqrt(6.0 / (500 + 312)), 0,
+                                     std::sqrt(6.0 / (800 + 500)), 0, 0, 0};
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    CHECK(params[i].first == want[i].first);
+    const graphjit::Tensor v = params[i].second.get_value();
+    CHECK(v.shape() == want[i].second);
+    double largest = 0;
+    for (double e : v.to_vector<double>()) largest = std::max(largest, std::abs(e));
+    CHECK(largest <= bound[i]);
+    if (bound[i] > 0) CHECK(largest > 0.9 * bound[i]);  // drawn over the whole range
+  }
+}
