@@ -35,10 +35,12 @@ struct Init {
   std::string kind;
   graphjit::RandomState rng;
   graphjit::DType dtype;
-  Tensor weights(const graphjit::Shape& shape) {
+  Tensor weights(const graphjit::Shape& shape) { return weights(shape, shape[0], shape[1]); }
+  // Glorot's bound from the given fans (a conv layer's are not its shape's first two lengths).
+  Tensor weights(const graphjit::Shape& shape, std::int64_t fan_in, std::int64_t fan_out) {
     if (kind == "uniform01") return rng.uniform(0, 1, shape, dtype);
     if (kind == "uniform11") return rng.uniform(-1, 1, shape, dtype);
-    const double r = std::sqrt(6.0 / static_cast<double>(shape[0] + shape[1]));
+    const double r = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
     return rng.uniform(-r, r, shape, dtype);
   }
   Tensor biases(std::int64_t size) { return Tensor::zeros({size}, dtype); }
@@ -151,7 +153,10 @@ struct Program {
   double train_seconds_to_compile = 0;  // from the first symbolic variable to a compiled train function
 };
 
-inline Program build_program(const std::string& kind, int n_hidden, double rate, graphjit::DType floatX, Init& init,
+// Makes the model from the symbolic images (one flattened image per row) and labels.
+using ModelFactory = std::function<std::unique_ptr<Model>(const Variable& x, const Variable& y)>;
+
+inline Program build_program(const ModelFactory& make_model, double rate, graphjit::DType floatX,
                              const SharedSplit& train_set, const SharedSplit& valid_set, const SharedSplit& test_set) {
   using graphjit::function;
   const auto start = std::chrono::steady_clock::now();
@@ -162,9 +167,7 @@ inline Program build_program(const std::string& kind, int n_hidden, double rate,
   auto x = T::matrix("x", floatX);
   auto y = T::vector("y", graphjit::int32);
 
-  std::unique_ptr<Model> model;
-  if (kind == "logreg") model = std::make_unique<LogReg>(x, kPixels, kClasses, init);  // basic logistic model
-  else model = std::make_unique<MLP>(x, kPixels, n_hidden, kClasses, init);           // basic multi-layer perceptron
+  std::unique_ptr<Model> model = make_model(x, y);
 
   auto labels = T::extra_ops::to_one_hot(y, kClasses, floatX);
   auto loss = model->loss(labels);      // loss function
@@ -189,6 +192,16 @@ inline Program build_program(const std::string& kind, int n_hidden, double rate,
                                    {y, test_set.y[T::slice(index * size, (index + 1) * size)]}}});
 
   return Program{x, y, std::move(model), loss, accuracy, updates, index, size, train, valid, test, train_compile.count()};
+}
+
+// The seed's models by name: "logreg" or "mlp".
+inline Program build_program(const std::string& kind, int n_hidden, double rate, graphjit::DType floatX, Init& init,
+                             const SharedSplit& train_set, const SharedSplit& valid_set, const SharedSplit& test_set) {
+  auto make_model = [&](const Variable& x, const Variable&) -> std::unique_ptr<Model> {
+    if (kind == "logreg") return std::make_unique<LogReg>(x, kPixels, kClasses, init);  // basic logistic model
+    return std::make_unique<MLP>(x, kPixels, n_hidden, kClasses, init);                // basic multi-layer perceptron
+  };
+  return build_program(make_model, rate, floatX, train_set, valid_set, test_set);
 }
 
 }  // namespace seed

@@ -33,6 +33,17 @@ void check_same_type(const std::string& fname, const char* what, const Variable&
                                     fname, what, target.label(), target.type_str(), value.label(), value.type_str()));
 }
 
+// A shared variable's broadcastable dims stay of length 1: its update must be
+// broadcastable there too (Theano's "an update must have the same type").
+void check_keeps_broadcastable(const std::string& fname, const Variable& target, const Variable& value) {
+  for (int d = 0; d < target.ndim(); ++d)
+    if (target.broadcastable()[d] && !value.broadcastable()[d])
+      throw FunctionError(fmt::format("{}: shared variable '{}' has type {}, broadcastable along dim {}, but its update "
+                                      "'{}' has type {}, which is not; compute it from broadcastable operands (e.g. a "
+                                      "reduction with keepdims=true)",
+                                      fname, target.label(), target.type_str(), d, value.label(), value.type_str()));
+}
+
 }  // namespace
 
 Function function(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
@@ -66,6 +77,7 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
     if (!value.defined())
       throw FunctionError(fmt::format("{}: the update of '{}' is an undefined Variable", fname, target.label()));
     check_same_type(fname, "updated shared variable", target, value);
+    check_keeps_broadcastable(fname, target, value);
     if (!updated.insert(target.state().get()).second)
       throw FunctionError(fmt::format("{}: shared variable '{}' is updated twice", fname, target.label()));
     roots.push_back(value.node());

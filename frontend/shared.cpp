@@ -26,10 +26,21 @@ void check_fits(const std::string& name, const ir::Type& type, const Tensor& val
 
 SharedVariable shared(const Tensor& value, std::string name, bool borrow, std::source_location where) {
   if (!value.defined()) throw TypeError(fmt::format("shared('{}'): the value is an undefined tensor", name));
+  return shared(value, std::move(name), borrow, std::vector<bool>(static_cast<std::size_t>(value.ndim()), false), where);
+}
+
+SharedVariable shared(const Tensor& value, std::string name, bool borrow, std::vector<bool> broadcastable,
+                      std::source_location where) {
+  if (!value.defined()) throw TypeError(fmt::format("shared('{}'): the value is an undefined tensor", name));
+  if (static_cast<int>(broadcastable.size()) != value.ndim())
+    throw TypeError(fmt::format("shared('{}') at {}: the broadcastable pattern has {} entries but the value has {} "
+                                "dims (shape {}); give one per dim",
+                                name, ir::where_str(where), broadcastable.size(), value.ndim(), shape_str(value.shape())));
+  ir::Type type{value.dtype(), std::move(broadcastable)};
+  check_fits(name, type, value);
   auto state = std::make_shared<SharedState>();
   state->value = borrow ? value : value.copy();
   state->name = name;
-  ir::Type type{value.dtype(), std::vector<bool>(static_cast<std::size_t>(value.ndim()), false)};
   auto node = ir::make_shared(state, std::move(type), std::move(name), where);
   return SharedVariable(std::move(node), std::move(state));
 }

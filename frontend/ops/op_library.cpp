@@ -14,6 +14,8 @@ void register_nnet_ops();
 void register_shape_ops();
 void register_index_ops();
 void register_print_op();
+void register_conv_ops();  // issue 11
+void register_pool_ops();
 
 namespace {
 
@@ -27,6 +29,8 @@ void install_op_library() {
   register_shape_ops();
   register_index_ops();
   register_print_op();
+  register_conv_ops();
+  register_pool_ops();
 }
 
 [[maybe_unused]] const bool installed = (set_op_library(install_op_library), true);

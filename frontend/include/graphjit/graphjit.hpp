@@ -3,6 +3,8 @@
 
 #include <graphjit/errors.hpp>
 #include <graphjit/function.hpp>
+#include <graphjit/batch_norm.hpp>
+#include <graphjit/conv.hpp>
 #include <graphjit/grad.hpp>
 #include <graphjit/printing.hpp>
 #include <graphjit/profile.hpp>

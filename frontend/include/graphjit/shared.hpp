@@ -37,5 +37,10 @@ class SharedVariable : public Variable {
 // theano.shared(value, name, borrow): broadcastable is all false, like Theano's default.
 SharedVariable shared(const Tensor& value, std::string name = "", bool borrow = false,
                       std::source_location where = std::source_location::current());
+// theano.shared(value, name, borrow, broadcastable=...): dims marked true have
+// length 1 and broadcast against other operands (a (1, C, 1, 1) scale for
+// NCHW images). Every later value, set_value's or an update's, keeps the pattern.
+SharedVariable shared(const Tensor& value, std::string name, bool borrow, std::vector<bool> broadcastable,
+                      std::source_location where = std::source_location::current());
 
 }  // namespace graphjit
