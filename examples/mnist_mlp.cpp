@@ -7,7 +7,7 @@
 //             [--init glorot|uniform01|uniform11] [--epochs N] [--batch N]
 //             [--lr X] [--hidden N] [--dtype float64|float32] [--seed N]
 //             [--threads N] [--save FILE.npz] [--load FILE.npz] [--json]
-//             [--dump DIR] [--profile]
+//             [--dump DIR] [--profile] [--dropout P]
 //
 // --dtype defaults to the floatX flag (GRAPHJIT_FLAGS=floatX=float32), as the
 // seed's Theano script follows theano.config.floatX.
@@ -51,6 +51,7 @@ struct Options {
   std::string data = "fashion", model = "mlp", init = "glorot", dtype, save, load, dump;  // dtype: floatX by default
   int epochs = 10, batch = 500, hidden = 128, threads = 2;
   double lr = 0.3;
+  double dropout = 0;  // --dropout: probability of dropping a hidden unit while training
   std::uint64_t seed = 1234;
   bool json = false, profile = false;
 };
@@ -71,6 +72,7 @@ Options parse(int argc, char** argv) {
       {"--hidden", [&](auto v) { o.hidden = std::stoi(v); }},
       {"--threads", [&](auto v) { o.threads = std::stoi(v); }},
       {"--lr", [&](auto v) { o.lr = std::stod(v); }},
+      {"--dropout", [&](auto v) { o.dropout = std::stod(v); }},
       {"--seed", [&](auto v) { o.seed = std::stoull(v); }},
   };
   for (int i = 1; i < argc; ++i) {
@@ -83,7 +85,7 @@ Options parse(int argc, char** argv) {
       std::cout << "usage: mnist_mlp [--data fashion|mnist|DIR] [--model mlp|logreg] "
                    "[--init glorot|uniform01|uniform11] [--epochs N] [--batch N] [--lr X] [--hidden N] "
                    "[--dtype float64|float32] [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--json] "
-                   "[--dump DIR] [--profile]\n\nGRAPHJIT_FLAGS (comma-separated name=value) sets these options:\n"
+                   "[--dump DIR] [--profile] [--dropout P]\n\nGRAPHJIT_FLAGS (comma-separated name=value) sets these options:\n"
                 << graphjit::flags_help();
       std::exit(0);
     } else if (flags.count(arg) && i + 1 < argc) {
@@ -100,6 +102,7 @@ Options parse(int argc, char** argv) {
   one_of("--init", o.init, {"glorot", "uniform01", "uniform11"});
   if (o.dtype.empty()) o.dtype = graphjit::dtype_name(graphjit::config().floatX);  // Theano's floatX, as in the seed
   one_of("--dtype", o.dtype, {"float64", "float32"});
+  if (!(o.dropout >= 0 && o.dropout < 1)) throw std::invalid_argument("--dropout must be in [0, 1)");
   if (o.epochs < 1 || o.batch < 1 || o.hidden < 1 || o.threads < 1)
     throw std::invalid_argument("--epochs, --batch, --hidden and --threads must be at least 1");
   return o;
@@ -161,7 +164,7 @@ int run(const Options& o) {
   auto test_set_x = shared(datasets.test.x, "test_x", true), test_set_y = shared(datasets.test.y, "test_y", true);
 
   Program program = build_program(o.model, o.hidden, o.lr, floatX, init, {train_set_x, train_set_y},
-                                  {valid_set_x, valid_set_y}, {test_set_x, test_set_y});
+                                  {valid_set_x, valid_set_y}, {test_set_x, test_set_y}, {o.dropout, o.seed + 2});
   const double compile_seconds = program.train_seconds_to_compile;  // graph, grad, rewrites, LLVM
   Model& model = *program.model;
   if (!o.load.empty()) load_params(o.load, model);

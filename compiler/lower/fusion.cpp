@@ -1,6 +1,7 @@
 #include "compiler/lower/fusion.hpp"
 
 #include "compiler/codegen/kernel_plan.hpp"
+#include "compiler/ir/branch_guards.hpp"
 #include "compiler/ir/op_info.hpp"
 
 #include <algorithm>
@@ -99,6 +100,14 @@ Fusion fuse(const std::vector<NodeRef>& order, const std::vector<NodeRef>& roots
   std::vector<std::size_t> cluster_vertex;                       // per cluster
   std::unordered_map<const ir::Node*, std::size_t> vertex_of;  // every node seen: its cluster's vertex or its own
 
+  // A kernel runs whole or not at all, so it holds nodes of one lazy-branch guard.
+  const ir::BranchGuards guards = ir::branch_guards(order, roots);
+  auto guard_of = [&](const ir::Node* n) {
+    auto g = guards.find(n);
+    return g == guards.end() ? ir::Guard{} : g->second;
+  };
+  std::vector<ir::Guard> cluster_guard;  // per cluster
+
   auto member_of = [&](const ir::Node* n) -> std::optional<std::size_t> {
     auto it = fusion.cluster_of.find(n);
     if (it == fusion.cluster_of.end() || ir::op_info(n->op).kind != ir::OpKind::Elemwise) return std::nullopt;
@@ -115,8 +124,9 @@ Fusion fuse(const std::vector<NodeRef>& order, const std::vector<NodeRef>& roots
   auto join = [&](const ir::Node& n, std::size_t c) {
     for (const NodeRef& in : n.inputs) graph.add_edge(cluster_vertex[c], vertex_of.at(in.get()));
   };
-  auto new_cluster = [&](const std::vector<bool>& bcast) {
+  auto new_cluster = [&](const std::vector<bool>& bcast, const ir::Node& first) {
     fusion.clusters.emplace_back();
+    cluster_guard.push_back(guard_of(&first));
     pattern.push_back(bcast);
     cluster_vertex.push_back(graph.add_vertex());
     return fusion.clusters.size() - 1;
@@ -128,19 +138,20 @@ Fusion fuse(const std::vector<NodeRef>& order, const std::vector<NodeRef>& roots
     if (kind == ir::OpKind::Elemwise) {
       for (const NodeRef& in : node->inputs) {
         auto c = member_of(in.get());
-        if (merge && c && pattern[*c] == node->type.broadcastable && can_join(*node, *c)) {
+        if (merge && c && pattern[*c] == node->type.broadcastable && cluster_guard[*c] == guard_of(node.get()) &&
+            can_join(*node, *c)) {
           home = *c;
           break;
         }
       }
-      if (!home) home = new_cluster(node->type.broadcastable);
+      if (!home) home = new_cluster(node->type.broadcastable, *node);
       join(*node, *home);
       fusion.clusters[*home].nodes.push_back(node);
     } else if (is_fusable_reduction(*node)) {
       const NodeRef& in = node->inputs[0];
       auto c = member_of(in.get());
-      if (merge && c && pattern[*c] == in->type.broadcastable) home = *c;
-      else home = new_cluster(in->type.broadcastable);
+      if (merge && c && pattern[*c] == in->type.broadcastable && cluster_guard[*c] == guard_of(node.get())) home = *c;
+      else home = new_cluster(in->type.broadcastable, *node);
       join(*node, *home);
       fusion.clusters[*home].reductions.push_back(node);
     }

@@ -14,6 +14,10 @@ void register_nnet_ops();
 void register_shape_ops();
 void register_index_ops();
 void register_print_op();
+void register_random_ops();  // issue 12
+void register_ifelse_op();
+void register_grad_control_op();
+void register_rops();  // after every family: reads their gradients
 
 namespace {
 
@@ -27,6 +31,10 @@ void install_op_library() {
   register_shape_ops();
   register_index_ops();
   register_print_op();
+  register_random_ops();  // issue 12
+  register_ifelse_op();
+  register_grad_control_op();
+  register_rops();
 }
 
 [[maybe_unused]] const bool installed = (set_op_library(install_op_library), true);
