@@ -5,7 +5,7 @@
 //   PROGRAM [--data fashion|mnist|DIR] [--model NAME] [--init glorot|uniform01|uniform11]
 //           [--epochs N] [--batch N] [--lr X] [--hidden N] [--dtype float64|float32]
 //           [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--json]
-//           [--dump DIR] [--profile]
+//           [--dump DIR] [--profile] [--dropout P (mnist_mlp)]
 //
 // --dtype defaults to the floatX flag (GRAPHJIT_FLAGS=floatX=float32), as the
 // seed's Theano script follows theano.config.floatX.
@@ -52,8 +52,9 @@ struct ExampleSpec {
   // activations for 10000 images would take gigabytes), the sizes weighing
   // the means; false: one call over the whole split, as the seed does.
   bool evaluate_in_batches = false;
+  bool takes_dropout = false;  // whether --dropout P applies (mnist_mlp: on the hidden layer, in train only)
   std::function<std::unique_ptr<Model>(const std::string& model, int hidden, Init& init, const Variable& x,
-                                       const Variable& y)>
+                                       const Variable& y, const Dropout& dropout)>
       make_model;
 };
 
@@ -61,6 +62,7 @@ struct Options {
   std::string data = "fashion", model, init = "glorot", dtype, save, load, dump;  // dtype: floatX by default
   int epochs = 10, batch = 500, hidden = 128, threads = 2;
   double lr = 0.3;
+  double dropout = 0;  // --dropout: probability of dropping a hidden unit while training
   std::uint64_t seed = 1234;
   bool json = false, profile = false;
 };
@@ -82,6 +84,7 @@ inline Options parse(int argc, char** argv, const ExampleSpec& spec) {
       {"--hidden", [&](auto v) { o.hidden = std::stoi(v); }},
       {"--threads", [&](auto v) { o.threads = std::stoi(v); }},
       {"--lr", [&](auto v) { o.lr = std::stod(v); }},
+      {"--dropout", [&](auto v) { o.dropout = std::stod(v); }},
       {"--seed", [&](auto v) { o.seed = std::stoull(v); }},
   };
   for (int i = 1; i < argc; ++i) {
@@ -94,7 +97,8 @@ inline Options parse(int argc, char** argv, const ExampleSpec& spec) {
       std::cout << "usage: " << spec.program << " [--data fashion|mnist|DIR] [--model " << fmt::format("{}", fmt::join(spec.models, "|")) << "] "
                    "[--init glorot|uniform01|uniform11] [--epochs N] [--batch N] [--lr X] [--hidden N] "
                    "[--dtype float64|float32] [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--json] "
-                   "[--dump DIR] [--profile]\n\nGRAPHJIT_FLAGS (comma-separated name=value) sets these options:\n"
+                   "[--dump DIR] [--profile]" << (spec.takes_dropout ? " [--dropout P]" : "")
+                << "\n\nGRAPHJIT_FLAGS (comma-separated name=value) sets these options:\n"
                 << graphjit::flags_help();
       std::exit(0);
     } else if (flags.count(arg) && i + 1 < argc) {
@@ -113,6 +117,8 @@ inline Options parse(int argc, char** argv, const ExampleSpec& spec) {
   one_of("--dtype", o.dtype, {"float64", "float32"});
   if (o.epochs < 1 || o.batch < 1 || o.hidden < 1 || o.threads < 1)
     throw std::invalid_argument("--epochs, --batch, --hidden and --threads must be at least 1");
+  if (!(o.dropout >= 0 && o.dropout < 1)) throw std::invalid_argument("--dropout must be in [0, 1)");
+  if (o.dropout != 0 && !spec.takes_dropout) throw std::invalid_argument(spec.program + " has no --dropout");
   return o;
 }
 
@@ -187,7 +193,10 @@ inline int run(const Options& o, const ExampleSpec& spec) {
   auto valid_set_x = shared(datasets.valid.x, "valid_x", true), valid_set_y = shared(datasets.valid.y, "valid_y", true);
   auto test_set_x = shared(datasets.test.x, "test_x", true), test_set_y = shared(datasets.test.y, "test_y", true);
 
-  auto make_model = [&](const Variable& x, const Variable& y) { return spec.make_model(o.model, o.hidden, init, x, y); };
+  const Dropout dropout{o.dropout, o.seed + 2};
+  auto make_model = [&](const Variable& x, const Variable& y) {
+    return spec.make_model(o.model, o.hidden, init, x, y, dropout);
+  };
   Program program = build_program(make_model, o.lr, floatX, {train_set_x, train_set_y}, {valid_set_x, valid_set_y},
                                   {test_set_x, test_set_y});
   const double compile_seconds = program.train_seconds_to_compile;  // graph, grad, rewrites, LLVM

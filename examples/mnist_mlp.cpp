@@ -8,11 +8,11 @@
 int main(int argc, char** argv) {
   using namespace seed;
   const ExampleSpec spec{
-      .program = "mnist_mlp", .models = {"mlp", "logreg"}, .hidden = 128, .lr = 0.3,
-      .make_model = [](const std::string& model, int hidden, Init& init, const Variable& x,
-                       const Variable&) -> std::unique_ptr<Model> {
+      .program = "mnist_mlp", .models = {"mlp", "logreg"}, .hidden = 128, .lr = 0.3, .takes_dropout = true,
+      .make_model = [](const std::string& model, int hidden, Init& init, const Variable& x, const Variable&,
+                       const Dropout& dropout) -> std::unique_ptr<Model> {
         if (model == "logreg") return std::make_unique<LogReg>(x, kPixels, kClasses, init);  // basic logistic model
-        return std::make_unique<MLP>(x, kPixels, hidden, kClasses, init);                // basic multi-layer perceptron
+        return std::make_unique<MLP>(x, kPixels, hidden, kClasses, init, dropout);       // basic multi-layer perceptron
       }};
   return example_main(argc, argv, spec);
 }

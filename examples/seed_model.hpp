@@ -69,6 +69,8 @@ struct Layer {
 struct Model {
   virtual ~Model() = default;
   virtual Variable loss(const Variable& one_hot) = 0;
+  // The loss the train function minimizes: `loss`, unless the model drops units while training.
+  virtual Variable train_loss(const Variable& one_hot) { return loss(one_hot); }
   virtual Variable accuracy(const Variable& y) = 0;
   virtual std::vector<std::pair<SharedVariable, Variable>> updates(const Variable& loss, double rate) = 0;
   virtual std::vector<std::pair<std::string, SharedVariable>> named_params() = 0;
@@ -88,11 +90,25 @@ struct LogReg : Model {
   }
 };
 
+// Dropout on the hidden layer while training (not in the seed; --dropout P).
+struct Dropout {
+  double p = 0;  // the probability of dropping a hidden unit; 0: none
+  std::uint64_t seed = 0;
+};
+
 struct MLP : Model {
   Layer hidden_, output_;
-  MLP(const Variable& inputs, int n_in, int n_hidden, int n_out, Init& init)
-      : hidden_(inputs, n_in, n_hidden, init, tanh_), output_(hidden_.output, n_hidden, n_out, init) {}  // softmax by default
+  Variable train_output_;  // the output with dropout on the hidden layer, if any
+  MLP(const Variable& inputs, int n_in, int n_hidden, int n_out, Init& init, const Dropout& dropout = {})
+      : hidden_(inputs, n_in, n_hidden, init, tanh_), output_(hidden_.output, n_hidden, n_out, init) {  // softmax by default
+    if (dropout.p <= 0) return;
+    graphjit::RandomStreams rng(dropout.seed);
+    train_output_ = softmax(T::dot(T::nnet::dropout(hidden_.output, dropout.p, rng), output_.W) + output_.b);
+  }
   Variable loss(const Variable& one_hot) override { return T::mean(T::sqr(one_hot - output_.output)); }
+  Variable train_loss(const Variable& one_hot) override {
+    return train_output_.defined() ? T::mean(T::sqr(one_hot - train_output_)) : loss(one_hot);
+  }
   Variable accuracy(const Variable& y) override { return T::mean(T::eq(output_.pred, y)); }
   std::vector<std::pair<SharedVariable, Variable>> updates(const Variable& loss, double rate) override {
     std::vector<std::pair<SharedVariable, Variable>> updates;
@@ -172,12 +188,13 @@ inline Program build_program(const ModelFactory& make_model, double rate, graphj
   auto labels = T::extra_ops::to_one_hot(y, kClasses, floatX);
   auto loss = model->loss(labels);      // loss function
   auto accuracy = model->accuracy(y);   // average number of correct predictions over a batch
-  auto updates = model->updates(loss, rate);
+  auto train_loss = model->train_loss(labels);  // `loss` itself without dropout
+  auto updates = model->updates(train_loss, rate);
 
   auto index = T::scalar("batch index", graphjit::int32);  // batch index
   auto size = T::scalar("batch size", graphjit::int32);
 
-  auto train = function({index, size}, {loss, accuracy},
+  auto train = function({index, size}, {train_loss, accuracy},
                         {.updates = updates,
                          .givens = {{x, train_set.x[T::slice(index * size, (index + 1) * size)]},
                                     {y, train_set.y[T::slice(index * size, (index + 1) * size)]}}});
@@ -196,10 +213,11 @@ inline Program build_program(const ModelFactory& make_model, double rate, graphj
 
 // The seed's models by name: "logreg" or "mlp".
 inline Program build_program(const std::string& kind, int n_hidden, double rate, graphjit::DType floatX, Init& init,
-                             const SharedSplit& train_set, const SharedSplit& valid_set, const SharedSplit& test_set) {
+                             const SharedSplit& train_set, const SharedSplit& valid_set, const SharedSplit& test_set,
+                             const Dropout& dropout = {}) {
   auto make_model = [&](const Variable& x, const Variable&) -> std::unique_ptr<Model> {
     if (kind == "logreg") return std::make_unique<LogReg>(x, kPixels, kClasses, init);  // basic logistic model
-    return std::make_unique<MLP>(x, kPixels, n_hidden, kClasses, init);                // basic multi-layer perceptron
+    return std::make_unique<MLP>(x, kPixels, n_hidden, kClasses, init, dropout);       // basic multi-layer perceptron
   };
   return build_program(make_model, rate, floatX, train_set, valid_set, test_set);
 }

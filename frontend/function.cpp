@@ -2,6 +2,7 @@
 // builds the Program, compiles it, and runs it with checked arguments.
 #include <graphjit/errors.hpp>
 #include <graphjit/function.hpp>
+#include <graphjit/random_streams.hpp>
 
 #include "compiler/ir/graph.hpp"
 #include "compiler/pipeline.hpp"
@@ -44,6 +45,43 @@ void check_keeps_broadcastable(const std::string& fname, const Variable& target,
                                       fname, target.label(), target.type_str(), d, value.label(), value.type_str()));
 }
 
+bool opted_out(const FunctionOptions& options, const SharedState* state) {
+  if (const bool* all = std::get_if<bool>(&options.no_default_updates)) return *all;
+  for (const SharedVariable& v : std::get<std::vector<SharedVariable>>(options.no_default_updates))
+    if (v.state().get() == state) return true;
+  return false;
+}
+
+// Theano's default updates: every shared variable the outputs or updates read
+// that has one (graphjit/random_streams.hpp), is not updated explicitly and
+// not opted out, gets it. An added update may read more such variables, so
+// the search repeats on what it added.
+std::vector<std::pair<SharedVariable, Variable>> with_default_updates(const std::vector<Variable>& outputs,
+                                                                      const FunctionOptions& options) {
+  std::vector<std::pair<SharedVariable, Variable>> updates = options.updates;
+  std::unordered_set<const SharedState*> done;
+  for (const auto& [target, value] : updates)
+    if (target.state()) done.insert(target.state().get());
+  std::vector<ir::NodeRef> frontier;
+  for (const Variable& v : outputs)
+    if (v.defined()) frontier.push_back(v.node());
+  for (const auto& [target, value] : updates)
+    if (value.defined()) frontier.push_back(value.node());
+  while (!frontier.empty()) {
+    std::vector<ir::NodeRef> added;
+    for (const ir::NodeRef& n : ir::toposort(frontier)) {
+      if (n->op != ir::OpCode::Shared || !done.insert(n->shared.get()).second || opted_out(options, n->shared.get()))
+        continue;
+      if (std::optional<Variable> update = default_update(n->shared.get())) {
+        updates.emplace_back(SharedVariable(n, n->shared), *update);
+        added.push_back(update->node());
+      }
+    }
+    frontier = std::move(added);
+  }
+  return updates;
+}
+
 }  // namespace
 
 Function function(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
@@ -71,7 +109,8 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
     roots.push_back(outputs[i].node());
   }
   std::unordered_set<const SharedState*> updated;
-  for (const auto& [target, value] : options.updates) {
+  const std::vector<std::pair<SharedVariable, Variable>> updates = with_default_updates(outputs, options);
+  for (const auto& [target, value] : updates) {
     if (!target.defined() || !target.state())
       throw FunctionError(fmt::format("{}: an update target is not a shared variable", fname));
     if (!value.defined())

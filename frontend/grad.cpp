@@ -10,6 +10,7 @@
 #include "frontend/ops/op_support.hpp"
 
 #include <fmt/format.h>
+#include <iostream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -18,14 +19,14 @@ namespace graphjit {
 namespace {
 
 // Nodes on some path from a wrt variable up to the cost: the only ones whose
-// gradients are worth building.
-std::unordered_set<const ir::Node*> on_paths_to(const std::vector<ir::NodeRef>& order,
-                                                const std::vector<Variable>& wrt) {
+// gradients are worth building. Nodes in `constants` (consider_constant) pass nothing on.
+std::unordered_set<const ir::Node*> on_paths_to(const std::vector<ir::NodeRef>& order, const std::vector<Variable>& wrt,
+                                                const std::unordered_set<const ir::Node*>& constants) {
   std::unordered_set<const ir::Node*> reach;
   for (const Variable& w : wrt) reach.insert(w.node().get());
   for (const ir::NodeRef& node : order)
     for (const ir::NodeRef& in : node->inputs)
-      if (reach.count(in.get())) {
+      if (reach.count(in.get()) && !constants.count(in.get())) {
         reach.insert(node.get());
         break;
       }
@@ -38,39 +39,84 @@ std::unordered_set<const ir::Node*> on_paths_to(const std::vector<ir::NodeRef>& 
 // underflowed 0 (the gradient of log(1 - sigmoid(z)) is -sigmoid(z), not
 // -1/(1 - sigmoid(z)) * sigmoid(z)(1 - sigmoid(z))). The two compute the same
 // function; the original is kept when a rewrite would remove a wrt variable
-// (an intermediate result the stable form does not compute).
-ir::NodeRef stable_cost(const Variable& cost, const std::vector<Variable>& wrt) {
+// (an intermediate result the stable form does not compute), or a variable
+// the options name (consider_constant, known_grads).
+ir::NodeRef stable_cost(const Variable& cost, std::vector<Variable> wrt, const GradOptions& options) {
+  wrt.insert(wrt.end(), options.consider_constant.begin(), options.consider_constant.end());
+  for (const auto& [var, g] : options.known_grads) wrt.push_back(var);
   const ir::NodeRef stable = compiler::passes::stabilize_before_grad({cost.node()}).front();
   if (stable == cost.node()) return stable;
   const auto kept = ir::ancestors({stable});
   for (const Variable& w : wrt)
-    if (!kept.count(w.node().get())) return cost.node();
+    if (w.defined() && !kept.count(w.node().get())) return cost.node();
   return stable;
 }
 
 }  // namespace
 
-std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt, bool allow_disconnected) {
-  if (!cost.defined()) throw GradError("grad: the cost is an undefined Variable");
+namespace {
+
+void check_cost(const Variable& cost) {
   if (cost.ndim() != 0)
     throw GradError(fmt::format("grad: the cost '{}' must be a scalar, but has type {}; reduce it first "
                                 "(e.g. T::mean or T::sum)", cost.label(), cost.type_str()));
   if (!is_float(cost.dtype()))
     throw GradError(fmt::format("grad: the cost '{}' has dtype {}; gradients need a float cost", cost.label(),
                                 dtype_name(cost.dtype())));
+}
+
+// Where back-propagation starts: d cost/d cost = 1 and the known gradients.
+std::unordered_map<const ir::Node*, Variable> seed_grads(const ir::NodeRef& differentiated, const Variable& cost,
+                                                         const GradOptions& options) {
+  std::unordered_map<const ir::Node*, Variable> grads;
+  if (differentiated) grads[differentiated.get()] = constant(1.0, cost.dtype());
+  for (const auto& [var, g] : options.known_grads) {
+    if (!var.defined() || !g.defined()) throw GradError("grad: a known_grads entry is an undefined Variable");
+    if (g.ndim() != var.ndim())
+      throw GradError(fmt::format("grad: the known gradient of '{}' ({}) has type {}; it must have the variable's rank",
+                                  var.label(), var.type_str(), g.type_str()));
+    auto [slot, inserted] = grads.try_emplace(var.node().get(), g);
+    if (!inserted) slot->second = slot->second + g;
+  }
+  return grads;
+}
+
+// Theano's disconnected_inputs and return_disconnected for a wrt the cost does not reach.
+Variable disconnected(const Variable& cost, const Variable& w, const GradOptions& options) {
+  const std::string msg = fmt::format("grad: the cost '{}' does not depend on '{}' (or only through integer operations, "
+                                      "constants or disconnected_grad)",
+                                      cost.defined() ? cost.label() : "(known_grads)", w.label());
+  if (options.disconnected_inputs == DisconnectedInputs::raise)
+    throw GradError(msg + "; pass disconnected_inputs = ignore (or allow_disconnected=true) to get zeros");
+  if (options.disconnected_inputs == DisconnectedInputs::warn) std::cerr << "graphjit warning: " << msg << '\n';
+  return options.return_disconnected == ReturnDisconnected::zero ? tensor::zeros_like(w) : Variable();
+}
+
+}  // namespace
+
+std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt, const GradOptions& options) {
+  if (!cost.defined() && options.known_grads.empty())
+    throw GradError("grad: the cost is an undefined Variable (and no known_grads are given)");
+  if (cost.defined()) check_cost(cost);
   for (const Variable& w : wrt)
     if (!w.defined()) throw GradError("grad: a wrt entry is an undefined Variable");
 
-  const ir::NodeRef differentiated = stable_cost(cost, wrt);
-  const std::vector<ir::NodeRef> order = ir::toposort({differentiated});
-  const auto reach = on_paths_to(order, wrt);
-  std::unordered_map<const ir::Node*, Variable> grads;
-  grads[differentiated.get()] = constant(1.0, cost.dtype());
+  const ir::NodeRef differentiated = cost.defined() ? stable_cost(cost, wrt, options) : nullptr;
+  std::vector<ir::NodeRef> roots;
+  if (differentiated) roots.push_back(differentiated);
+  for (const auto& [var, g] : options.known_grads)
+    if (var.defined()) roots.push_back(var.node());
+  const std::vector<ir::NodeRef> order = ir::toposort(roots);
+  std::unordered_set<const ir::Node*> constants;
+  for (const Variable& c : options.consider_constant)
+    if (c.defined()) constants.insert(c.node().get());
+  const auto reach = on_paths_to(order, wrt, constants);
+  std::unordered_map<const ir::Node*, Variable> grads = seed_grads(differentiated, cost, options);
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const ir::Node& node = **it;
     auto g = grads.find(&node);
-    if (g == grads.end() || node.inputs.empty()) continue;
+    if (g == grads.end() || node.inputs.empty() || constants.count(&node)) continue;
     bool wanted = false;
     for (const ir::NodeRef& in : node.inputs) wanted = wanted || (reach.count(in.get()) && is_float(in->type.dtype));
     if (!wanted) continue;
@@ -90,17 +136,15 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
   std::vector<Variable> result;
   for (const Variable& w : wrt) {
     auto g = grads.find(w.node().get());
-    if (g != grads.end()) {
-      result.push_back(g->second);
-      continue;
-    }
-    if (!allow_disconnected)
-      throw GradError(fmt::format("grad: the cost '{}' does not depend on '{}' (or only through integer "
-                                  "operations); pass allow_disconnected=true to get zeros",
-                                  cost.label(), w.label()));
-    result.push_back(tensor::zeros_like(w));
+    result.push_back(g != grads.end() ? g->second : disconnected(cost, w, options));
   }
   return result;
+}
+
+std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt, bool allow_disconnected) {
+  if (!cost.defined()) throw GradError("grad: the cost is an undefined Variable");
+  return grad(cost, wrt,
+              GradOptions{.disconnected_inputs = allow_disconnected ? DisconnectedInputs::ignore : DisconnectedInputs::raise});
 }
 
 Variable grad(const Variable& cost, const Variable& wrt, bool allow_disconnected) {

@@ -1,5 +1,6 @@
 #include "compiler/eval/reference_evaluator.hpp"
 
+#include "compiler/ir/branch_guards.hpp"
 #include "compiler/ir/graph.hpp"
 #include "compiler/ir/op_info.hpp"
 #include "compiler/ir/diagnostics.hpp"
@@ -11,7 +12,15 @@ namespace graphjit::eval {
 std::vector<Tensor> evaluate(const std::vector<ir::NodeRef>& outputs, const Values& inputs,
                              const std::function<void(const ir::Node&, const Tensor&)>& on_node) {
   Values values;
-  for (const ir::NodeRef& node : ir::toposort(outputs)) {
+  const std::vector<ir::NodeRef> order = ir::toposort(outputs);
+  // Lazy branches: a node only an untaken ifelse branch needs gets no value.
+  const ir::BranchGuards guards = ir::branch_guards(order, outputs);
+  auto computed = [&](const ir::Node* n) {
+    auto it = values.find(n);
+    return it == values.end() ? Tensor() : it->second;
+  };
+  for (const ir::NodeRef& node : order) {
+    if (auto g = guards.find(node.get()); g != guards.end() && !ir::guard_holds(g->second, computed)) continue;
     Tensor value;
     if (node->op == ir::OpCode::Input) {
       auto it = inputs.find(node.get());
@@ -21,7 +30,7 @@ std::vector<Tensor> evaluate(const std::vector<ir::NodeRef>& outputs, const Valu
     } else {
       std::vector<Tensor> args;
       args.reserve(node->inputs.size());
-      for (const ir::NodeRef& in : node->inputs) args.push_back(values.at(in.get()));
+      for (const ir::NodeRef& in : node->inputs) args.push_back(computed(in.get()));
       value = ir::run_reference(*node, args);
     }
     if (on_node) on_node(*node, value);

@@ -2,6 +2,7 @@
 
 #include "compiler/exec/buffer_pool.hpp"
 #include "compiler/exec/finite_check.hpp"
+#include "compiler/ir/branch_guards.hpp"
 #include "compiler/ir/diagnostics.hpp"
 #include "compiler/ir/op_info.hpp"
 
@@ -174,6 +175,8 @@ std::vector<Tensor> ScheduleExecutor::run(const std::vector<Tensor>& args, const
   const auto call_start = watch_.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   for (std::size_t t = 0; t < s.steps.size(); ++t) {
     const Step& step = s.steps[t];
+    if (!ir::guard_holds(step.guard, [&](int slot) { return slots_[static_cast<std::size_t>(slot)]; }))
+      continue;  // an untaken ifelse branch
     try {
       if (watch_.nan_guard) save_overwritten_inputs(t);
       if (watch_.profile) run_profiled_step(t);

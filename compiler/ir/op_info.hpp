@@ -73,6 +73,10 @@ struct OpInfo {
   // "no gradient" (integer inputs, indices). Null for ops that are not
   // differentiable.
   std::vector<Variable> (*grad)(const Node& node, const Variable& output, const Variable& output_grad) = nullptr;
+  // The R-operator (forward mode, Theano's R_op): the directional derivative
+  // of the output given each input's tangent (undefined: zero). Filled in for
+  // the differentiable ops by frontend/ops/rop.cpp; null: Rop says the op has none.
+  Variable (*rop)(const Node& node, const Variable& output, const std::vector<Variable>& tangents) = nullptr;
 
   // Aliasing, Theano's view_map and destroy_map. The memory planner, the
   // in-place planner and the rule that copies what a call returns read these.

@@ -1,3 +1,4 @@
+#include "compiler/ir/branch_guards.hpp"
 #include "compiler/ir/graph.hpp"
 #include "compiler/ir/op_info.hpp"
 #include "compiler/lower/lower.hpp"
@@ -33,9 +34,12 @@ std::vector<std::vector<std::size_t>> Schedule::data_edges() const {
   for (std::size_t s = 0; s < steps.size(); ++s)
     for (int o : steps[s].out) producer[o] = s;
   std::vector<std::vector<std::size_t>> edges(steps.size());
-  for (std::size_t s = 0; s < steps.size(); ++s)
+  for (std::size_t s = 0; s < steps.size(); ++s) {
     for (int i : steps[s].in)
       if (auto p = producer.find(i); p != producer.end()) edges[s].push_back(p->second);
+    for (auto [cond, value] : steps[s].guard)
+      if (auto p = producer.find(cond); p != producer.end()) edges[s].push_back(p->second);
+  }
   return edges;
 }
 
@@ -57,6 +61,13 @@ Schedule build_steps(const Program& program, const Fusion& fusion) {
     if (n->op == ir::OpCode::Constant) slot_of(n);
   }
 
+  const ir::BranchGuards guards = ir::branch_guards(order, program.outputs);
+  auto guard_of = [&](const ir::Node* n) {
+    std::vector<std::pair<int, bool>> slots;
+    if (auto g = guards.find(n); g != guards.end())
+      for (auto [cond, value] : g->second) slots.emplace_back(slot.at(cond), value);  // conds come first in `order`
+    return slots;
+  };
   std::vector<bool> cluster_done(fusion.clusters.size(), false);
   for (const ir::NodeRef& n : order) {
     const ir::OpInfo& info = ir::op_info(n->op);
@@ -82,6 +93,7 @@ Schedule build_steps(const Program& program, const Fusion& fusion) {
       for (const ir::NodeRef& in : n->inputs) step.in.push_back(slot_of(in));
       step.out.push_back(slot_of(n));
     }
+    step.guard = guard_of(n.get());  // a cluster's members share one guard (fuse)
     step.inplace.assign(step.out.size(), -1);
     step.buffer.assign(step.out.size(), kNoBuffer);
     schedule.steps.push_back(std::move(step));

@@ -1,6 +1,7 @@
 #include "compiler/lower/fusion.hpp"
 
 #include "compiler/codegen/kernel_plan.hpp"
+#include "compiler/ir/branch_guards.hpp"
 #include "compiler/ir/op_info.hpp"
 
 #include <algorithm>
@@ -102,7 +103,7 @@ std::optional<std::size_t> member_of(const Fusion& fusion, const ir::Node* n) {
 // Places the program's nodes into clusters one by one, inputs first.
 class ClusterBuilder {
  public:
-  explicit ClusterBuilder(bool merge) : merge_(merge) {}
+  ClusterBuilder(bool merge, ir::BranchGuards guards) : merge_(merge), guards_(std::move(guards)) {}
 
   void place(const NodeRef& node) {
     std::optional<std::size_t> home;
@@ -131,9 +132,11 @@ class ClusterBuilder {
   std::size_t home_for_elemwise(const ir::Node& node) {
     for (const NodeRef& in : node.inputs) {
       auto c = member_of(fusion_, in.get());
-      if (merge_ && c && pattern_[*c] == node.type.broadcastable && can_join(node, *c)) return *c;
+      if (merge_ && c && pattern_[*c] == node.type.broadcastable && cluster_guard_[*c] == guard_of(node) &&
+          can_join(node, *c))
+        return *c;
     }
-    return new_cluster(node.type.broadcastable);
+    return new_cluster(node.type.broadcastable, node);
   }
 
   // A reduction is computed by the loop of its input's cluster when the
@@ -141,8 +144,8 @@ class ClusterBuilder {
   std::size_t home_for_reduction(const ir::Node& node) {
     const NodeRef& in = node.inputs[0];
     auto c = member_of(fusion_, in.get());
-    if (merge_ && c && pattern_[*c] == in->type.broadcastable) return *c;
-    return new_cluster(in->type.broadcastable);
+    if (merge_ && c && pattern_[*c] == in->type.broadcastable && cluster_guard_[*c] == guard_of(node)) return *c;
+    return new_cluster(in->type.broadcastable, node);
   }
 
   // Whether `n` can be computed inside cluster c: every input is a member of
@@ -155,14 +158,23 @@ class ClusterBuilder {
     return true;
   }
 
-  std::size_t new_cluster(const std::vector<bool>& broadcastable) {
+  // A kernel runs whole or not at all, so it holds nodes of one lazy-branch guard.
+  ir::Guard guard_of(const ir::Node& n) const {
+    auto g = guards_.find(&n);
+    return g == guards_.end() ? ir::Guard{} : g->second;
+  }
+
+  std::size_t new_cluster(const std::vector<bool>& broadcastable, const ir::Node& first) {
     fusion_.clusters.emplace_back();
+    cluster_guard_.push_back(guard_of(first));
     pattern_.push_back(broadcastable);
     cluster_vertex_.push_back(graph_.add_vertex());
     return fusion_.clusters.size() - 1;
   }
 
   bool merge_;
+  ir::BranchGuards guards_;
+  std::vector<ir::Guard> cluster_guard_;  // per cluster
   Fusion fusion_;
   std::vector<std::vector<bool>> pattern_;  // per cluster: the broadcast pattern of its members
   ContractedGraph graph_;
@@ -211,7 +223,7 @@ void fill_interfaces(Fusion& fusion, const std::unordered_set<const ir::Node*>& 
 }  // namespace
 
 Fusion fuse(const std::vector<NodeRef>& order, const std::vector<NodeRef>& roots, bool merge) {
-  ClusterBuilder builder(merge);
+  ClusterBuilder builder(merge, ir::branch_guards(order, roots));
   for (const NodeRef& node : order) builder.place(node);
   Fusion fusion = std::move(builder).take();
   fill_interfaces(fusion, read_outside_cluster(fusion, order, roots));

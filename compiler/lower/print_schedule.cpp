@@ -33,17 +33,25 @@ std::string memory(const Schedule& s, const Step& step, std::size_t j) {
   return where;
 }
 
+// " if c.3 and not c.7": the lazy-branch conditions a step runs under.
+std::string guard(const Schedule& s, const Step& step) {
+  std::vector<std::string> conds;
+  for (auto [cond, value] : step.guard) conds.push_back(fmt::format("{}{}", value ? "" : "not ", s.node(cond).label()));
+  return conds.empty() ? "" : fmt::format(" if {}", fmt::join(conds, " and "));
+}
+
 void print_step(std::string& out, const Schedule& s, std::size_t t) {
   const Step& step = s.steps[t];
   if (step.kind == Step::Kind::Native) {
     const ir::Node& node = *step.node;
-    out += fmt::format("{:>3} native {} = {} <{}>{}\n", t, node.label(), call(node), node.type.str(), memory(s, step, 0));
+    out += fmt::format("{:>3} native {} = {} <{}>{}{}\n", t, node.label(), call(node), node.type.str(), memory(s, step, 0),
+                       guard(s, step));
     return;
   }
   const codegen::Cluster& cluster = s.clusters[step.cluster];
   std::vector<std::string> inputs;
   for (const ir::NodeRef& in : cluster.inputs) inputs.push_back(in->label());
-  out += fmt::format("{:>3} kernel {}({})\n", t, cluster.name, fmt::join(inputs, ", "));
+  out += fmt::format("{:>3} kernel {}({}){}\n", t, cluster.name, fmt::join(inputs, ", "), guard(s, step));
   for (const ir::NodeRef& n : cluster.nodes) {
     const auto pos = std::find(cluster.outputs.begin(), cluster.outputs.end(), n);
     const std::string stored =

@@ -36,6 +36,10 @@ struct Step {
   // Writes an update into its shared variable's memory: runs after every step
   // that does not (order_steps), so a failing call changes no shared variable.
   bool writes_shared = false;
+  // Lazy branches (compiler/ir/branch_guards.hpp): the step runs only if each
+  // (slot, value) cond was computed and has that truth value; otherwise its
+  // outputs stay undefined for this call.
+  std::vector<std::pair<int, bool>> guard;
 };
 
 // Buffer ids other than pool indices.

@@ -16,6 +16,10 @@ void register_index_ops();
 void register_print_op();
 void register_conv_ops();  // issue 11
 void register_pool_ops();
+void register_random_ops();  // issue 12
+void register_ifelse_op();
+void register_grad_control_op();
+void register_rops();  // after every family: reads their gradients
 
 namespace {
 
@@ -31,6 +35,10 @@ void install_op_library() {
   register_print_op();
   register_conv_ops();
   register_pool_ops();
+  register_random_ops();  // issue 12
+  register_ifelse_op();
+  register_grad_control_op();
+  register_rops();
 }
 
 [[maybe_unused]] const bool installed = (set_op_library(install_op_library), true);

@@ -34,6 +34,10 @@ struct FunctionOptions {
   // Check every step's outputs for nan and inf; the first op producing one
   // stops the call with its source line and its inputs' statistics.
   bool nan_guard = config().nan_guard;
+  // Theano's no_default_updates: true leaves out every default update (the
+  // random streams' state advances, graphjit/random_streams.hpp), a list
+  // leaves out those of the listed shared variables.
+  std::variant<bool, std::vector<SharedVariable>> no_default_updates = false;
 };
 
 // An argument: a C++ number or a tensor.

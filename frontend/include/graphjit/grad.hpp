@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace graphjit {
@@ -14,6 +15,21 @@ namespace graphjit {
 // is the default: pass allow_disconnected=true to accept it).
 Variable grad(const Variable& cost, const Variable& wrt, bool allow_disconnected = false);
 std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt, bool allow_disconnected = false);
+
+// theano.grad's keyword arguments.
+enum class DisconnectedInputs { raise, warn, ignore };
+enum class ReturnDisconnected { zero, none };  // none: an undefined Variable
+struct GradOptions {
+  // Variables treated as constants: no gradient flows through them.
+  std::vector<Variable> consider_constant{};
+  DisconnectedInputs disconnected_inputs = DisconnectedInputs::raise;
+  ReturnDisconnected return_disconnected = ReturnDisconnected::zero;
+  // Gradients of the cost with respect to intermediate variables, given
+  // instead of (or added to) what flows back from the cost; the cost may then
+  // be an undefined Variable (Theano's cost=None).
+  std::vector<std::pair<Variable, Variable>> known_grads{};
+};
+std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt, const GradOptions& options);
 
 namespace tensor {
 using graphjit::grad;

@@ -6,8 +6,12 @@
 #include <graphjit/batch_norm.hpp>
 #include <graphjit/conv.hpp>
 #include <graphjit/grad.hpp>
+#include <graphjit/grad_control.hpp>
+#include <graphjit/ifelse.hpp>
 #include <graphjit/printing.hpp>
 #include <graphjit/profile.hpp>
+#include <graphjit/random_streams.hpp>
+#include <graphjit/rop.hpp>
 #include <graphjit/runtime/config.hpp>
 #include <graphjit/runtime/dtype.hpp>
 #include <graphjit/runtime/tensor.hpp>
