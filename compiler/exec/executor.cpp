@@ -102,6 +102,13 @@ void ScheduleExecutor::run_native(const Step& step) {
   std::vector<Tensor> inputs;
   inputs.reserve(step.in.size());
   for (int i : step.in) inputs.push_back(slots_[static_cast<std::size_t>(i)]);
+  if (info.native_outputs) {  // several outputs (scan): in memory of their own
+    std::vector<int> wanted;
+    for (int o : step.out) wanted.push_back(static_cast<int>(schedule_->node(o).attrs.ints.at(0)));
+    std::vector<Tensor> values = info.native_outputs(node, inputs, wanted);
+    for (std::size_t j = 0; j < step.out.size(); ++j) slots_[static_cast<std::size_t>(step.out[j])] = std::move(values[j]);
+    return;
+  }
   StepMemory memory(*this, step);
   Tensor value = info.native.run(node, inputs, memory);
   // The planner trusts the aliasing declarations; an undeclared view would
