@@ -17,228 +17,35 @@
 // as text (debugprint), DOT, SVG (when Graphviz is installed) and HTML, and
 // the LLVM IR (.ll, .opt.ll) and assembly (.s) of every compiled module; the
 // train function's is compiled first, so its module has the lowest number.
+#include "mnist_driver.hpp"
 #include "seed_model.hpp"
 
 #include <graphjit/graphjit.hpp>
-#include <graphjit/runtime/datasets.hpp>
-#include <graphjit/runtime/npz.hpp>
-#include <graphjit/runtime/random.hpp>
 
-#include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <fstream>
-#include <functional>
 #include <iostream>
-#include <map>
-#include <sys/resource.h>
 #include <string>
-#include <unistd.h>
-#include <vector>
-
-namespace T = graphjit::tensor;
-using graphjit::function;
-using graphjit::shared;
-using graphjit::SharedVariable;
-using graphjit::Tensor;
-using graphjit::Variable;
-
-struct Options {
-  std::string data = "fashion", model = "mlp", init = "glorot", dtype, save, load, dump;  // dtype: floatX by default
-  int epochs = 10, batch = 500, hidden = 128, threads = 2;
-  double lr = 0.3;
-  std::uint64_t seed = 1234;
-  bool json = false, profile = false;
-};
 
 using namespace seed;
-
-// ---- Command line and reporting ---------------------------------------------
-
-Options parse(int argc, char** argv) {
-  Options o;
-  std::map<std::string, std::function<void(const std::string&)>> flags = {
-      {"--data", [&](auto v) { o.data = v; }},      {"--model", [&](auto v) { o.model = v; }},
-      {"--init", [&](auto v) { o.init = v; }},      {"--dtype", [&](auto v) { o.dtype = v; }},
-      {"--save", [&](auto v) { o.save = v; }},      {"--load", [&](auto v) { o.load = v; }},
-      {"--dump", [&](auto v) { o.dump = v; }},
-      {"--epochs", [&](auto v) { o.epochs = std::stoi(v); }},
-      {"--batch", [&](auto v) { o.batch = std::stoi(v); }},
-      {"--hidden", [&](auto v) { o.hidden = std::stoi(v); }},
-      {"--threads", [&](auto v) { o.threads = std::stoi(v); }},
-      {"--lr", [&](auto v) { o.lr = std::stod(v); }},
-      {"--seed", [&](auto v) { o.seed = std::stoull(v); }},
-  };
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--json") {
-      o.json = true;
-    } else if (arg == "--profile") {
-      o.profile = true;
-    } else if (arg == "--help" || arg == "-h") {
-      std::cout << "usage: mnist_mlp [--data fashion|mnist|DIR] [--model mlp|logreg] "
-                   "[--init glorot|uniform01|uniform11] [--epochs N] [--batch N] [--lr X] [--hidden N] "
-                   "[--dtype float64|float32] [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--json] "
-                   "[--dump DIR] [--profile]\n\nGRAPHJIT_FLAGS (comma-separated name=value) sets these options:\n"
-                << graphjit::flags_help();
-      std::exit(0);
-    } else if (flags.count(arg) && i + 1 < argc) {
-      flags[arg](argv[++i]);
-    } else {
-      throw std::invalid_argument("unknown or incomplete flag '" + arg + "' (see --help)");
-    }
-  }
-  auto one_of = [](const std::string& flag, const std::string& v, std::vector<std::string> allowed) {
-    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end())
-      throw std::invalid_argument(fmt::format("{} must be one of {}, got '{}'", flag, fmt::join(allowed, "|"), v));
-  };
-  one_of("--model", o.model, {"mlp", "logreg"});
-  one_of("--init", o.init, {"glorot", "uniform01", "uniform11"});
-  if (o.dtype.empty()) o.dtype = graphjit::dtype_name(graphjit::config().floatX);  // Theano's floatX, as in the seed
-  one_of("--dtype", o.dtype, {"float64", "float32"});
-  if (o.epochs < 1 || o.batch < 1 || o.hidden < 1 || o.threads < 1)
-    throw std::invalid_argument("--epochs, --batch, --hidden and --threads must be at least 1");
-  return o;
-}
-
-void progress(int epoch, int batch, int batches, double loss) {
-  const int width = 30, done = width * (batch + 1) / batches;
-  std::printf("\repoch %2d [%s%s] %d/%d loss %.4f", epoch, std::string(done, '#').c_str(),
-              std::string(width - done, '.').c_str(), batch + 1, batches, loss);
-  std::fflush(stdout);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-
-// --dump DIR: the train function's graphs in every form graphjit prints.
-void dump_graphs(const graphjit::Function& train, const std::string& dir) {
-  namespace printing = graphjit::printing;
-  for (auto [stage, name] : {std::pair{printing::Stage::before, "before"}, std::pair{printing::Stage::after, "after"},
-                             std::pair{printing::Stage::schedule, "schedule"}}) {
-    const std::string stem = fmt::format("{}/train.{}", dir, name);
-    std::ofstream(stem + ".txt") << graphjit::debugprint(train, stage);
-    printing::pydotprint(train, stem + ".dot", stage);
-    printing::pydotprint(train, stem + ".html", stage);
-    try {
-      printing::pydotprint(train, stem + ".svg", stage);
-    } catch (const std::runtime_error& e) {
-      std::cerr << "mnist_mlp: no SVG: " << e.what() << "\n";
-    }
-  }
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+using namespace mnist_driver;
 
 int run(const Options& o) {
-  using clock = std::chrono::steady_clock;
-  graphjit::set_num_threads(o.threads);
+  prepare(o);
   const graphjit::DType floatX = graphjit::dtype_from_name(o.dtype);
-  graphjit::Dataset datasets = graphjit::load_dataset(o.data, floatX, kClasses);
-  if (!o.json) std::cout << datasets.description << "\n";
+  SharedData data = load_shared_data(o, floatX, kClasses);
+  if (!o.json) std::cout << data.description << "\n";
   Init init{o.init, graphjit::RandomState(o.seed), floatX};
-  // --profile is the profile flag: each function's table (graphjit::Profile)
-  // prints to stderr when the function is destroyed, at the end.
-  if (o.profile) graphjit::config().profile = true;
-  if (!o.dump.empty()) {  // LLVM IR and assembly of every module compiled from here on
-    std::filesystem::create_directories(o.dump);
-    graphjit::config().dump_ir = true;
-    graphjit::config().dump_dir = o.dump;
-  }
 
-  // The data live in shared variables, as in the Theano tutorial.
-  Tensor train_x = std::move(datasets.train.x), train_y = std::move(datasets.train.y);
-  auto train_set_x = shared(train_x, "train_x", true), train_set_y = shared(train_y, "train_y", true);
-  auto valid_set_x = shared(datasets.valid.x, "valid_x", true), valid_set_y = shared(datasets.valid.y, "valid_y", true);
-  auto test_set_x = shared(datasets.test.x, "test_x", true), test_set_y = shared(datasets.test.y, "test_y", true);
-
-  Program program = build_program(o.model, o.hidden, o.lr, floatX, init, {train_set_x, train_set_y},
-                                  {valid_set_x, valid_set_y}, {test_set_x, test_set_y});
-  const double compile_seconds = program.train_seconds_to_compile;  // graph, grad, rewrites, LLVM
-  Model& model = *program.model;
-  if (!o.load.empty()) load_params(o.load, model);
-  const graphjit::Function &train = program.train, &valid = program.valid, &test = program.test;
-  if (!o.dump.empty()) {
-    graphjit::config().dump_ir = false;
-    dump_graphs(train, o.dump);
-    if (!o.json) std::cout << "graphs and LLVM IR written to " << o.dump << "/\n";
-  }
-
-  const int n_epochs = o.epochs;
-  const int batch_size = o.batch;
-  const int batches_in_epoch = static_cast<int>(train_x.shape(0)) / batch_size;  // items in training set / batch size
-  if (batches_in_epoch == 0)
-    throw std::invalid_argument(fmt::format("--batch {} is larger than the training set ({} images)", batch_size,
-                                            train_x.shape(0)));
-  const bool tty = !o.json && isatty(fileno(stdout));
-  graphjit::RandomState shuffler(o.seed + 1);
-  std::vector<double> epoch_seconds;
-
-  for (int epoch = 1; epoch <= n_epochs; ++epoch) {
-    double epoch_loss = 0;
-    const auto epoch_start = clock::now();
-    for (int batch_n = 0; batch_n < batches_in_epoch; ++batch_n) {
-      auto out = train(batch_n, batch_size);
-      const double l = out[0].item<double>();
-      epoch_loss += l;
-      if (tty) progress(epoch, batch_n, batches_in_epoch, l);
-    }
-    epoch_seconds.push_back(seconds_since(epoch_start));
-    // shuffle train set every epoch
-    auto shuffle = shuffler.permutation(train_x.shape(0));
-    graphjit::permute_rows(train_x, shuffle);
-    graphjit::permute_rows(train_y, shuffle);
-    train_set_x.set_value(train_x, true);
-    train_set_y.set_value(train_y, true);
-
-    auto v = valid(0, static_cast<int>(datasets.valid.x.shape(0)));
-    const double valid_l = v[0].item<double>(), valid_e = v[1].item<double>();
-    const double train_l = epoch_loss / batches_in_epoch;
-    if (o.json) {
-      std::cout << fmt::format(R"({{"epoch": {}, "train_loss": {:.17g}, "valid_loss": {:.17g}, "valid_accuracy": {:.17g}, "seconds": {:.6f}}})",
-                               epoch, train_l, valid_l, valid_e, epoch_seconds.back())
-                << std::endl;
-    } else {
-      if (tty) std::cout << "\r\033[K";
-      std::cout << fmt::format("epoch {:2d}  train loss {:.4f}  validation loss {:.4f}  validation accuracy {:.4f}  {:.2f} s",
-                               epoch, train_l, valid_l, valid_e, epoch_seconds.back())
-                << std::endl;
-    }
-  }
-
-  const double acc = test(0, static_cast<int>(datasets.test.x.shape(0)))[0].item<double>();
-  // With --profile, the schedule's page again, now with each step's time in its tooltips.
-  if (!o.dump.empty() && o.profile)
-    graphjit::printing::pydotprint(train, o.dump + "/train.schedule.html", graphjit::printing::Stage::schedule);
-  if (!o.save.empty()) {
-    graphjit::NamedArrays arrays;
-    for (auto& [key, param] : model.named_params()) arrays.emplace_back(key, param.get_value());
-    graphjit::save_npz(o.save, arrays);
-  }
-  if (o.json) {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    std::cout << fmt::format(R"({{"test_accuracy": {:.17g}, "compile_seconds": {:.6f}, "median_epoch_seconds": {:.6f}, "peak_rss_mb": {:.1f}}})",
-                             acc, compile_seconds, median(epoch_seconds), usage.ru_maxrss / 1024.0)
-              << std::endl;
-  } else {
-    std::cout << fmt::format("\nFinal accuracy: {:.4f}\n(train function compiled in {:.3f} s, median epoch {:.3f} s)\n",
-                             acc, compile_seconds, median(epoch_seconds));
-  }
-  return 0;
+  Program program = build_program(o.model, o.hidden, o.lr, floatX, init, {data.train.x, data.train.y},
+                                  {data.valid.x, data.valid.y}, {data.test.x, data.test.y});
+  if (!o.load.empty()) load_params(o.load, *program.model);
+  Trainable model{program.train, program.valid, program.test, program.model->named_params(),
+                  program.train_seconds_to_compile};  // graph, grad, rewrites, LLVM
+  return train_and_report(o, data, model, "mnist_mlp");
 }
 
 int main(int argc, char** argv) {
   try {
-    return run(parse(argc, argv));
+    return run(parse(argc, argv, Options{}, {.program = "mnist_mlp", .models = {"mlp", "logreg"}}));
   } catch (const std::exception& e) {
     std::cerr << "mnist_mlp: " << e.what() << "\n";
     return 1;
