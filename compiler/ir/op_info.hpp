@@ -95,6 +95,9 @@ struct OpInfo {
                                         const std::vector<int>& wanted) = nullptr;
   std::vector<Variable> (*grad_outputs)(const Node& node,
                                         const std::vector<std::pair<int, Variable>>& output_grads) = nullptr;
+  // Work a native kernel can do once, when a function holding the node is
+  // compiled (scan compiles its body); called by lower::compile_kernels.
+  void (*prepare)(const Node& node) = nullptr;
   // The op runs for its effect as well as its value (Print): rewrites never
   // fold, merge or remove it, and every executor runs it.
   bool side_effect = false;

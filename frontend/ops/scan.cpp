@@ -34,7 +34,7 @@ Type scan_type(const Node& node) {
 
 std::vector<Tensor> reference_outputs(const Node& node, const std::vector<Tensor>& inputs, const std::vector<int>& wanted) {
   const ScanBody& body = *node.attrs.scan;
-  return ops::run_scan(node, inputs, wanted, [&](const std::vector<Tensor>& inner) {
+  return ops::run_scan(node, inputs, wanted, [&](const std::vector<Tensor>& inner, const std::vector<Tensor>&) {
     eval::Values values;
     for (std::size_t i = 0; i < inner.size(); ++i) values.emplace(body.inner_inputs[i].get(), inner[i]);
     return eval::evaluate(body.inner_outputs, values);
@@ -67,7 +67,9 @@ std::vector<Tensor> scan_outputs(const Node& node, const std::vector<Tensor>& in
   // An executor per run: its buffers are this run's, so functions sharing
   // the body may run at once.
   exec::ScheduleExecutor executor(compiled.schedule);
-  return ops::run_scan(node, inputs, wanted, [&](const std::vector<Tensor>& inner) { return executor.run(inner); });
+  return ops::run_scan(node, inputs, wanted, [&](const std::vector<Tensor>& inner, const std::vector<Tensor>& into) {
+    return executor.run_into(inner, into);
+  });
 }
 
 Tensor scan_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory&) {
@@ -81,6 +83,7 @@ void register_scan_op() {
   OpInfo& info = define_op(OpCode::Scan);
   info.native_outputs = scan_outputs;
   info.grad_outputs = scan_grad;
+  info.prepare = [](const Node& node) { compiled_body(*node.attrs.scan); };
 }
 
 }  // namespace graphjit::ir

@@ -22,6 +22,7 @@
 
 #include <fmt/format.h>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace graphjit::ir {
 
@@ -50,6 +51,7 @@ struct Backward {
   std::shared_ptr<ScanBody> body = std::make_shared<ScanBody>();
   std::vector<Variable> seq_inner, seq_outer, state_inner, state_initial, state_next, non_seq_inner, non_seq_outer;
   std::vector<Variable> emitted;  // non-recurrent outputs
+  std::vector<bool> accumulates;  // per forward non-sequence: the step's value depends on it (an accumulator state)
   void sequence(const Variable& inner, const Variable& outer_reversed) {
     seq_inner.push_back(inner);
     seq_outer.push_back(outer_reversed);
@@ -140,9 +142,14 @@ void backward_step(const ScanBody& f, const std::vector<Variable>& y, const std:
     }
     tap_input += f.outputs[j].taps.size();
   }
+  const auto connected = cost.defined() ? ancestors({cost.node()}) : std::unordered_set<const Node*>{};
+  b.accumulates.assign(f.num_non_sequences, false);
   for (std::size_t p = 0; p < f.num_non_sequences; ++p) {
     const NodeRef& in = f.inner_inputs[f.inner_inputs.size() - f.num_non_sequences + p];
-    if (!is_float(in->type.dtype)) continue;
+    // A non-sequence the step no longer reads (W_xh once x_t W_xh is pushed
+    // out of the loop) gets zeros, not an accumulator of zeros.
+    if (!is_float(in->type.dtype) || !connected.count(in.get())) continue;
+    b.accumulates[p] = true;
     const Variable acc = placeholder(in->type, fmt::format("{}_grad_sum", in->label()), where);
     const Variable g = grad_of(in);
     b.state(acc, T::zeros_like(b.non_seq_outer[p]));
@@ -170,7 +177,10 @@ void backward_step(const ScanBody& f, const std::vector<Variable>& y, const std:
 std::vector<Variable> backward_nodes(Backward& b, const Variable& nb, std::source_location where) {
   ScanBody& body = *b.body;
   for (std::size_t s = 0; s < b.seq_inner.size(); ++s) body.sequences.push_back({{0}});
-  for (std::size_t q = 0; q < b.state_inner.size(); ++q) body.outputs.push_back({.taps = {-1}, .plain_initial = true});
+  // Only the states' last values are read (the gradients of the initial
+  // states and of the non-sequences): the loop keeps no history of them.
+  for (std::size_t q = 0; q < b.state_inner.size(); ++q)
+    body.outputs.push_back({.taps = {-1}, .plain_initial = true, .last_only = true});
   for (std::size_t q = 0; q < b.emitted.size(); ++q) body.outputs.push_back({});
   body.num_non_sequences = b.non_seq_inner.size();
   for (const auto* group : {&b.seq_inner, &b.state_inner, &b.non_seq_inner})
@@ -190,8 +200,8 @@ std::vector<Variable> backward_nodes(Backward& b, const Variable& nb, std::sourc
 // The gradients of the forward scan's outer inputs from the backward loop's
 // outputs: its states first (pending sums per recurrent output, then the
 // non-sequences' accumulators), then the sequences' gradients per tap.
-std::vector<Variable> outer_gradients(const ScanBody& f, const std::vector<Variable>& outer,
-                                      const std::vector<Variable>& hist, const std::vector<Variable>& back,
+std::vector<Variable> outer_gradients(const ScanBody& f, const Backward& b, const std::vector<Variable>& outer,
+                                      const std::vector<Variable>& back,
                                       const Variable& n, const Variable& nb, const Variable& skipped) {
   std::vector<Variable> result(outer.size());
   std::size_t q = 0;
@@ -215,15 +225,25 @@ std::vector<Variable> outer_gradients(const ScanBody& f, const std::vector<Varia
   }
   for (std::size_t p = 0; p < f.num_non_sequences; ++p) {
     const std::size_t k = f.first_non_sequence() + p;
-    if (is_float(outer[k].dtype())) result[k] = last(back[q++]);
+    if (!is_float(outer[k].dtype())) continue;
+    result[k] = b.accumulates[p] ? last(back[q++]) : T::zeros_like(outer[k]);
   }
   for (std::size_t s = 0; s < f.sequences.size(); ++s) {
     const Variable& x = outer[1 + s];
     if (!is_float(x.dtype())) continue;
-    Variable g = T::zeros_like(x);
+    // Each tap's gradients fill rows [start, start + nb) of the sequence's;
+    // the rows before and after get zeros (concatenated: one copy, no
+    // element-by-element increment).
+    Variable g;
     for (int tap : f.sequences[s].taps) {
-      const Variable start = skipped + int64_constant(tap - f.sequences[s].taps.front());
-      g = T::inc_subtensor(rows(g, start, start + nb), reversed(back[q++]));
+      const std::int64_t offset = tap - f.sequences[s].taps.front();
+      const Variable start = truncated ? skipped + int64_constant(offset) : int64_constant(offset);
+      std::vector<Variable> parts;
+      if (truncated || offset > 0) parts.push_back(T::zeros_like(rows(x, int64_constant(0), start)));
+      parts.push_back(reversed(back[q++]));
+      parts.push_back(T::zeros_like(T::subtensor(x, {Slice(start + nb, std::nullopt)})));
+      const Variable part = T::concatenate(parts, 0);
+      g = g.defined() ? g + part : part;
     }
     result[1 + s] = g;
   }
@@ -270,7 +290,7 @@ std::vector<Variable> scan_grad(const Node& node, const std::vector<std::pair<in
   }
   backward_step(f, y, gy, hist, b, where);
   const std::vector<Variable> back = backward_nodes(b, nb, where);
-  return outer_gradients(f, outer, hist, back, n, nb, skipped);
+  return outer_gradients(f, b, outer, back, n, nb, skipped);
 }
 
 }  // namespace graphjit::ir

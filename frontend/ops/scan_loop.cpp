@@ -70,7 +70,9 @@ History start_history(const ir::ScanBody& body, std::size_t j, const std::vector
                                    scan_label(body), j, shape_str(init.shape()), -h.lags, h.lags));
     state.erase(state.begin());
   }
-  const std::int64_t rows = h.ring ? h.lags : h.lags + n;
+  // A ring has one row more than the taps reach back, so that the row a step
+  // writes is never one it reads.
+  const std::int64_t rows = h.ring ? h.lags + 1 : h.lags + n;
   h.rows = Tensor::empty(prepend(rows, state), body.inner_outputs[j]->type.dtype);
   if (out.plain_initial) h.rows.select(0, 0).assign(init);
   else h.rows.slice(0, 0, h.lags).assign(init.slice(0, 0, h.lags));
@@ -91,7 +93,7 @@ std::vector<Tensor> run_scan(const ir::Node& node, const std::vector<Tensor>& in
   std::vector<History> history;
   for (std::size_t j = 0; j < body.outputs.size(); ++j) history.push_back(start_history(body, j, inputs, n));
 
-  std::vector<Tensor> inner;
+  std::vector<Tensor> inner, into;
   inner.reserve(body.inner_inputs.size());
   for (std::int64_t t = 0; t < n; ++t) {
     inner.clear();
@@ -101,12 +103,17 @@ std::vector<Tensor> run_scan(const ir::Node& node, const std::vector<Tensor>& in
       for (int tap : body.outputs[j].taps) inner.push_back(history[j].row(history[j].lags + t + tap));
     for (std::size_t p = 0; p < body.num_non_sequences; ++p) inner.push_back(inputs[body.first_non_sequence() + p]);
 
-    const std::vector<Tensor> values = step(inner);
+    into.clear();
+    for (const History& h : history) into.push_back(h.rows.defined() ? h.row(h.lags + t) : Tensor());
+    const std::vector<Tensor> values = step(inner, into);
     for (std::size_t j = 0; j < body.outputs.size(); ++j) {
       History& h = history[j];
       if (!h.rows.defined())
         h.rows = Tensor::empty(prepend(h.ring ? 1 : n, values[j].shape()), body.inner_outputs[j]->type.dtype);
       Tensor row = h.row(h.lags + t);
+      if (values[j].raw_data() == row.raw_data() && values[j].shape() == row.shape() &&
+          values[j].strides() == row.strides() && values[j].dtype() == row.dtype())
+        continue;  // computed in place
       if (row.shape() != values[j].shape())
         throw ShapeError(fmt::format("{}: at step {}, output {} ('{}') has shape {}, but {} has shape {}; a step "
                                      "must keep each output's shape",

@@ -12,8 +12,10 @@
 
 namespace graphjit::ops {
 
-// Computes one step: the body's outputs from its inner inputs' values.
-using StepRunner = std::function<std::vector<Tensor>(const std::vector<Tensor>& inner)>;
+// Computes one step: the body's outputs from its inner inputs' values. Where
+// it can, it writes output j into `into[j]` (the row of output j's history
+// for this step, or undefined) and returns that tensor.
+using StepRunner = std::function<std::vector<Tensor>(const std::vector<Tensor>& inner, const std::vector<Tensor>& into)>;
 
 // Runs the loop of `node` (any output of the application) on its outer
 // inputs and returns the outputs listed in `wanted` (indices into
