@@ -249,3 +249,19 @@ TEST_CASE("errors name the state and the step") {
   auto g = graphjit::function({x}, {too_long.outputs[0]});
   CHECK(contains(error_of([&] { g(Tensor::from_vector(std::vector<double>{1, 2})); }), "n_steps is 4"));
 }
+
+TEST_CASE("a scan read only at its last step keeps only its last state; with a gradient, the whole history") {
+  auto k = T::scalar("k", graphjit::int32);
+  auto A = T::vector("A");
+  auto r = graphjit::scan([](const Args& a) -> ScanStep { return a[0] * a[1]; },
+                          {.outputs_info = {T::ones_like(A)}, .non_sequences = {A}, .n_steps = k, .name = "power"});
+  auto power = graphjit::function({A, k}, {r.outputs[0][-1]});
+  CHECK(contains(graphjit::debugprint(power), "scan{power, output 0, last state only}"));
+  check_close(power(Tensor::from_vector(std::vector<double>{1, 2, 3}), 4)[0], {1, 16, 81});
+  check_close(power(Tensor::from_vector(std::vector<double>{1, 2, 3}), 0)[0], {1, 1, 1});
+  auto with_grad = graphjit::function({A, k}, {r.outputs[0][-1], graphjit::grad(r.outputs[0][-1].sum(), A)});
+  CHECK(!contains(graphjit::debugprint(with_grad), "scan{power, output 0, last state only}"));
+  auto out = with_grad(Tensor::from_vector(std::vector<double>{1, 2, 3}), 3);
+  check_close(out[0], {1, 8, 27});
+  check_close(out[1], {3, 12, 27});  // d(a^3)/da = 3 a^2
+}
