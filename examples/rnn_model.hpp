@@ -80,12 +80,10 @@ inline Trainable build_rnn(int hidden, double lr, double clip, graphjit::DType f
     return {{x, split.x[T::slice(index * size, (index + 1) * size)]},
             {y, split.y[T::slice(index * size, (index + 1) * size)]}};
   };
-  Trainable t{graphjit::function({index, size}, {loss, accuracy}, {.updates = updates, .givens = batch(train)}),
-              graphjit::function({index, size}, {loss, accuracy}, {.givens = batch(valid)}),
-              graphjit::function({index, size}, {accuracy}, {.givens = batch(test)}),
-              model->params()};
-  t.compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return t;
+  auto train_fn = graphjit::function({index, size}, {loss, accuracy}, {.updates = updates, .givens = batch(train)});
+  const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return Trainable{train_fn, graphjit::function({index, size}, {loss, accuracy}, {.givens = batch(valid)}),
+                   graphjit::function({index, size}, {accuracy}, {.givens = batch(test)}), params, train_seconds};
 }
 
 }  // namespace rnn
