@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""Training-speed race: the seed MLP (or, with --workload lenet, LeNet) on Fashion-MNIST in graphjit and its peers.
+"""Training-speed race on Fashion-MNIST in graphjit and its peers: the seed MLP
+(--workload mlp, the default), the tutorial's LeNet (--workload lenet) or the RNN
+over rows of examples/rnn_mnist (--workload rnn).
 
 Runs every system at float64 and float32 in one session, one after another (two
 cores: running them side by side would race them against each other, not the
@@ -9,7 +11,8 @@ docs/benchmark.md (the table, the command, the machine) and docs/benchmark.png
 (epoch times and validation-loss curves).
 
     /usr/bin/python3 benchmarks/race.py [--epochs 3] [--systems numpy,libtorch,...]
-    /usr/bin/python3 benchmarks/race.py --workload lenet [--epochs 3]   (writes docs/benchmark_lenet.md)
+    /usr/bin/python3 benchmarks/race.py --workload lenet (writes docs/benchmark_lenet.md, .png)
+    /usr/bin/python3 benchmarks/race.py --workload rnn   (writes docs/benchmark_rnn.md, .png)
 
 Install the peers first with benchmarks/setup-peers.sh. A system that cannot
 run (graphjit not built yet, LibTorch missing) is reported as not available and
@@ -68,15 +71,15 @@ def build_cxx_peer(name):
     return out
 
 
-def find_graphjit(explicit, example="mnist_mlp"):
+def find_graphjit(explicit, program="mnist_mlp"):
     if explicit:
         if not os.access(explicit, os.X_OK):
             raise NotAvailable(f"--graphjit {explicit} is not an executable")
         return explicit
-    candidates = [p for p in glob.glob(os.path.join(REPO, "build*", "examples", example))
+    candidates = [p for p in glob.glob(os.path.join(REPO, "build*", "examples", program))
                   if os.access(p, os.X_OK)]
     if not candidates:
-        raise NotAvailable(f"no build*/examples/{example}: build the {example} example "
+        raise NotAvailable(f"no build*/examples/{program}: build the {program} example "
                            "or pass --graphjit PATH")
     return max(candidates, key=os.path.getmtime)  # the freshest build
 
@@ -104,13 +107,38 @@ SYSTEMS = {
 }
 
 
+# The RNN workload (examples/rnn_mnist): every system starts from the same
+# parameters, an .npz race.py draws once (Glorot uniform, seed 1234).
+RNN_SYSTEMS = {
+    GRAPHJIT: ("graphjit (examples/rnn_mnist, one scan)", None),
+    "torch-loop": ("PyTorch 1.13 eager, Python loop over the 28 steps",
+                   python_peer("rnn_torch.py", "--variant", "loop")),
+    "torch-rnn": ("PyTorch 1.13 torch.nn.RNN", python_peer("rnn_torch.py", "--variant", "nn")),
+}
+RNN_INIT = os.path.join(PEER_BUILD, "rnn_init.npz")
+
+
+def write_rnn_init():
+    sys.path.insert(0, PEERS)
+    import numpy as np
+    import rnn_torch
+    os.makedirs(PEER_BUILD, exist_ok=True)
+    np.savez(RNN_INIT, **rnn_torch.glorot_init(np.random.default_rng(1234), np.float64))
+
+
 # The LeNet workload (examples/lenet, the tutorial's convolutional_mlp.py): graphjit
 # against the same model in PyTorch eager. LibTorch has no LeNet peer yet.
 LENET_SYSTEMS = {
     GRAPHJIT: ("graphjit (examples/lenet)", None),
     "torch-eager": ("PyTorch 1.13 eager, torch.nn.functional, autograd", python_peer("lenet_torch.py")),
 }
-WORKLOADS = {"mlp": ("mnist_mlp", "benchmark"), "lenet": ("lenet", "benchmark_lenet")}
+
+WORKLOADS = {
+    "mlp": {"systems": SYSTEMS, "program": "mnist_mlp", "docs": "benchmark", "init": []},
+    "lenet": {"systems": LENET_SYSTEMS, "program": "lenet", "docs": "benchmark_lenet", "init": []},
+    "rnn": {"systems": RNN_SYSTEMS, "program": "rnn_mnist", "docs": "benchmark_rnn",
+            "init": ["--init", RNN_INIT], "graphjit_init": ["--load", RNN_INIT]},
+}
 
 
 def run_one(command, timeout):
@@ -135,7 +163,7 @@ def run_one(command, timeout):
     return {"epochs": epochs, "final": final}
 
 
-def race(systems, epochs, repeats, graphjit_path):
+def race(systems, epochs, repeats, graphjit_path, workload=WORKLOADS["mlp"]):
     """Returns {(system, dtype): result or NotAvailable}; with repeats, each keeps its fastest run."""
     results = {}
     for _ in range(repeats):
@@ -147,9 +175,10 @@ def race(systems, epochs, repeats, graphjit_path):
                 try:
                     if name == GRAPHJIT:
                         command = [graphjit_path(), "--json", "--dtype", dtype,
-                                   "--epochs", str(epochs), "--data", "fashion"]
+                                   "--epochs", str(epochs), "--data", "fashion",
+                                   *workload.get("graphjit_init", [])]
                     else:
-                        command = SYSTEMS[name][1](dtype, epochs)
+                        command = workload["systems"][name][1](dtype, epochs) + workload["init"]
                     print(f"running {name} {dtype}", file=sys.stderr, flush=True)
                     outcome = run_one(command, timeout=300 + 120 * epochs)
                 except (NotAvailable, subprocess.TimeoutExpired, json.JSONDecodeError) as error:
@@ -214,31 +243,52 @@ def machine_description():
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
-WORKLOAD_TEXT = {
-    "mlp": ("the seed MLP", """the Theano MLP of the seed (784-128-10, tanh, softmax, mean-squared error
-on one-hot labels, plain SGD with rate 0.3, batch 500)"""),
-    "lenet": ("LeNet", """the tutorial's LeNet (conv 20x5x5, 2x2 max pool, tanh; conv 50x5x5, pool,
-tanh; tanh 800-500; softmax 500-10; mean negative log-likelihood, plain SGD with rate 0.1,
-batch 500)"""),
-}
+RNN_DESCRIPTION = """# Training-speed race: an RNN over the rows of Fashion-MNIST
+
+Generated by `benchmarks/race.py --workload rnn` on {date}.
+
+    {command}
+
+Workload: examples/rnn_mnist (28 steps of 28 pixels, h_t = tanh(x_t W_xh + h_{{t-1}} W_hh + b_h),
+hidden 128, softmax of h_28 W_hy + b_y, mean negative log-likelihood, plain SGD with rate 0.05,
+batch 100) on Fashion-MNIST split 50,000 / 10,000 / 10,000, {epochs} epochs, every system from
+the same initial parameters (benchmarks/peers/build/rnn_init.npz). "median s/epoch" is the
+median over epochs of the wall time of one epoch's 500 training steps.
+"""
+
+LENET_DESCRIPTION = """# Training-speed race: LeNet on Fashion-MNIST
+
+Generated by `benchmarks/race.py --workload lenet` on {date}.
+
+    {command}
+
+Workload: the tutorial's LeNet (conv 20x5x5, 2x2 max pool, tanh; conv 50x5x5, pool,
+tanh; tanh 800-500; softmax 500-10; mean negative log-likelihood, plain SGD with rate
+0.1, batch 500) on Fashion-MNIST split 50,000 / 10,000 / 10,000, {epochs} epochs.
+"median s/epoch" is the median over epochs of the wall time of one epoch's 100
+training steps.
+"""
+
+HEADS = {"rnn": RNN_DESCRIPTION, "lenet": LENET_DESCRIPTION}
 
 
 def write_markdown(path, rows, results, systems, command, epochs, repeats, load_before,
-                   load_after, workload="mlp", chart="benchmark.png"):
-    title, model = WORKLOAD_TEXT[workload]
+                   load_after, workload="mlp"):
     def how_run(name):
         result = results[(name, DTYPES[0])]
         if isinstance(result, NotAvailable):
             return f"not available: {result}"
         return "`" + shlex.join(result["command"]).replace(REPO + os.sep, "") + "`"
-    described = "\n".join(f"- **{name}**: {SYSTEMS[name][0]}; {how_run(name)}" for name in systems)
-    text = f"""# Training-speed race: {title} on Fashion-MNIST
+    described = "\n".join(f"- **{name}**: {WORKLOADS[workload]['systems'][name][0]}; {how_run(name)}"
+                          for name in systems)
+    text = f"""# Training-speed race: the seed MLP on Fashion-MNIST
 
 Generated by `benchmarks/race.py` on {datetime.date.today().isoformat()}.
 
     {command}
 
-Workload: {model} on Fashion-MNIST split
+Workload: the Theano MLP of the seed (784-128-10, tanh, softmax, mean-squared error
+on one-hot labels, plain SGD with rate 0.3, batch 500) on Fashion-MNIST split
 50,000 / 10,000 / 10,000, {epochs} epochs, reshuffled after each epoch.
 "median s/epoch" is the median over epochs of the wall time of one epoch's 100
 training steps (forward, backward, update), without the reshuffle or validation.
@@ -255,8 +305,11 @@ Machine: {machine_description()}; 1-minute load average {load_before:.2f} before
 Systems, each with its float64 command (float32 runs the same with `--dtype float32`):
 {described}
 
-![epoch times and validation loss]({chart})
+![epoch times and validation loss](benchmark.png)
 """
+    if workload in HEADS:  # the workload's own paragraph in place of the MLP's
+        head = HEADS[workload].format(date=datetime.date.today().isoformat(), command=command, epochs=epochs)
+        text = head + text[text.index("Every system ran"):]
     with open(path, "w") as f:
         f.write(text)
 
@@ -303,10 +356,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="mlp",
-                        help="mlp: the seed's MLP (default); lenet: LeNet, graphjit against torch eager")
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="mlp")
     parser.add_argument("--systems", default=None,
-                        help="comma-separated, from: " + ", ".join(SYSTEMS))
+                        help="comma-separated, from (mlp): " + ", ".join(SYSTEMS) + "; (lenet): "
+                             + ", ".join(LENET_SYSTEMS) + "; (rnn): " + ", ".join(RNN_SYSTEMS)
+                             + " (default: all of the workload's)")
     parser.add_argument("--repeats", type=int, default=1,
                         help="run the whole race this many times; each system keeps its fastest "
                              "run (use on a busy machine)")
@@ -316,14 +370,12 @@ def main():
                         help="where benchmark.md and benchmark.png go")
     parser.add_argument("--raw", metavar="FILE", help="also save every system's JSON lines here")
     args = parser.parse_args()
-    if args.workload == "lenet":
-        SYSTEMS.clear()
-        SYSTEMS.update(LENET_SYSTEMS)
-    example, doc_name = WORKLOADS[args.workload]
-    systems = [s.strip() for s in (args.systems or ",".join(SYSTEMS)).split(",") if s.strip()]
-    unknown = [s for s in systems if s not in SYSTEMS]
+    workload = WORKLOADS[args.workload]
+    known = workload["systems"]
+    systems = [s.strip() for s in (args.systems or ",".join(known)).split(",") if s.strip()]
+    unknown = [s for s in systems if s not in known]
     if unknown:
-        parser.error(f"unknown systems {unknown}; choose from {', '.join(SYSTEMS)}")
+        parser.error(f"unknown systems {unknown}; choose from {', '.join(known)}")
     if args.epochs < 1 or args.repeats < 1:
         parser.error("--epochs and --repeats must be at least 1")
     if importlib.util.find_spec("matplotlib") is None:  # checked now, not after the race
@@ -334,7 +386,10 @@ def main():
     if load_before > 1.0:
         print(f"warning: load average {load_before:.1f} on {os.cpu_count()} cores: other work is "
               "running, times will be noisy (consider --repeats 3)", file=sys.stderr)
-    results = race(systems, args.epochs, args.repeats, lambda: find_graphjit(args.graphjit, example))
+    if args.workload == "rnn":
+        write_rnn_init()
+    results = race(systems, args.epochs, args.repeats,
+                   lambda: find_graphjit(args.graphjit, workload["program"]), workload)
     load_after = os.getloadavg()[0]
     rows = table_rows(systems, results)
     print(text_table(rows))
@@ -344,14 +399,15 @@ def main():
 
     command = shlex.join(["/usr/bin/python3", "benchmarks/race.py"] + sys.argv[1:])
     os.makedirs(args.docs, exist_ok=True)
-    write_markdown(os.path.join(args.docs, doc_name + ".md"), rows, results, systems, command,
-                   args.epochs, args.repeats, load_before, load_after, args.workload, doc_name + ".png")
-    write_chart(os.path.join(args.docs, doc_name + ".png"), systems, results)
+    stem = os.path.join(args.docs, workload["docs"])
+    write_markdown(stem + ".md", rows, results, systems, command,
+                   args.epochs, args.repeats, load_before, load_after, args.workload)
+    write_chart(stem + ".png", systems, results)
     if args.raw:
         with open(args.raw, "w") as f:
             json.dump({f"{n} {d}": (str(r) if isinstance(r, NotAvailable) else r)
                        for (n, d), r in results.items()}, f, indent=1)
-    print(f"wrote {os.path.join(args.docs, doc_name + '.md')} and {doc_name}.png")
+    print(f"wrote {stem}.md and {stem}.png")
 
 
 if __name__ == "__main__":

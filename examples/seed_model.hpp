@@ -135,13 +135,13 @@ constexpr int kClasses = 10;
 // Parameters saved by --save (numpy.savez layout: W1, b1, W2, b2 or W, b).
 // Every one must be there with the model's shape and hold finite numbers: a
 // NaN loaded silently would train and report nothing but NaN.
-inline void load_params(const std::string& path, Model& model) {
+inline void load_params(const std::string& path, std::vector<std::pair<std::string, SharedVariable>> params) {
   const graphjit::NamedArrays arrays = graphjit::load_npz(path);
-  for (auto& [key, param] : model.named_params()) {
+  for (auto& [key, param] : params) {
     auto it = std::find_if(arrays.begin(), arrays.end(), [&](auto& a) { return a.first == key; });
     if (it == arrays.end())
       throw std::runtime_error(fmt::format("{}: no array '{}' (the model's parameters are {})", path, key,
-                                           fmt::join(model.named_params() | std::views::keys, ", ")));
+                                           fmt::join(params | std::views::keys, ", ")));
     Tensor current = param.get_value(true);
     if (it->second.shape() != current.shape())
       throw std::runtime_error(fmt::format("{}: '{}' has shape {}, the model needs {}", path, key,
@@ -156,6 +156,7 @@ inline void load_params(const std::string& path, Model& model) {
     param.set_value(value);
   }
 }
+inline void load_params(const std::string& path, Model& model) { load_params(path, model.named_params()); }
 
 // The seed script: symbolic inputs, the model, loss, accuracy, updates, and
 // the train/valid/test functions with givens over the shared data.

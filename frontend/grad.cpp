@@ -9,6 +9,7 @@
 #include "compiler/passes/passes.hpp"
 #include "frontend/ops/op_support.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <iostream>
 #include <unordered_map>
@@ -50,6 +51,25 @@ ir::NodeRef stable_cost(const Variable& cost, std::vector<Variable> wrt, const G
   for (const Variable& w : wrt)
     if (w.defined() && !kept.count(w.node().get())) return cost.node();
   return stable;
+}
+
+// Multi-output ops (scan): per application, its first output node in
+// `order`, with every output node of that application in `order`.
+std::unordered_map<const ir::Node*, std::vector<const ir::Node*>> multi_output_applications(
+    const std::vector<ir::NodeRef>& order) {
+  std::unordered_map<const ir::Node*, std::vector<const ir::Node*>> first;
+  std::vector<const ir::Node*> firsts;
+  for (const ir::NodeRef& n : order) {
+    if (!ir::op_info(n->op).grad_outputs) continue;
+    auto known = std::find_if(firsts.begin(), firsts.end(), [&](const ir::Node* f) { return ir::same_application(*f, *n); });
+    if (known == firsts.end()) {
+      firsts.push_back(n.get());
+      first[n.get()].push_back(n.get());
+    } else {
+      first[*known].push_back(n.get());
+    }
+  }
+  return first;
 }
 
 }  // namespace
@@ -113,18 +133,33 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
   const auto reach = on_paths_to(order, wrt, constants);
   std::unordered_map<const ir::Node*, Variable> grads = seed_grads(differentiated, cost, options);
 
+  const auto applications = multi_output_applications(order);
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const ir::Node& node = **it;
+    const ir::OpInfo& info = ir::op_info(node.op);
     auto g = grads.find(&node);
-    if (g == grads.end() || node.inputs.empty() || constants.count(&node)) continue;
+    if (constants.count(&node)) continue;
+    std::vector<std::pair<int, Variable>> output_grads;  // multi-output ops: every output's gradient
+    if (info.grad_outputs) {
+      // Differentiated once, at its first output in `order`, when every
+      // output's gradient is complete.
+      auto app = applications.find(&node);
+      if (app == applications.end()) continue;
+      for (const ir::Node* out : app->second)
+        if (auto go = grads.find(out); go != grads.end())
+          output_grads.emplace_back(static_cast<int>(out->attrs.ints.at(0)), go->second);
+      if (output_grads.empty()) continue;
+    } else if (g == grads.end() || node.inputs.empty()) {
+      continue;
+    }
     bool wanted = false;
     for (const ir::NodeRef& in : node.inputs) wanted = wanted || (reach.count(in.get()) && is_float(in->type.dtype));
     if (!wanted) continue;
-    const ir::OpInfo& info = ir::op_info(node.op);
-    if (!info.grad)
+    if (!info.grad && !info.grad_outputs)
       throw GradError(fmt::format("grad: {} is not differentiable, but the cost depends on the wrt variables "
                                   "through it", ops::describe(node)));
-    std::vector<Variable> input_grads = info.grad(node, Variable(*it), g->second);
+    std::vector<Variable> input_grads =
+        info.grad_outputs ? info.grad_outputs(node, output_grads) : info.grad(node, Variable(*it), g->second);
     for (std::size_t i = 0; i < node.inputs.size(); ++i) {
       const ir::Node* in = node.inputs[i].get();
       if (i >= input_grads.size() || !input_grads[i].defined() || !reach.count(in)) continue;

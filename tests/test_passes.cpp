@@ -310,7 +310,7 @@ TEST_CASE("excluded_passes switches passes off by name; unknown names are an err
 
 TEST_CASE("pass_names lists each pass once, in pipeline order") {
   CHECK(passes::pass_names() ==
-        std::vector<std::string>{"merge", "constant_folding", "canonicalize", "stabilize", "gemm"});
+        std::vector<std::string>{"merge", "constant_folding", "canonicalize", "stabilize", "gemm", "scan_storage"});
 }
 
 TEST_CASE("the dump_passes flag prints the graph after each pass that changed it") {

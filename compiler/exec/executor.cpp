@@ -60,6 +60,17 @@ ScheduleExecutor::ScheduleExecutor(std::shared_ptr<const Schedule> schedule, Wat
   for (std::size_t i = 0; i < s.slots.size(); ++i)
     if (s.slots[i]->op == ir::OpCode::Constant) slots_[i] = s.slots[i]->value;
   for (std::size_t t = s.steps.size(); t-- > 0 && s.steps[t].writes_shared;) first_update_write_ = t;
+  output_of_slot_.assign(s.slots.size(), -1);
+  for (std::size_t o = s.output_slots.size(); o-- > 0;) output_of_slot_[static_cast<std::size_t>(s.output_slots[o])] = static_cast<int>(o);
+}
+
+std::vector<Tensor> ScheduleExecutor::run_into(const std::vector<Tensor>& args, const std::vector<Tensor>& destinations) {
+  destinations_ = &destinations;
+  struct Reset {
+    const std::vector<Tensor>*& d;
+    ~Reset() { d = nullptr; }
+  } reset{destinations_};
+  return run(args, Observer());
 }
 
 ScheduleExecutor::~ScheduleExecutor() { lend_buffers(); }
@@ -88,6 +99,13 @@ bool ScheduleExecutor::overwritable(int target, const Shape& shape, DType dtype)
 Tensor ScheduleExecutor::output_memory(const Step& step, std::size_t j, const Shape& shape, DType dtype) {
   if (step.inplace[j] >= 0 && overwritable(step.inplace[j], shape, dtype))
     return slots_[static_cast<std::size_t>(step.inplace[j])];
+  if (step.buffer[j] == compiler::lower::kFresh && destinations_) {
+    const int o = output_of_slot_[static_cast<std::size_t>(step.out[j])];
+    if (o >= 0 && static_cast<std::size_t>(o) < destinations_->size()) {
+      const Tensor& d = (*destinations_)[static_cast<std::size_t>(o)];
+      if (d.defined() && d.shape() == shape && d.dtype() == dtype && d.is_contiguous()) return d;
+    }
+  }
   if (step.buffer[j] < 0) {  // returned (kFresh) or unplanned
     // A fused kernel stores every element of its outputs (reductions start
     // from their identity), so its fresh memory needs no zero-fill pass.
@@ -121,13 +139,20 @@ void ScheduleExecutor::run_native(const Step& step) {
   std::vector<Tensor> inputs;
   inputs.reserve(step.in.size());
   for (int i : step.in) inputs.push_back(slots_[static_cast<std::size_t>(i)]);
+  if (info.native_outputs) {  // several outputs (scan): in memory of their own
+    std::vector<int> wanted;
+    for (int o : step.out) wanted.push_back(static_cast<int>(schedule_->node(o).attrs.ints.at(0)));
+    std::vector<Tensor> values = info.native_outputs(node, inputs, wanted);
+    for (std::size_t j = 0; j < step.out.size(); ++j) slots_[static_cast<std::size_t>(step.out[j])] = std::move(values[j]);
+    return;
+  }
   StepMemory memory(*this, step);
   Tensor value = info.native.run(node, inputs, memory);
   // The planner trusts the aliasing declarations; an undeclared view would
   // let a later step overwrite memory this value still lives in.
   for (std::size_t k = 0; k < inputs.size(); ++k) {
     const bool declared = static_cast<int>(k) == info.view_of || static_cast<int>(k) == info.destroys;
-    if (declared || !value.shares_storage_with(inputs[k])) continue;
+    if (declared || !value.shares_storage_with(inputs[k]) || in_destination(value)) continue;
     const bool explained = (info.view_of >= 0 && value.shares_storage_with(inputs[static_cast<std::size_t>(info.view_of)])) ||
                            (info.destroys >= 0 && value.shares_storage_with(inputs[static_cast<std::size_t>(info.destroys)]));
     if (!explained)
@@ -136,6 +161,15 @@ void ScheduleExecutor::run_native(const Step& step) {
                                          ir::describe(node), k, info.name));
   }
   slots_[static_cast<std::size_t>(step.out[0])] = std::move(value);
+}
+
+// Whether `value` lives in memory run_into's caller handed over (a scan's
+// history, whose earlier rows the step may read as its inputs).
+bool ScheduleExecutor::in_destination(const Tensor& value) const {
+  if (!destinations_) return false;
+  for (const Tensor& d : *destinations_)
+    if (value.shares_storage_with(d)) return true;
+  return false;
 }
 
 // Update writes run last; before the first one, every one of them checks its
@@ -210,7 +244,9 @@ std::vector<Tensor> ScheduleExecutor::run(const std::vector<Tensor>& args, const
     if (s.slots[i]->op != ir::OpCode::Constant) slots_[i] = Tensor();
   saved_inputs_.clear();
   saved_shared_.clear();
-  lend_buffers();
+  // A loop body (run_into, once per scan step) runs again at once: it keeps
+  // its buffers until its executor goes.
+  if (!destinations_) lend_buffers();
   if (watch_.profile) {
     ++profile_.calls;
     profile_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start).count();

@@ -51,6 +51,13 @@ class ScheduleExecutor final : public compiler::Executor {
   using Observer = std::function<void(const ir::Node& node, const Tensor& value)>;
   std::vector<Tensor> run(const std::vector<Tensor>& args, const Observer& observe);
 
+  // run(), with each returned value that a step computes into fresh memory
+  // written into the matching entry of `destinations` instead (when defined,
+  // contiguous, of its shape and dtype): scan's loop passes the rows of its
+  // history, so a step's results need no copy. The destinations must not
+  // overlap the arguments.
+  std::vector<Tensor> run_into(const std::vector<Tensor>& args, const std::vector<Tensor>& destinations);
+
   const compiler::lower::Schedule& schedule() const { return *schedule_; }
   const Watch& watch() const { return watch_; }
   const RunProfile& profile() const { return profile_; }
@@ -62,6 +69,7 @@ class ScheduleExecutor final : public compiler::Executor {
   void run_native(const compiler::lower::Step& step);
   void check_update_writes(std::size_t from) const;
   std::string step_outputs(const compiler::lower::Step& step) const;
+  bool in_destination(const Tensor& value) const;
   Tensor output_memory(const compiler::lower::Step& step, std::size_t j, const Shape& shape, DType dtype);
   bool overwritable(int target, const Shape& shape, DType dtype) const;
   void run_profiled_step(std::size_t t);
@@ -73,6 +81,8 @@ class ScheduleExecutor final : public compiler::Executor {
   std::shared_ptr<const compiler::lower::Schedule> schedule_;
   std::vector<std::shared_ptr<Storage>> buffers_;
   std::vector<Tensor> slots_;
+  std::vector<int> output_of_slot_;                     // per slot: the first program output it is, or -1
+  const std::vector<Tensor>* destinations_ = nullptr;  // during run_into
   std::size_t first_update_write_;  // the first step writing into a shared variable (all after it do too)
   Watch watch_;
   RunProfile profile_;

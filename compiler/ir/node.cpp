@@ -1,5 +1,7 @@
 #include "compiler/ir/node.hpp"
 
+#include "compiler/ir/scan_body.hpp"
+
 #include "compiler/ir/op_info.hpp"
 
 #include <graphjit/errors.hpp>
@@ -67,6 +69,11 @@ std::string Node::head() const {
     for (std::size_t i = 0; i < attrs.ints.size(); ++i)
       params += fmt::format("{}{}", i ? "," : "", attrs.ints[i] < 0 ? "x" : std::to_string(attrs.ints[i]));
   if (op == OpCode::Cast) params += dtype_name(attrs.dtype);
+  if (op == OpCode::Scan && attrs.scan && !attrs.ints.empty()) {
+    const auto j = static_cast<std::size_t>(attrs.ints[0]);
+    params += fmt::format("{}, output {}{}", attrs.scan->name, j,
+                          j < attrs.scan->outputs.size() && attrs.scan->outputs[j].last_only ? ", last state only" : "");
+  }
   if (op == OpCode::CrossentropyCategorical && attrs.ints == std::vector<std::int64_t>{1}) params += "of_log_probs";
   if (op == OpCode::Gemm)
     params += fmt::format("{}{}alpha={}, beta={}", attrs.trans_a ? "trans_a, " : "", attrs.trans_b ? "trans_b, " : "",

@@ -48,6 +48,8 @@ struct IndexEntry {
   bool operator==(const IndexEntry&) const = default;
 };
 
+struct ScanBody;  // compiler/ir/scan_body.hpp: the loop of a Scan node
+
 // Op parameters. One plain struct for all ops keeps nodes uniform and hashable;
 // each op documents which fields it reads (ops.def).
 struct Attrs {
@@ -60,6 +62,7 @@ struct Attrs {
   bool trans_a = false, trans_b = false;  // gemm
   double alpha = 1.0, beta = 0.0;         // gemm
   std::string text;                       // print: the message
+  std::shared_ptr<const ScanBody> scan;   // scan: the loop (compared by identity)
   bool operator==(const Attrs&) const = default;
 };
 

@@ -33,6 +33,13 @@ std::array<OpInfo, kNumOps>& table() {
 
 }  // namespace
 
+bool same_application(const Node& a, const Node& b) {
+  if (a.op != b.op || a.inputs != b.inputs || !op_info(a.op).native_outputs) return false;
+  Attrs other = b.attrs;
+  if (!other.ints.empty() && !a.attrs.ints.empty()) other.ints[0] = a.attrs.ints[0];
+  return other == a.attrs;
+}
+
 OpInfo& define_op(OpCode op) { return table()[static_cast<std::size_t>(op)]; }
 
 void define_op(OpCode op, const OpRules& rules) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace graphjit {
@@ -89,6 +90,18 @@ struct OpInfo {
   // a native kernel. An op with neither cannot be compiled.
   NativeKernel native;
   std::optional<ReduceOp> fused_reduction;  // Sum, Prod, Max, Min
+  // Ops with several outputs (scan): one node per output, with the same
+  // inputs and attrs but attrs.ints[0], the output's index (same_application).
+  // build_steps gives the nodes of one application one step, whose outputs
+  // `native_outputs` computes together (`wanted`: their indices); grad calls
+  // `grad_outputs` once, with the gradient of each output that has one.
+  std::vector<Tensor> (*native_outputs)(const Node& node, const std::vector<Tensor>& inputs,
+                                        const std::vector<int>& wanted) = nullptr;
+  std::vector<Variable> (*grad_outputs)(const Node& node,
+                                        const std::vector<std::pair<int, Variable>>& output_grads) = nullptr;
+  // Work a native kernel can do once, when a function holding the node is
+  // compiled (scan compiles its body); called by lower::compile_kernels.
+  void (*prepare)(const Node& node) = nullptr;
   // The op runs for its effect as well as its value (Print): rewrites never
   // fold, merge or remove it, and every executor runs it.
   bool side_effect = false;
@@ -101,6 +114,8 @@ struct OpInfo {
 };
 
 const OpInfo& op_info(OpCode op);
+// Whether two nodes are outputs of one application of a multi-output op.
+bool same_application(const Node& a, const Node& b);
 // The record to fill in, with name, kind and arity already set from ops.def.
 OpInfo& define_op(OpCode op);
 

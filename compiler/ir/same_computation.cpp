@@ -21,6 +21,7 @@ std::size_t hash_attrs(const Attrs& a) {
   // std::hash<double>, not the bits: attrs compare 0.0 and -0.0 equal, so they must hash equal.
   mix(h, std::hash<double>{}(a.alpha));
   mix(h, std::hash<double>{}(a.beta));
+  mix(h, std::hash<const void*>{}(a.scan.get()));
   return h;
 }
 

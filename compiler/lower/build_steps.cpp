@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace graphjit::compiler::lower {
 
@@ -69,6 +70,7 @@ Schedule build_steps(const Program& program, const Fusion& fusion) {
     return slots;
   };
   std::vector<bool> cluster_done(fusion.clusters.size(), false);
+  std::unordered_set<const ir::Node*> grouped;  // outputs of multi-output ops given a step
   for (const ir::NodeRef& n : order) {
     const ir::OpInfo& info = ir::op_info(n->op);
     if (info.kind == ir::OpKind::Leaf) continue;
@@ -91,7 +93,17 @@ Schedule build_steps(const Program& program, const Fusion& fusion) {
       step.kind = Step::Kind::Native;
       step.node = n.get();
       for (const ir::NodeRef& in : n->inputs) step.in.push_back(slot_of(in));
-      step.out.push_back(slot_of(n));
+      if (!info.native_outputs) {
+        step.out.push_back(slot_of(n));
+      } else {
+        // One step computes every output of the application the program uses.
+        if (grouped.count(n.get())) continue;
+        for (const ir::NodeRef& m : order)
+          if (m == n || ir::same_application(*n, *m)) {
+            grouped.insert(m.get());
+            step.out.push_back(slot_of(m));
+          }
+      }
     }
     step.guard = guard_of(n.get());  // a cluster's members share one guard (fuse)
     step.inplace.assign(step.out.size(), -1);

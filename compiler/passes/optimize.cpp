@@ -46,6 +46,7 @@ constexpr Pass kPipeline[] = {
     {"canonicalize", Mode::fast_run, canonicalize},
     {"stabilize", Mode::fast_run, stabilize},
     {"gemm", Mode::fast_run, insert_gemm},
+    {"scan_storage", Mode::fast_run, scan_storage},
     {"canonicalize", Mode::fast_run, canonicalize},
     {"merge", Mode::fast_compile, merge},
 };

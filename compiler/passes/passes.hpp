@@ -20,5 +20,7 @@ Graph stabilize(const Graph& roots);
 Graph stabilize_before_grad(const Graph& roots);
 // Matrix products with an added or scaled term become Gemm (gemm.cpp).
 Graph insert_gemm(const Graph& roots);
+// A scan read only at its last step keeps only its last states (scan_storage.cpp).
+Graph scan_storage(const Graph& roots);
 
 }  // namespace graphjit::compiler::passes

@@ -19,6 +19,7 @@ void register_pool_ops();
 void register_random_ops();  // issue 12
 void register_ifelse_op();
 void register_grad_control_op();
+void register_scan_op();  // issue 13
 void register_rops();  // after every family: reads their gradients
 
 namespace {
@@ -38,6 +39,7 @@ void install_op_library() {
   register_random_ops();  // issue 12
   register_ifelse_op();
   register_grad_control_op();
+  register_scan_op();
   register_rops();
 }
 

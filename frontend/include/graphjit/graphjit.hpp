@@ -15,6 +15,7 @@
 #include <graphjit/runtime/config.hpp>
 #include <graphjit/runtime/dtype.hpp>
 #include <graphjit/runtime/tensor.hpp>
+#include <graphjit/scan.hpp>
 #include <graphjit/shared.hpp>
 #include <graphjit/tensor.hpp>
 #include <graphjit/threads.hpp>

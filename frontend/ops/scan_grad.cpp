@@ -1,0 +1,296 @@
+// The gradient of scan: backpropagation through time, as another scan that
+// runs the steps backwards (Theano's approach). For a step
+//   out_t = f(x_t at the sequences' taps, earlier outputs at the states' taps, non-sequences)
+// the backward step at t takes the cotangent of out_t (the output's gradient
+// at t plus what later steps sent back through their taps), applies f's
+// vector-Jacobian product (built by grad() on the body), and
+//   - emits the sequences' gradients at t (stacked, then placed at their rows),
+//   - sends the states' gradients back: a recurrent output with lags L keeps
+//     L pending sums W_0..W_{L-1} (rows t .. t+L-1 of its history), shifted
+//     by one row per step; after step 0 they are the initial state's gradient,
+//   - adds the non-sequences' gradients into accumulators.
+// The step's stored outputs stand in for the body's output nodes, so the
+// backward body does not recompute them (tanh's gradient reads tanh's output).
+// truncate_gradient = k runs the backward loop over the last k steps only.
+#include "frontend/ops/op_support.hpp"
+
+#include "compiler/ir/graph.hpp"
+#include "compiler/ir/scan_body.hpp"
+
+#include <graphjit/grad.hpp>
+#include <graphjit/tensor.hpp>
+
+#include <fmt/format.h>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace graphjit::ir {
+
+namespace {
+
+namespace T = tensor;
+
+Variable reversed(const Variable& x) {
+  return T::subtensor(x, {Slice(std::nullopt, std::nullopt, constant(std::int64_t{-1}, int64))});
+}
+Variable rows(const Variable& x, const Variable& start, const Variable& stop) { return T::subtensor(x, {Slice(start, stop)}); }
+Variable last(const Variable& x) { return x[Index(-1)]; }
+Variable int64_constant(std::int64_t v) { return constant(v, int64); }
+
+Variable scan_node(const std::vector<Variable>& inputs, const std::shared_ptr<const ScanBody>& body, std::size_t j,
+                   std::source_location where) {
+  Attrs attrs;
+  attrs.ints = {static_cast<std::int64_t>(j)};
+  attrs.scan = body;
+  return ops::apply(OpCode::Scan, inputs, attrs, where);
+}
+
+// The backward loop under construction: its inner inputs (sequences at tap 0,
+// states at tap -1, non-sequences) with their outer values, and its outputs.
+struct Backward {
+  std::shared_ptr<ScanBody> body = std::make_shared<ScanBody>();
+  std::vector<Variable> seq_inner, seq_outer, state_inner, state_initial, state_next, non_seq_inner, non_seq_outer;
+  std::vector<Variable> emitted;  // non-recurrent outputs
+  std::vector<bool> accumulates;  // per forward non-sequence: the step's value depends on it (an accumulator state)
+  void sequence(const Variable& inner, const Variable& outer_reversed) {
+    seq_inner.push_back(inner);
+    seq_outer.push_back(outer_reversed);
+  }
+  std::size_t state(const Variable& inner, const Variable& initial) {
+    state_inner.push_back(inner);
+    state_initial.push_back(initial);
+    state_next.emplace_back();
+    return state_inner.size() - 1;
+  }
+};
+
+Variable placeholder(const Type& type, const std::string& name, std::source_location where) {
+  return Variable(make_input(type, name, where));
+}
+
+// The forward history of recurrent output j: its initial rows, then every step's value.
+Variable history(const ScanBody& f, std::size_t j, const Variable& initial, const Variable& y) {
+  const Variable first = f.outputs[j].plain_initial ? T::dimshuffle(initial, [&] {
+    std::vector<std::int64_t> p{-1};
+    for (int d = 0; d < initial.ndim(); ++d) p.push_back(d);
+    return p;
+  }()) : rows(initial, int64_constant(0), int64_constant(f.outputs[j].lags()));
+  return T::concatenate({first, y}, 0);
+}
+
+
+// The backward step: cotangents, the step's vector-Jacobian product, the
+// pending sums of the states and the accumulators of the non-sequences.
+// Returns, per forward inner input, the index of its gradient among the
+// backward body's outputs (-1: none), and fills b's states and emitted values.
+void backward_step(const ScanBody& f, const std::vector<Variable>& y, const std::vector<Variable>& gy,
+                   const std::vector<Variable>& hist, Backward& b, std::source_location where) {
+  Replacements stored;
+  std::vector<std::size_t> pending(f.outputs.size());  // index of W_{j,0} among b's states
+  Variable cost;
+  std::size_t state_tap = 0;  // first forward inner input of output j's taps
+  for (std::size_t s = 0; s < f.sequences.size(); ++s) state_tap += f.sequences[s].taps.size();
+  for (std::size_t j = 0; j < f.outputs.size(); ++j) {
+    const Variable out(f.inner_outputs[j]);
+    const Type row = row_type(y[j].node()->type);
+    Variable c;
+    if (gy[j].defined()) {
+      c = placeholder(row, fmt::format("{}_grad", out.label()), where);
+      b.sequence(c, reversed(gy[j]));
+    }
+    if (const int lags = f.outputs[j].lags(); lags > 0) {
+      const Type& state = f.inner_inputs[state_tap]->type;
+      pending[j] = b.state_inner.size();
+      for (int m = 0; m < lags; ++m)
+        b.state(placeholder(state, fmt::format("{}_pending{}", out.label(), m), where), T::zeros_like(hist[j][Index(0)]));
+      const Variable carried = b.state_inner[pending[j] + static_cast<std::size_t>(lags) - 1];
+      c = c.defined() ? c + carried : carried;
+      state_tap += f.outputs[j].taps.size();
+    }
+    if (!c.defined() || !is_float(out.dtype())) continue;
+    const Variable term = T::sum(out * c);
+    cost = cost.defined() ? cost + term : term;
+    if (out.node()->op != OpCode::Input) {
+      const Variable value = placeholder(row, fmt::format("{}_stored", out.label()), where);
+      b.sequence(value, reversed(y[j]));
+      stored[out.node().get()] = value.node();
+    }
+  }
+  std::vector<Variable> wrt;
+  for (const NodeRef& in : f.inner_inputs)
+    if (is_float(in->type.dtype)) wrt.push_back(Variable(in));
+  std::unordered_map<const Node*, Variable> vjp;
+  if (cost.defined()) {
+    const std::vector<Variable> g = grad(cost, wrt, /*allow_disconnected=*/true);
+    for (std::size_t k = 0; k < wrt.size(); ++k) vjp[wrt[k].node().get()] = g[k];
+  }
+  auto grad_of = [&](const NodeRef& in) { auto it = vjp.find(in.get()); return it == vjp.end() ? Variable() : it->second; };
+  auto plus = [](const Variable& a, const Variable& c) { return !a.defined() ? c : !c.defined() ? a : a + c; };
+
+  // States: each output's pending sums move one row down and take this step's taps.
+  std::size_t tap_input = 0;
+  for (std::size_t s = 0; s < f.sequences.size(); ++s) tap_input += f.sequences[s].taps.size();
+  for (std::size_t j = 0; j < f.outputs.size(); ++j) {
+    const int lags = f.outputs[j].lags();
+    for (int m = 0; m < lags; ++m) {
+      const std::size_t w = pending[j] + static_cast<std::size_t>(m);
+      Variable next = m > 0 ? b.state_inner[w - 1] : Variable();
+      const auto& taps = f.outputs[j].taps;
+      for (std::size_t k = 0; k < taps.size(); ++k)
+        if (taps[k] == m - lags) next = plus(next, grad_of(f.inner_inputs[tap_input + k]));
+      b.state_next[w] = next.defined() ? next : T::zeros_like(b.state_inner[w]);
+    }
+    tap_input += f.outputs[j].taps.size();
+  }
+  const auto connected = cost.defined() ? ancestors({cost.node()}) : std::unordered_set<const Node*>{};
+  b.accumulates.assign(f.num_non_sequences, false);
+  for (std::size_t p = 0; p < f.num_non_sequences; ++p) {
+    const NodeRef& in = f.inner_inputs[f.inner_inputs.size() - f.num_non_sequences + p];
+    // A non-sequence the step no longer reads (W_xh once x_t W_xh is pushed
+    // out of the loop) gets zeros, not an accumulator of zeros.
+    if (!is_float(in->type.dtype) || !connected.count(in.get())) continue;
+    b.accumulates[p] = true;
+    const Variable acc = placeholder(in->type, fmt::format("{}_grad_sum", in->label()), where);
+    const Variable g = grad_of(in);
+    b.state(acc, T::zeros_like(b.non_seq_outer[p]));
+    b.state_next.back() = g.defined() ? acc + g : acc;
+  }
+  std::size_t k = 0;
+  for (std::size_t s = 0; s < f.sequences.size(); ++s)
+    for (std::size_t t = 0; t < f.sequences[s].taps.size(); ++t, ++k)
+      if (is_float(f.inner_inputs[k]->type.dtype)) {
+        const Variable g = grad_of(f.inner_inputs[k]);
+        b.emitted.push_back(g.defined() ? g : T::zeros_like(Variable(f.inner_inputs[k])));
+      }
+  // The stored outputs stand in for the body's output nodes.
+  if (!stored.empty()) {
+    std::vector<NodeRef> outs;
+    for (const Variable& v : b.state_next) outs.push_back(v.node());
+    for (const Variable& v : b.emitted) outs.push_back(v.node());
+    outs = clone_replace(outs, stored);
+    for (std::size_t q = 0; q < b.state_next.size(); ++q) b.state_next[q] = Variable(outs[q]);
+    for (std::size_t q = 0; q < b.emitted.size(); ++q) b.emitted[q] = Variable(outs[b.state_next.size() + q]);
+  }
+}
+
+// The backward loop's nodes: its states' and emitted values' stacked outputs.
+std::vector<Variable> backward_nodes(Backward& b, const Variable& nb, std::source_location where) {
+  ScanBody& body = *b.body;
+  for (std::size_t s = 0; s < b.seq_inner.size(); ++s) body.sequences.push_back({{0}});
+  // Only the states' last values are read (the gradients of the initial
+  // states and of the non-sequences): the loop keeps no history of them.
+  for (std::size_t q = 0; q < b.state_inner.size(); ++q)
+    body.outputs.push_back({.taps = {-1}, .plain_initial = true, .last_only = true});
+  for (std::size_t q = 0; q < b.emitted.size(); ++q) body.outputs.push_back({});
+  body.num_non_sequences = b.non_seq_inner.size();
+  for (const auto* group : {&b.seq_inner, &b.state_inner, &b.non_seq_inner})
+    for (const Variable& v : *group) body.inner_inputs.push_back(v.node());
+  for (const auto* group : {&b.state_next, &b.emitted})
+    for (const Variable& v : *group) body.inner_outputs.push_back(v.node());
+  std::vector<Variable> inputs{nb};
+  for (const auto* group : {&b.seq_outer, &b.state_initial, &b.non_seq_outer})
+    inputs.insert(inputs.end(), group->begin(), group->end());
+  std::shared_ptr<const ScanBody> shared = b.body;
+  std::vector<Variable> outs;
+  for (std::size_t j = 0; j < body.outputs.size(); ++j) outs.push_back(scan_node(inputs, shared, j, where));
+  return outs;
+}
+
+
+// The gradients of the forward scan's outer inputs from the backward loop's
+// outputs: its states first (pending sums per recurrent output, then the
+// non-sequences' accumulators), then the sequences' gradients per tap.
+std::vector<Variable> outer_gradients(const ScanBody& f, const Backward& b, const std::vector<Variable>& outer,
+                                      const std::vector<Variable>& back,
+                                      const Variable& n, const Variable& nb, const Variable& skipped) {
+  std::vector<Variable> result(outer.size());
+  std::size_t q = 0;
+  const bool truncated = f.truncate_gradient >= 0;
+  for (std::size_t j = 0; j < f.outputs.size(); ++j) {
+    const int lags = f.outputs[j].lags();
+    if (lags == 0) continue;
+    std::vector<Variable> finals;
+    for (int m = 0; m < lags; ++m, ++q) {
+      Variable w = last(back[q]);
+      // A truncated loop that stops before step 0 sends nothing to the initial state.
+      if (truncated) w = T::switch_(T::eq(nb, n), w, T::zeros_like(w));
+      finals.push_back(w);
+    }
+    const auto k = static_cast<std::size_t>(f.initial_input(j));
+    if (!is_float(outer[k].dtype())) continue;
+    result[k] = f.outputs[j].plain_initial
+                    ? finals[0]
+                    : T::set_subtensor(rows(T::zeros_like(outer[k]), int64_constant(0), int64_constant(lags)),
+                                       T::stack(finals, 0));
+  }
+  for (std::size_t p = 0; p < f.num_non_sequences; ++p) {
+    const std::size_t k = f.first_non_sequence() + p;
+    if (!is_float(outer[k].dtype())) continue;
+    result[k] = b.accumulates[p] ? last(back[q++]) : T::zeros_like(outer[k]);
+  }
+  for (std::size_t s = 0; s < f.sequences.size(); ++s) {
+    const Variable& x = outer[1 + s];
+    if (!is_float(x.dtype())) continue;
+    // Each tap's gradients fill rows [start, start + nb) of the sequence's;
+    // the rows before and after get zeros (concatenated: one copy, no
+    // element-by-element increment).
+    Variable g;
+    for (int tap : f.sequences[s].taps) {
+      const std::int64_t offset = tap - f.sequences[s].taps.front();
+      const Variable start = truncated ? skipped + int64_constant(offset) : int64_constant(offset);
+      std::vector<Variable> parts;
+      if (truncated || offset > 0) parts.push_back(T::zeros_like(rows(x, int64_constant(0), start)));
+      parts.push_back(reversed(back[q++]));
+      parts.push_back(T::zeros_like(T::subtensor(x, {Slice(start + nb, std::nullopt)})));
+      const Variable part = T::concatenate(parts, 0);
+      g = g.defined() ? g + part : part;
+    }
+    result[1 + s] = g;
+  }
+  return result;
+}
+
+}  // namespace
+
+std::vector<Variable> scan_grad(const Node& node, const std::vector<std::pair<int, Variable>>& output_grads) {
+  const ScanBody& f = *node.attrs.scan;
+  const std::source_location where = node.where;
+  std::vector<Variable> outer;
+  for (const NodeRef& in : node.inputs) outer.push_back(Variable(in));
+  std::vector<Variable> y, gy(f.outputs.size());
+  for (std::size_t j = 0; j < f.outputs.size(); ++j) y.push_back(scan_node(outer, node.attrs.scan, j, where));
+  for (const auto& [j, g] : output_grads) gy[static_cast<std::size_t>(j)] = g;
+  const Variable n = y[0].shape(0);
+  const Variable nb = f.truncate_gradient >= 0 ? T::minimum(n, int64_constant(f.truncate_gradient)) : n;
+  const Variable skipped = n - nb;  // forward steps the truncated backward loop does not visit
+
+  Backward b;
+  b.body->name = f.name + "_grad";
+  b.body->where = where;
+  // The forward inputs at each step, as backward sequences (same inner nodes).
+  std::size_t i = 0;
+  for (std::size_t s = 0; s < f.sequences.size(); ++s)
+    for (int tap : f.sequences[s].taps) {
+      const Variable start = int64_constant(tap - f.sequences[s].taps.front());
+      b.sequence(Variable(f.inner_inputs[i++]), reversed(rows(outer[1 + s], start, start + n)));
+    }
+  std::vector<Variable> hist(f.outputs.size());
+  for (std::size_t j = 0; j < f.outputs.size(); ++j) {
+    if (f.outputs[j].taps.empty()) continue;
+    hist[j] = history(f, j, outer[static_cast<std::size_t>(f.initial_input(j))], y[j]);
+    for (int tap : f.outputs[j].taps) {
+      const Variable start = int64_constant(f.outputs[j].lags() + tap);
+      b.sequence(Variable(f.inner_inputs[i++]), reversed(rows(hist[j], start, start + n)));
+    }
+  }
+  for (std::size_t p = 0; p < f.num_non_sequences; ++p) {
+    b.non_seq_inner.push_back(Variable(f.inner_inputs[i]));
+    b.non_seq_outer.push_back(outer[f.first_non_sequence() + p]);
+    ++i;
+  }
+  backward_step(f, y, gy, hist, b, where);
+  const std::vector<Variable> back = backward_nodes(b, nb, where);
+  return outer_gradients(f, b, outer, back, n, nb, skipped);
+}
+
+}  // namespace graphjit::ir
