@@ -5,7 +5,7 @@
 //   PROGRAM [--data fashion|mnist|DIR] [--model NAME] [--init glorot|uniform01|uniform11]
 //           [--epochs N] [--batch N] [--lr X] [--hidden N] [--dtype float64|float32]
 //           [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--json]
-//           [--dump DIR] [--profile] [--dropout P (mnist_mlp)]
+//           [--dump DIR] [--profile] [--dropout P (mnist_mlp)] [--clip C (rnn_mnist)]
 //
 // --dtype defaults to the floatX flag (GRAPHJIT_FLAGS=floatX=float32), as the
 // seed's Theano script follows theano.config.floatX.
@@ -42,20 +42,23 @@
 
 namespace seed {
 
+struct Options;
+
 // What differs between the examples: the name, the models and defaults, and how a model is made.
 struct ExampleSpec {
   std::string program;              // for --help and errors
   std::vector<std::string> models;  // --model's choices; the first is the default
   int hidden = 128;                 // --hidden's default
   double lr = 0.3;                  // --lr's default
+  int batch = 500;                  // --batch's default
   // Validation and test run over --batch images at a time (a conv net's
   // activations for 10000 images would take gigabytes), the sizes weighing
   // the means; false: one call over the whole split, as the seed does.
   bool evaluate_in_batches = false;
   bool takes_dropout = false;  // whether --dropout P applies (mnist_mlp: on the hidden layer, in train only)
-  std::function<std::unique_ptr<Model>(const std::string& model, int hidden, Init& init, const Variable& x,
-                                       const Variable& y, const Dropout& dropout)>
-      make_model;
+  bool takes_clip = false;     // whether --clip C applies (rnn_mnist: each gradient element clipped to [-C, C])
+  // The model, from the options (--model, --hidden, --dropout, --clip...) and the symbolic images and labels.
+  std::function<std::unique_ptr<Model>(const Options& o, Init& init, const Variable& x, const Variable& y)> make_model;
 };
 
 struct Options {
@@ -63,6 +66,7 @@ struct Options {
   int epochs = 10, batch = 500, hidden = 128, threads = 2;
   double lr = 0.3;
   double dropout = 0;  // --dropout: probability of dropping a hidden unit while training
+  double clip = 0;     // --clip: bound on each gradient element; 0: none
   std::uint64_t seed = 1234;
   bool json = false, profile = false;
 };
@@ -74,6 +78,7 @@ inline Options parse(int argc, char** argv, const ExampleSpec& spec) {
   o.model = spec.models.front();
   o.hidden = spec.hidden;
   o.lr = spec.lr;
+  o.batch = spec.batch;
   std::map<std::string, std::function<void(const std::string&)>> flags = {
       {"--data", [&](auto v) { o.data = v; }},      {"--model", [&](auto v) { o.model = v; }},
       {"--init", [&](auto v) { o.init = v; }},      {"--dtype", [&](auto v) { o.dtype = v; }},
@@ -85,6 +90,7 @@ inline Options parse(int argc, char** argv, const ExampleSpec& spec) {
       {"--threads", [&](auto v) { o.threads = std::stoi(v); }},
       {"--lr", [&](auto v) { o.lr = std::stod(v); }},
       {"--dropout", [&](auto v) { o.dropout = std::stod(v); }},
+      {"--clip", [&](auto v) { o.clip = std::stod(v); }},
       {"--seed", [&](auto v) { o.seed = std::stoull(v); }},
   };
   for (int i = 1; i < argc; ++i) {
@@ -98,6 +104,7 @@ inline Options parse(int argc, char** argv, const ExampleSpec& spec) {
                    "[--init glorot|uniform01|uniform11] [--epochs N] [--batch N] [--lr X] [--hidden N] "
                    "[--dtype float64|float32] [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--json] "
                    "[--dump DIR] [--profile]" << (spec.takes_dropout ? " [--dropout P]" : "")
+                << (spec.takes_clip ? " [--clip C]" : "")
                 << "\n\nGRAPHJIT_FLAGS (comma-separated name=value) sets these options:\n"
                 << graphjit::flags_help();
       std::exit(0);
@@ -119,6 +126,8 @@ inline Options parse(int argc, char** argv, const ExampleSpec& spec) {
     throw std::invalid_argument("--epochs, --batch, --hidden and --threads must be at least 1");
   if (!(o.dropout >= 0 && o.dropout < 1)) throw std::invalid_argument("--dropout must be in [0, 1)");
   if (o.dropout != 0 && !spec.takes_dropout) throw std::invalid_argument(spec.program + " has no --dropout");
+  if (!(o.clip >= 0)) throw std::invalid_argument("--clip must be at least 0");
+  if (o.clip != 0 && !spec.takes_clip) throw std::invalid_argument(spec.program + " has no --clip");
   return o;
 }
 
@@ -193,10 +202,7 @@ inline int run(const Options& o, const ExampleSpec& spec) {
   auto valid_set_x = shared(datasets.valid.x, "valid_x", true), valid_set_y = shared(datasets.valid.y, "valid_y", true);
   auto test_set_x = shared(datasets.test.x, "test_x", true), test_set_y = shared(datasets.test.y, "test_y", true);
 
-  const Dropout dropout{o.dropout, o.seed + 2};
-  auto make_model = [&](const Variable& x, const Variable& y) {
-    return spec.make_model(o.model, o.hidden, init, x, y, dropout);
-  };
+  auto make_model = [&](const Variable& x, const Variable& y) { return spec.make_model(o, init, x, y); };
   Program program = build_program(make_model, o.lr, floatX, {train_set_x, train_set_y}, {valid_set_x, valid_set_y},
                                   {test_set_x, test_set_y});
   const double compile_seconds = program.train_seconds_to_compile;  // graph, grad, rewrites, LLVM

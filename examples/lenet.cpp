@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
   using namespace seed;
   const ExampleSpec spec{
       .program = "lenet", .models = {"lenet"}, .hidden = 500, .lr = 0.1, .evaluate_in_batches = true,
-      .make_model = [](const std::string&, int hidden, Init& init, const Variable& x, const Variable& y,
-                       const Dropout&) -> std::unique_ptr<Model> { return std::make_unique<LeNet>(x, y, init, hidden); }};
+      .make_model = [](const Options& o, Init& init, const Variable& x, const Variable& y) -> std::unique_ptr<Model> {
+        return std::make_unique<LeNet>(x, y, init, o.hidden);
+      }};
   return example_main(argc, argv, spec);
 }

@@ -9,10 +9,10 @@ int main(int argc, char** argv) {
   using namespace seed;
   const ExampleSpec spec{
       .program = "mnist_mlp", .models = {"mlp", "logreg"}, .hidden = 128, .lr = 0.3, .takes_dropout = true,
-      .make_model = [](const std::string& model, int hidden, Init& init, const Variable& x, const Variable&,
-                       const Dropout& dropout) -> std::unique_ptr<Model> {
-        if (model == "logreg") return std::make_unique<LogReg>(x, kPixels, kClasses, init);  // basic logistic model
-        return std::make_unique<MLP>(x, kPixels, hidden, kClasses, init, dropout);       // basic multi-layer perceptron
+      .make_model = [](const Options& o, Init& init, const Variable& x, const Variable&) -> std::unique_ptr<Model> {
+        if (o.model == "logreg") return std::make_unique<LogReg>(x, kPixels, kClasses, init);  // basic logistic model
+        const Dropout dropout{o.dropout, o.seed + 2};  // none unless --dropout
+        return std::make_unique<MLP>(x, kPixels, o.hidden, kClasses, init, dropout);  // basic multi-layer perceptron
       }};
   return example_main(argc, argv, spec);
 }

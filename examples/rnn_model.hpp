@@ -6,7 +6,6 @@
 // built with one graphjit::scan over the 28 rows of each image.
 #pragma once
 
-#include "mnist_driver.hpp"
 #include "seed_model.hpp"
 
 #include <graphjit/graphjit.hpp>
@@ -21,16 +20,19 @@ namespace rnn {
 namespace T = graphjit::tensor;
 using graphjit::SharedVariable;
 using graphjit::Variable;
-using mnist_driver::SharedData;
-using mnist_driver::Trainable;
 
 inline constexpr int kSteps = 28, kRowPixels = 28;
 
-struct Rnn {
+// The model, trained on the mean negative log-likelihood of the labels with
+// plain SGD, each gradient element clipped to [-clip, clip] if clip > 0.
+struct Rnn : seed::Model {
   SharedVariable W_xh, W_hh, b_h, W_hy, b_y;
+  Variable y;  // the labels
   Variable p;  // class probabilities per image
+  double clip = 0;
 
-  Rnn(const Variable& x, int hidden, seed::Init& init) {
+  Rnn(const Variable& x, const Variable& labels, int hidden, seed::Init& init, double clip_at = 0)
+      : y(labels), clip(clip_at) {
     W_xh = graphjit::shared(init.weights({kRowPixels, hidden}), "W_xh", true);
     W_hh = graphjit::shared(init.weights({hidden, hidden}), "W_hh", true);
     b_h = graphjit::shared(init.biases(hidden), "b_h", true);
@@ -47,43 +49,38 @@ struct Rnn {
     const Variable h = graphjit::scan(step, {.sequences = {rows}, .outputs_info = {h0}, .name = "rnn"}).outputs[0];
     p = T::nnet::softmax(T::dot(h[-1], W_hy) + b_y);
   }
-  std::vector<std::pair<std::string, SharedVariable>> params() const {
+
+  Variable loss(const Variable&) override { return T::mean(T::nnet::categorical_crossentropy(p, y)); }
+  Variable accuracy(const Variable& labels) override { return T::mean(T::eq(T::argmax(p, 1), labels)); }
+
+  std::vector<std::pair<SharedVariable, Variable>> updates(const Variable& cost, double rate) override {
+    // One grad() call for all parameters: one backward loop computes them all.
+    const auto params = named_params();
+    std::vector<Variable> wrt;
+    for (const auto& [name, param] : params) wrt.push_back(param);
+    const std::vector<Variable> grads = graphjit::grad(cost, wrt);
+    std::vector<std::pair<SharedVariable, Variable>> updates;
+    for (std::size_t i = 0; i < wrt.size(); ++i) {
+      Variable g = grads[i];
+      if (clip > 0) g = T::clip(g, -clip, clip);
+      updates.emplace_back(params[i].second, params[i].second - rate * g);
+    }
+    return updates;
+  }
+
+  std::vector<std::pair<std::string, SharedVariable>> named_params() override {
     return {{"W_xh", W_xh}, {"W_hh", W_hh}, {"b_h", b_h}, {"W_hy", W_hy}, {"b_y", b_y}};
   }
 };
 
-// The train, valid and test functions over (batch index, batch size), with
-// plain SGD at `lr`, each gradient element clipped to [-clip, clip] if clip > 0.
-inline Trainable build_rnn(int hidden, double lr, double clip, graphjit::DType floatX, seed::Init& init,
-                           const SharedData::Split& train, const SharedData::Split& valid, const SharedData::Split& test) {
-  const auto start = std::chrono::steady_clock::now();
-  auto x = T::matrix("x", floatX);
-  auto y = T::vector("y", graphjit::int32);
-  auto model = std::make_shared<Rnn>(x, hidden, init);
-  auto loss = T::mean(T::nnet::categorical_crossentropy(model->p, y));
-  auto accuracy = T::mean(T::eq(T::argmax(model->p, 1), y));
-  std::vector<std::pair<SharedVariable, Variable>> updates;
-  // One grad() call for all parameters: one backward loop computes them all.
-  const auto params = model->params();
-  std::vector<Variable> wrt;
-  for (const auto& [name, param] : params) wrt.push_back(param);
-  const std::vector<Variable> grads = graphjit::grad(loss, wrt);
-  for (std::size_t i = 0; i < wrt.size(); ++i) {
-    const SharedVariable& param = params[i].second;
-    Variable g = grads[i];
-    if (clip > 0) g = T::clip(g, -clip, clip);
-    updates.emplace_back(param, param - lr * g);
-  }
-  auto index = T::scalar("batch index", graphjit::int32);
-  auto size = T::scalar("batch size", graphjit::int32);
-  auto batch = [&](const SharedData::Split& split) -> std::vector<std::pair<Variable, Variable>> {
-    return {{x, split.x[T::slice(index * size, (index + 1) * size)]},
-            {y, split.y[T::slice(index * size, (index + 1) * size)]}};
+// The train, valid and test functions over (batch index, batch size) (seed::build_program).
+inline seed::Program build_rnn(int hidden, double lr, double clip, graphjit::DType floatX, seed::Init& init,
+                               const seed::SharedSplit& train, const seed::SharedSplit& valid,
+                               const seed::SharedSplit& test) {
+  auto make_model = [&](const Variable& x, const Variable& y) -> std::unique_ptr<seed::Model> {
+    return std::make_unique<Rnn>(x, y, hidden, init, clip);
   };
-  auto train_fn = graphjit::function({index, size}, {loss, accuracy}, {.updates = updates, .givens = batch(train)});
-  const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return Trainable{train_fn, graphjit::function({index, size}, {loss, accuracy}, {.givens = batch(valid)}),
-                   graphjit::function({index, size}, {accuracy}, {.givens = batch(test)}), params, train_seconds};
+  return seed::build_program(make_model, lr, floatX, train, valid, test);
 }
 
 }  // namespace rnn

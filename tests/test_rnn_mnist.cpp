@@ -10,7 +10,7 @@
 namespace {
 
 // The first `n` rows of a split, in shared variables.
-mnist_driver::SharedData::Split subset(const graphjit::Split& split, std::int64_t n) {
+seed::SharedSplit subset(const graphjit::Split& split, std::int64_t n) {
   return {graphjit::shared(split.x.slice(0, 0, n).copy(), "x", true),
           graphjit::shared(split.y.slice(0, 0, n).copy(), "y", true)};
 }
@@ -25,7 +25,8 @@ const graphjit::Dataset& fashion() {
 TEST_CASE("the RNN over rows learns Fashion-MNIST from 3000 images") {
   seed::Init init{"glorot", graphjit::RandomState(1234), graphjit::float32};
   const auto train = subset(fashion().train, 3000), valid = subset(fashion().valid, 1000);
-  mnist_driver::Trainable m = rnn::build_rnn(128, 0.05, 0, graphjit::float32, init, train, valid, valid);
+  seed::Program m = rnn::build_rnn(128, 0.05, 0, graphjit::float32, init, train, valid, valid);
+  const auto params = m.model->named_params();
   const auto before = m.valid(0, 1000);
   double first = 0, last = 0;
   for (int b = 0; b < 30; ++b) {
@@ -42,25 +43,26 @@ TEST_CASE("the RNN over rows learns Fashion-MNIST from 3000 images") {
 
   std::vector<std::pair<std::string, graphjit::Shape>> want{
       {"W_xh", {28, 128}}, {"W_hh", {128, 128}}, {"b_h", {128}}, {"W_hy", {128, 10}}, {"b_y", {10}}};
-  REQUIRE(m.params.size() == want.size());
+  REQUIRE(params.size() == want.size());
   for (std::size_t i = 0; i < want.size(); ++i) {
-    CHECK(m.params[i].first == want[i].first);
-    CHECK(m.params[i].second.get_value(true).shape() == want[i].second);
+    CHECK(params[i].first == want[i].first);
+    CHECK(params[i].second.get_value(true).shape() == want[i].second);
   }
 }
 
 TEST_CASE("--clip bounds every gradient element of the SGD step") {
   seed::Init init{"uniform11", graphjit::RandomState(7), graphjit::float64};
   const graphjit::Dataset& d = fashion();
-  mnist_driver::SharedData::Split train{graphjit::shared(d.train.x.slice(0, 0, 100).astype(graphjit::float64), "x", true),
+  seed::SharedSplit train{graphjit::shared(d.train.x.slice(0, 0, 100).astype(graphjit::float64), "x", true),
                                         graphjit::shared(d.train.y.slice(0, 0, 100).copy(), "y", true)};
-  mnist_driver::Trainable m = rnn::build_rnn(16, 1.0, 1e-3, graphjit::float64, init, train, train, train);
+  seed::Program m = rnn::build_rnn(16, 1.0, 1e-3, graphjit::float64, init, train, train, train);
+  const auto params = m.model->named_params();
   std::vector<graphjit::Tensor> old;
-  for (auto& [name, p] : m.params) old.push_back(p.get_value());
+  for (auto& [name, p] : params) old.push_back(p.get_value());
   m.train(0, 100);
   double largest = 0;
   for (std::size_t i = 0; i < old.size(); ++i) {
-    const auto a = old[i].to_vector<double>(), b = m.params[i].second.get_value().to_vector<double>();
+    const auto a = old[i].to_vector<double>(), b = params[i].second.get_value().to_vector<double>();
     for (std::size_t k = 0; k < a.size(); ++k) largest = std::max(largest, std::abs(a[k] - b[k]));
   }
   CHECK(largest > 0);
