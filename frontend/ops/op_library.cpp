@@ -14,6 +14,7 @@ void register_nnet_ops();
 void register_shape_ops();
 void register_index_ops();
 void register_print_op();
+void register_math_ops();
 
 namespace {
 
@@ -27,6 +28,7 @@ void install_op_library() {
   register_shape_ops();
   register_index_ops();
   register_print_op();
+  register_math_ops();
 }
 
 [[maybe_unused]] const bool installed = (set_op_library(install_op_library), true);
