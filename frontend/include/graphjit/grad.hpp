@@ -3,6 +3,7 @@
 
 #include <graphjit/variable.hpp>
 
+#include <concepts>
 #include <functional>
 #include <random>
 #include <vector>
@@ -14,6 +15,12 @@ namespace graphjit {
 // is the default: pass allow_disconnected=true to accept it).
 Variable grad(const Variable& cost, const Variable& wrt, bool allow_disconnected = false);
 std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt, bool allow_disconnected = false);
+// wrt as a container of shared variables (parameters kept in a std::vector<SharedVariable>).
+template <std::derived_from<Variable> V>
+  requires(!std::is_same_v<V, Variable>)
+std::vector<Variable> grad(const Variable& cost, const std::vector<V>& wrt, bool allow_disconnected = false) {
+  return grad(cost, std::vector<Variable>(wrt.begin(), wrt.end()), allow_disconnected);
+}
 
 namespace tensor {
 using graphjit::grad;

@@ -135,3 +135,4 @@ Variable to_one_hot(const Variable& y, std::int64_t nb_class, DType dtype = conf
 }  // namespace graphjit::tensor
 #include <graphjit/math.hpp>  // issue 8: elementwise math, numbers in binary ops
 #include <graphjit/statistics.hpp>  // issue 8: var, std, any, all, logsumexp
+#include <graphjit/input_builders.hpp>  // issue 8: row, col, dmatrices, dtypes by name
