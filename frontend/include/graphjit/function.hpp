@@ -54,9 +54,11 @@ struct In {
   std::string name;
 };
 
-// Theano's Out(x, borrow=True): with borrow, a result that is a shared
-// variable's value (or a view of it) is returned without the copy that
-// otherwise protects it from later updates.
+// Theano's Out(x, borrow=True): with borrow, function() skips its own copy of
+// a result that aliases a shared variable or an argument. Known gap: the
+// compiled schedule still copies a returned value that lives in a leaf's
+// memory (plan_memory's output_copy), so a shared value comes back copied
+// (tests/test_function_api.cpp marks this should_fail).
 struct Out {
   Out(const Variable& variable, bool borrow = false) : variable(variable), borrow(borrow) {}
   Variable variable;
@@ -120,7 +122,7 @@ class Function {
   // Runs the function: checks the arguments against the inputs (positional
   // first, then by name, then the inputs' defaults), computes the outputs
   // and all updates from the values before the call, then writes the
-  // updates. Outputs never alias a shared variable's storage unless Out(x, true).
+  // updates. Outputs never alias a shared variable's storage.
   Results call(const std::vector<Argument>& args, const std::vector<NamedArgument>& named = {}) const;
   template <class... A> Results operator()(const A&... args) const {
     std::vector<Argument> positional;
