@@ -84,9 +84,12 @@ std::vector<std::pair<SharedVariable, Variable>> with_default_updates(const std:
 
 }  // namespace
 
-Function function(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
-                  const FunctionOptions& options, std::source_location where) {
+Function function(const Inputs& inputs_, const Outputs& outputs_, const FunctionOptions& options,
+                  std::source_location where) {
   const std::string fname = fn_name(options, where);
+  std::vector<Variable> inputs, outputs;
+  for (const In& in : inputs_.items) inputs.push_back(in.variable);
+  for (const Out& out : outputs_.items) outputs.push_back(out.variable);
   check_config(config());
   compiler::Program program;
 
@@ -149,6 +152,11 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
   auto impl = std::make_shared<Function::Impl>();
   impl->name = fname;
   impl->allow_input_downcast = options.allow_input_downcast;
+  for (const In& in : inputs_.items) {
+    impl->defaults.push_back(in.value);
+    impl->input_names.push_back(in.name.empty() ? in.variable.name() : in.name);
+  }
+  for (const Out& out : outputs_.items) impl->borrow.push_back(out.borrow);
   impl->print_profile = config().profile && options.profile;
   for (const ir::NodeRef& n : ir::toposort(program.outputs))
     if (n->op == ir::OpCode::Shared) impl->shared_states.push_back(n->shared);
@@ -232,15 +240,54 @@ struct CallLocks {
 
 }  // namespace
 
-std::vector<Tensor> Function::call(const std::vector<Argument>& args) const {
+const Tensor& Results::only() const {
+  if (size() != 1)
+    throw FunctionError(fmt::format("the function returned {} results; take one by index ([i]) instead of using "
+                                    "the results as one tensor", size()));
+  return front();
+}
+
+namespace {
+// The argument of each input: positional ones first, then those given by
+// name, then the inputs' defaults; naming what is missing, unknown or given twice.
+std::vector<Argument> bind_arguments(const Function::Impl& f, const std::vector<Argument>& positional,
+                                     const std::vector<NamedArgument>& named) {
+  const compiler::Program& program = f.compiled.optimized;
+  const std::size_t n = program.inputs.size();
+  auto names = [&] {
+    std::string all;
+    for (const std::string& name : f.input_names) all += (all.empty() ? "" : ", ") + name;
+    return all;
+  };
+  if (positional.size() > n)
+    throw FunctionError(fmt::format("{}: expected {} arguments ({}), got {}", f.name, n, names(), positional.size()));
+  std::vector<std::optional<Argument>> bound(positional.begin(), positional.end());
+  bound.resize(n);
+  for (const NamedArgument& arg : named) {
+    const auto it = std::find(f.input_names.begin(), f.input_names.end(), arg.name);
+    if (arg.name.empty() || it == f.input_names.end())
+      throw FunctionError(fmt::format("{}: no input is named '{}' (the inputs are: {})", f.name, arg.name, names()));
+    auto& slot = bound[static_cast<std::size_t>(it - f.input_names.begin())];
+    if (slot) throw FunctionError(fmt::format("{}: input '{}' is given twice", f.name, arg.name));
+    slot = arg.value;
+  }
+  std::vector<Argument> args;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!bound[i]) bound[i] = f.defaults[i];
+    if (!bound[i])
+      throw FunctionError(fmt::format("{}: expected {} arguments ({}), got {}; input {} ('{}') has no default value "
+                                      "(In(variable, value) gives it one)",
+                                      f.name, n, names(), positional.size() + named.size(), i, f.input_names[i]));
+    args.push_back(*bound[i]);
+  }
+  return args;
+}
+}  // namespace
+
+Results Function::call(const std::vector<Argument>& given, const std::vector<NamedArgument>& named) const {
   Impl& f = *impl_;
   const compiler::Program& program = f.compiled.optimized;
-  if (args.size() != program.inputs.size()) {
-    std::string names;
-    for (const auto& in : program.inputs) names += (names.empty() ? "" : ", ") + in->label();
-    throw FunctionError(fmt::format("{}: expected {} arguments ({}), got {}", f.name, program.inputs.size(), names,
-                                    args.size()));
-  }
+  const std::vector<Argument> args = bind_arguments(f, given, named);
   std::vector<Tensor> values;
   values.reserve(args.size());
   for (std::size_t i = 0; i < args.size(); ++i) values.push_back(convert_argument(f, i, args[i]));
@@ -259,7 +306,7 @@ std::vector<Tensor> Function::call(const std::vector<Argument>& args) const {
     return false;
   };
   for (std::size_t i = 0; i < outputs.size(); ++i) {
-    bool alias = aliases_state(outputs[i]);
+    bool alias = !f.borrow[i] && aliases_state(outputs[i]);
     for (std::size_t j = 0; j < i && !alias; ++j) alias = outputs[i].shares_storage_with(outputs[j]);
     if (alias) outputs[i] = outputs[i].copy();
   }
@@ -273,7 +320,7 @@ std::vector<Tensor> Function::call(const std::vector<Argument>& args) const {
     for (const Tensor& a : values) alias = alias || v.shares_storage_with(a);
     program.update_targets[u]->value = alias ? v.copy() : v;
   }
-  return outputs;
+  return Results(std::move(outputs));
 }
 
 }  // namespace graphjit

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,11 @@ struct Function::Impl {
   ~Impl();  // prints the profile table when `print_profile` (frontend/profile.cpp)
   std::string name;
   bool allow_input_downcast = false;
+  // Per input: its default value (In(y, value)) and the name a call may give it by.
+  std::vector<std::optional<Argument>> defaults;
+  std::vector<std::string> input_names;
+  // Per user output: Out(x, borrow=true), returned without the protective copy.
+  std::vector<bool> borrow;
   compiler::Program original;  // before the rewrites (givens substituted): what printing shows as "before"
   compiler::Compiled compiled;
   // Every shared variable the function reads or writes: results that share

@@ -45,6 +45,17 @@ SharedVariable shared(const Tensor& value, std::string name, bool borrow, std::v
   return SharedVariable(std::move(node), std::move(state));
 }
 
+SharedVariable shared(double value, std::string name, std::source_location where) {
+  return shared(Tensor::scalar(value), std::move(name), /*borrow=*/true, where);
+}
+SharedVariable shared(std::int64_t value, std::string name, std::source_location where) {
+  return shared(Tensor::scalar(value), std::move(name), /*borrow=*/true, where);
+}
+SharedVariable shared(const std::vector<double>& values, std::string name, std::source_location where) {
+  return shared(Tensor::from_vector(values, {static_cast<std::int64_t>(values.size())}), std::move(name),
+                /*borrow=*/true, where);
+}
+
 Tensor SharedVariable::get_value(bool borrow) const {
   std::shared_lock lock(state_->mutex);
   return borrow ? state_->value : state_->value.copy();

@@ -47,18 +47,25 @@ Variable Variable::shape(int axis, SL where) const {
   return ops::apply(ir::OpCode::ShapeI, {*this}, std::move(attrs), where);
 }
 Variable Variable::astype(DType dtype, SL where) const { return tensor::cast(*this, dtype, where); }
-Variable Variable::sum(std::optional<std::vector<int>> axis, bool keepdims, SL where) const {
-  return tensor::sum(*this, axis, keepdims, where);
-}
-Variable Variable::mean(std::optional<std::vector<int>> axis, bool keepdims, SL where) const {
-  return tensor::mean(*this, axis, keepdims, where);
-}
-Variable Variable::max(std::optional<std::vector<int>> axis, bool keepdims, SL where) const {
-  return tensor::max(*this, axis, keepdims, where);
-}
+Variable Variable::sum(Axes axis, bool keepdims, SL where) const { return tensor::sum(*this, axis, keepdims, where); }
+Variable Variable::mean(Axes axis, bool keepdims, SL where) const { return tensor::mean(*this, axis, keepdims, where); }
+Variable Variable::prod(Axes axis, bool keepdims, SL where) const { return tensor::prod(*this, axis, keepdims, where); }
+Variable Variable::max(Axes axis, bool keepdims, SL where) const { return tensor::max(*this, axis, keepdims, where); }
+Variable Variable::min(Axes axis, bool keepdims, SL where) const { return tensor::min(*this, axis, keepdims, where); }
 Variable Variable::argmax(std::optional<int> axis, bool keepdims, SL where) const {
   return tensor::argmax(*this, axis, keepdims, where);
 }
+Variable Variable::argmin(std::optional<int> axis, bool keepdims, SL where) const {
+  return tensor::argmin(*this, axis, keepdims, where);
+}
+Variable Variable::var(Axes axis, bool keepdims, int ddof, SL where) const {
+  return tensor::var(*this, axis, keepdims, ddof, where);
+}
+Variable Variable::std(Axes axis, bool keepdims, int ddof, SL where) const {
+  return tensor::std(*this, axis, keepdims, ddof, where);
+}
+Variable Variable::clip(const Operand& lo, const Operand& hi, SL where) const { return tensor::clip(*this, lo, hi, where); }
+Variable Variable::round(SL where) const { return tensor::round(*this, where); }
 
 Variable constant(double value, DType dtype, std::source_location where) {
   Tensor t = Tensor::empty({}, dtype);

@@ -447,6 +447,18 @@ Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
 Tensor::Tensor(std::initializer_list<double> values)
     : Tensor(from_vector(std::vector<double>(values), Shape{static_cast<std::int64_t>(values.size())})) {}
 
+Tensor::Tensor(std::initializer_list<std::initializer_list<double>> rows) {
+  std::vector<double> values;
+  const std::size_t width = rows.size() ? rows.begin()->size() : 0;
+  for (const auto& row : rows) {
+    if (row.size() != width)
+      throw std::invalid_argument(fmt::format("Tensor: nested list rows have different lengths ({} and {}); a matrix "
+                                              "needs rows of one length", width, row.size()));
+    values.insert(values.end(), row.begin(), row.end());
+  }
+  *this = from_vector(values, Shape{static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(width)});
+}
+
 Tensor Tensor::from_external(void* data, const Shape& shape, DType dtype, Strides strides, std::shared_ptr<void> owner) {
   check_shape(shape, "Tensor::from_external");
   if (strides.empty()) strides = contiguous_strides(shape);

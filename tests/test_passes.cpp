@@ -121,7 +121,7 @@ TEST_CASE("a length is followed to its source through a graph of any depth") {
   auto w = T::matrix("w");
   Variable h = x;
   for (int layer = 0; layer < 300; ++layer) h = T::tanh(T::dot(h, w) + 1.0);
-  const Inputs in{{x, uniform({2, 3}, -1, 1, 1)}, {w, uniform({3, 3}, -0.5, 0.5, 2)}};
+  const InputValues in{{x, uniform({2, 3}, -1, 1, 1)}, {w, uniform({3, 3}, -0.5, 0.5, 2)}};
   const Graph after = rewrite_and_check(passes::canonicalize, {h.shape(0), h.shape(1)}, in);
   REQUIRE(after[0]->op == OpCode::ShapeI);
   CHECK(after[0]->inputs[0] == x.node());

@@ -7,14 +7,14 @@ using namespace graphjit::testing;
 namespace passes = graphjit::compiler::passes;
 
 namespace {
-Graph canonical(const std::vector<Variable>& outputs, const Inputs& inputs, double rtol = 0) {
+Graph canonical(const std::vector<Variable>& outputs, const InputValues& inputs, double rtol = 0) {
   return rewrite_and_check(passes::canonicalize, outputs, inputs, rtol);
 }
 }  // namespace
 
 TEST_CASE("x * 1, 1 * x, x + 0, 0 + x, x - 0 and x / 1 become x") {
   auto x = T::matrix("x");
-  const Inputs in{{x, uniform({3, 4}, -2, 2)}};
+  const InputValues in{{x, uniform({3, 4}, -2, 2)}};
   for (const Variable& y : {x * 1, 1.0 * x, x + 0, 0 + x, x - 0.0, x / 1}) {
     const Graph after = canonical({y}, in);
     CHECK(after[0] == x.node());
@@ -40,7 +40,7 @@ TEST_CASE("an identity is not applied where it would change the broadcast shape"
 
 TEST_CASE("0 - x, x * -1 and -(-x) are negations; integers are left alone") {
   auto x = T::vector("x");
-  const Inputs in{{x, uniform({5}, -2, 2)}};
+  const InputValues in{{x, uniform({5}, -2, 2)}};
   CHECK(canonical({0.0 - x}, in)[0]->op == OpCode::Neg);
   CHECK(canonical({x * -1.0}, in)[0]->op == OpCode::Neg);
   CHECK(canonical({-1.0 * x}, in)[0]->op == OpCode::Neg);
@@ -54,7 +54,7 @@ TEST_CASE("0 - x, x * -1 and -(-x) are negations; integers are left alone") {
 TEST_CASE("a + (-b) and (-b) + a become a - b; a - (-b) becomes a + b") {
   auto a = T::matrix("a");
   auto b = T::matrix("b");
-  const Inputs in{{a, uniform({2, 3}, -2, 2, 1)}, {b, uniform({2, 3}, -2, 2, 2)}};
+  const InputValues in{{a, uniform({2, 3}, -2, 2, 1)}, {b, uniform({2, 3}, -2, 2, 2)}};
   for (const Variable& y : {a + (-b), (-b) + a}) {
     const Graph after = canonical({y}, in);
     REQUIRE(after[0]->op == OpCode::Sub);
@@ -68,7 +68,7 @@ TEST_CASE("a + (-b) and (-b) + a become a - b; a - (-b) becomes a + b") {
 
 TEST_CASE("x * x and pow(x, 2) become sqr(x); pow(x, 1) becomes x") {
   auto x = T::vector("x");
-  const Inputs in{{x, uniform({6}, -3, 3)}};
+  const InputValues in{{x, uniform({6}, -3, 3)}};
   CHECK(canonical({x * x}, in)[0]->op == OpCode::Sqr);
   CHECK(canonical({T::pow(x, constant(2.0, float64))}, in, 1e-15)[0]->op == OpCode::Sqr);
   CHECK(canonical({T::pow(x, constant(1.0, float64))}, in)[0] == x.node());
@@ -83,7 +83,7 @@ TEST_CASE("x * x and pow(x, 2) become sqr(x); pow(x, 1) becomes x") {
 
 TEST_CASE("a dimshuffle of a dimshuffle is one dimshuffle; a double transpose is nothing") {
   auto x = T::matrix("x");
-  const Inputs in{{x, uniform({3, 4}, -1, 1)}};
+  const InputValues in{{x, uniform({3, 4}, -1, 1)}};
   CHECK(canonical({x.T().T()}, in)[0] == x.node());
   auto chain = x.dimshuffle({1, -1, 0}).dimshuffle({2, 1, 0});  // (4, 1, 3) -> (3, 1, 4)
   const Graph after = canonical({chain}, in);
@@ -110,7 +110,7 @@ TEST_CASE("an identity dimshuffle or cast built directly is nothing") {
 
 TEST_CASE("casts to the same dtype go; a cast of a lossless cast is one cast") {
   auto i = T::vector("i", int32);
-  const Inputs in{{i, Tensor::from_vector<std::int32_t>({-2147483647, 0, 123456789})}};
+  const InputValues in{{i, Tensor::from_vector<std::int32_t>({-2147483647, 0, 123456789})}};
   const Graph widened = canonical({T::cast(T::cast(i, int64), float64)}, in);
   REQUIRE(widened[0]->op == OpCode::Cast);
   CHECK(widened[0]->inputs[0] == i.node());
@@ -125,7 +125,7 @@ TEST_CASE("casts to the same dtype go; a cast of a lossless cast is one cast") {
 
 TEST_CASE("reshaping to the value's own shape is nothing; a reshape of a reshape is one reshape") {
   auto x = T::matrix("x");
-  const Inputs in{{x, uniform({3, 4}, -1, 1)}};
+  const InputValues in{{x, uniform({3, 4}, -1, 1)}};
   CHECK(canonical({x.reshape({x.shape(0), x.shape(1)})}, in)[0] == x.node());
   // Other dims than the value's own stay.
   CHECK(canonical({x.reshape({x.shape(1), x.shape(0)})}, in)[0]->op == OpCode::Reshape);
@@ -141,7 +141,7 @@ TEST_CASE("reshaping to the value's own shape is nothing; a reshape of a reshape
 
 TEST_CASE("a sum over dims a dimshuffle inserted skips them") {
   auto v = T::vector("v");
-  const Inputs in{{v, uniform({5}, -1, 1)}};
+  const InputValues in{{v, uniform({5}, -1, 1)}};
   auto as_row = v.dimshuffle({-1, 0});
   // Summing the inserted dim only: v itself.
   CHECK(canonical({T::sum(as_row, std::vector<int>{0})}, in, 1e-15)[0] == v.node());
@@ -164,7 +164,7 @@ TEST_CASE("a sum over dims a dimshuffle inserted skips them") {
 
 TEST_CASE("max, min and prod over length-1 dims skip them; argmax does not") {
   auto row = T::tensor(float64, {true, false}, "row");
-  const Inputs in{{row, uniform({1, 5}, -1, 1)}};
+  const InputValues in{{row, uniform({1, 5}, -1, 1)}};
   for (auto reduce : {T::max, T::min, T::prod}) {
     const Graph after = canonical({reduce(row, std::vector<int>{0}, false, std::source_location::current())}, in);
     REQUIRE(after[0]->op == OpCode::DimShuffle);
@@ -176,7 +176,7 @@ TEST_CASE("max, min and prod over length-1 dims skip them; argmax does not") {
 
 TEST_CASE("a keepdims reduction whose kept dims a dimshuffle drops becomes a plain reduction") {
   auto m = T::matrix("m");
-  const Inputs in{{m, uniform({3, 4}, -1, 1)}};
+  const InputValues in{{m, uniform({3, 4}, -1, 1)}};
   // What Theano's gradients build: sum(g, axis 0, keepdims) then drop the dim.
   auto kept = T::sum(m, std::vector<int>{0}, true);
   const Graph after = canonical({kept.dimshuffle({1})}, in);
@@ -193,7 +193,7 @@ TEST_CASE("lengths are read from the inputs the value is computed from") {
   auto w = T::matrix("w");
   auto v = T::vector("v");
   auto y = T::vector("y", int32);
-  const Inputs in{{x, uniform({3, 4}, -1, 1, 1)}, {w, uniform({4, 5}, -1, 1, 2)}, {v, uniform({4}, -1, 1, 3)},
+  const InputValues in{{x, uniform({3, 4}, -1, 1, 1)}, {w, uniform({4, 5}, -1, 1, 2)}, {v, uniform({4}, -1, 1, 3)},
                   {y, labels(3, 6, 4, int32)}};
   struct Case {
     Variable length;

@@ -9,7 +9,7 @@ namespace passes = graphjit::compiler::passes;
 
 namespace {
 
-Graph gemms(const std::vector<Variable>& outputs, const Inputs& inputs, double rtol = 1e-12) {
+Graph gemms(const std::vector<Variable>& outputs, const InputValues& inputs, double rtol = 1e-12) {
   return rewrite_and_check(passes::insert_gemm, outputs, inputs, rtol);
 }
 
@@ -31,7 +31,7 @@ TEST_CASE("dot(a, b) plus or minus a matrix is one gemm") {
   auto a = T::matrix("a");
   auto b = T::matrix("b");
   auto c = T::matrix("c");
-  const Inputs in{{a, uniform({3, 4}, -1, 1, 1)}, {b, uniform({4, 5}, -1, 1, 2)}, {c, uniform({3, 5}, -1, 1, 3)}};
+  const InputValues in{{a, uniform({3, 4}, -1, 1, 1)}, {b, uniform({4, 5}, -1, 1, 2)}, {c, uniform({3, 5}, -1, 1, 3)}};
   const Graph sum = gemms({T::dot(a, b) + c, c + T::dot(a, b)}, in);
   for (const ir::NodeRef& n : sum) {
     check_gemm(n, a, b, 1, 1);
@@ -69,7 +69,7 @@ TEST_CASE("the SGD step W - lr * dot(x.T, g) is one gemm updating W") {
 TEST_CASE("scaled, negated and transposed products become gemms with beta 0") {
   auto a = T::matrix("a");
   auto b = T::matrix("b");
-  const Inputs in{{a, uniform({3, 3}, -1, 1, 1)}, {b, uniform({3, 3}, -1, 1, 2)}};
+  const InputValues in{{a, uniform({3, 3}, -1, 1, 1)}, {b, uniform({3, 3}, -1, 1, 2)}};
   check_gemm(gemms({2.5 * T::dot(a, b)}, in)[0], a, b, 2.5, 0);
   check_gemm(gemms({T::dot(a, b) * 2.5}, in)[0], a, b, 2.5, 0);
   check_gemm(gemms({-T::dot(a, b)}, in)[0], a, b, -1, 0);
@@ -86,7 +86,7 @@ TEST_CASE("no gemm for vectors, integers, mixed dtypes or a symbolic scale") {
   auto c = T::matrix("c");
   auto a32 = T::matrix("a32", float32);
   auto i = T::matrix("i", int32);
-  const Inputs in{{a, uniform({3, 3}, -1, 1, 1)}, {v, uniform({3}, -1, 1, 2)}, {lr, Tensor::scalar(0.5)},
+  const InputValues in{{a, uniform({3, 3}, -1, 1, 1)}, {v, uniform({3}, -1, 1, 2)}, {lr, Tensor::scalar(0.5)},
                   {c, uniform({3, 3}, -1, 1, 3)}, {a32, uniform({3, 3}, -1, 1, 4, float32)},
                   {i, Tensor::from_vector<std::int32_t>({1, 2, 3, 4, 5, 6, 7, 8, 9}, {3, 3})}};
   const Graph after = gemms({T::dot(a, v) + v, T::dot(i, i) + i, T::dot(a32, a) + c, c - lr * T::dot(a, a.T())},

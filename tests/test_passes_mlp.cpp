@@ -71,7 +71,7 @@ TEST_CASE("the MLP train step: gemms, fewer nodes, and the reference's outputs a
 
   for (int step = 0; step < 3; ++step) {
     CAPTURE(step);
-    const Inputs in{{mlp.x, batch(step)}, {mlp.y, targets(step)}};
+    const InputValues in{{mlp.x, batch(step)}, {mlp.y, targets(step)}};
     // Both graphs read the same current parameters; then the reference's call moves them.
     check_close(evaluate(written.outputs, in), evaluate(optimized.outputs, in), 1e-12);
     const std::vector<Tensor> before = mlp.values();
@@ -121,6 +121,6 @@ TEST_CASE("a 64-layer MLP's train step goes through the whole optimizer") {
   CHECK(count_op(optimized.outputs, OpCode::Gemm) == 3 * (kLayers + 1) - 1);
   for (const ir::NodeRef& node : ir::toposort(optimized.outputs))
     if (node->op == OpCode::ShapeI) CHECK(node->inputs[0]->op != OpCode::Tanh);
-  const Inputs in{{x, uniform({5, kWidth}, -1, 1, 3)}, {y, labels(5, kClasses, 4, int32)}};
+  const InputValues in{{x, uniform({5, kWidth}, -1, 1, 3)}, {y, labels(5, kClasses, 4, int32)}};
   check_close(evaluate(written.outputs, in), evaluate(optimized.outputs, in), 1e-10);
 }

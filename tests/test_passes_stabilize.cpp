@@ -10,7 +10,7 @@ namespace passes = graphjit::compiler::passes;
 
 namespace {
 
-Graph stable(const std::vector<Variable>& outputs, const Inputs& inputs, double rtol = 1e-12) {
+Graph stable(const std::vector<Variable>& outputs, const InputValues& inputs, double rtol = 1e-12) {
   return rewrite_and_check(passes::stabilize, outputs, inputs, rtol);
 }
 
@@ -37,7 +37,7 @@ TEST_CASE("log(softmax(x)) becomes log_softmax(x), finite where softmax underflo
   const Graph after = stable({y}, {{x, uniform({4, 5}, -3, 3)}});
   REQUIRE(after[0]->op == OpCode::LogSoftmax);
   CHECK(after[0]->inputs[0] == x.node());
-  const Inputs extreme{{x, Tensor::from_vector<double>({0, -800, 800, 0}, {2, 2})}};
+  const InputValues extreme{{x, Tensor::from_vector<double>({0, -800, 800, 0}, {2, 2})}};
   CHECK(!all_finite(evaluate(roots({y}), extreme)[0]));
   CHECK(all_finite(evaluate(after, extreme)[0]));
 }
@@ -48,7 +48,7 @@ TEST_CASE("log(1 + x) and log(x + 1) become log1p(x), exact for tiny x") {
     const Graph after = stable({y}, {{x, uniform({6}, -0.5, 3)}});
     REQUIRE(after[0]->op == OpCode::Log1p);
     CHECK(after[0]->inputs[0] == x.node());
-    const Inputs tiny{{x, Tensor({1e-20})}};
+    const InputValues tiny{{x, Tensor({1e-20})}};
     CHECK(evaluate(roots({y}), tiny)[0].item<double>() == 0.0);  // 1 + 1e-20 rounds to 1
     CHECK(evaluate(after, tiny)[0].item<double>() == 1e-20);
   }
@@ -58,8 +58,8 @@ TEST_CASE("log(1 + x) and log(x + 1) become log1p(x), exact for tiny x") {
 
 TEST_CASE("log(sigmoid(x)) becomes -softplus(-x) and log(1 - sigmoid(x)) becomes -softplus(x)") {
   auto x = T::vector("x");
-  const Inputs in{{x, uniform({8}, -5, 5)}};
-  const Inputs extreme{{x, Tensor({-800.0, 800.0})}};
+  const InputValues in{{x, uniform({8}, -5, 5)}};
+  const InputValues extreme{{x, Tensor({-800.0, 800.0})}};
 
   auto log_s = T::log(T::sigmoid(x));
   const Graph a = stable({log_s}, in);
@@ -101,7 +101,7 @@ TEST_CASE("categorical_crossentropy(softmax(x), int targets) becomes the crossen
   CHECK(after[0]->attrs.ints == std::vector<std::int64_t>{1});  // of log-probabilities
   CHECK(after[0]->inputs[0]->op == OpCode::LogSoftmax);
   CHECK(count_op(after, OpCode::Softmax) == 0);
-  const Inputs extreme{{x, Tensor::from_vector<double>({900, 0, 0, 900}, {2, 2})}, {y, labels(2, 1, 1, int32)}};
+  const InputValues extreme{{x, Tensor::from_vector<double>({900, 0, 0, 900}, {2, 2})}, {y, labels(2, 1, 1, int32)}};
   CHECK(!all_finite(evaluate(roots({loss}), extreme)[0]));
   CHECK(evaluate(after, extreme)[0].to_vector<double>() == std::vector<double>{0.0, 900.0});
 }
@@ -141,7 +141,7 @@ TEST_CASE("the gradient of crossentropy(softmax) with int targets loses its divi
   // Logits 900 apart: each target's probability underflows to 0. The
   // reference gives an infinite loss and a nan gradient; the optimized graph
   // the true values (loss 900; gradient -x^T (onehot - softmax) / n).
-  const Inputs far{{x, Tensor::from_vector<double>({1, 0, 0, 1}, {2, 2})},
+  const InputValues far{{x, Tensor::from_vector<double>({1, 0, 0, 1}, {2, 2})},
                    {w, Tensor::from_vector<double>({900, 0, 0, 900}, {2, 2})},
                    {y, Tensor::from_vector<std::int32_t>({1, 0})}};
   CHECK(!all_finite(evaluate(before, far)[1]));
@@ -160,9 +160,9 @@ TEST_CASE("the gradient of the one-hot crossentropy form loses its division by t
   const Graph after = optimized({x, t}, {loss, gx});
   CHECK(!divides_by_softmax(after));
   CHECK(count_op(after, OpCode::SoftmaxGrad) == 0);
-  const Inputs in{{x, uniform({5, 3}, -3, 3)}, {t, uniform({5, 3}, 0, 1, 2)}};
+  const InputValues in{{x, uniform({5, 3}, -3, 3)}, {t, uniform({5, 3}, 0, 1, 2)}};
   check_close(evaluate(before, in), evaluate(after, in), 1e-10);
-  const Inputs far{{x, Tensor::from_vector<double>({900, 0, 0, 900}, {2, 2})},
+  const InputValues far{{x, Tensor::from_vector<double>({900, 0, 0, 900}, {2, 2})},
                    {t, Tensor::from_vector<double>({0, 1, 1, 0}, {2, 2})}};
   CHECK(!all_finite(evaluate(before, far)[1]));
   const std::vector<Tensor> values = evaluate(after, far);
@@ -200,7 +200,7 @@ std::vector<double> derivative(const Variable& out, const Variable& z, Mode mode
 
 TEST_CASE("sigmoid_from_exp: 1/(1+exp(-z)) and exp(z)/(1+exp(z)) become sigmoid(z)") {
   auto z = T::vector("z");
-  const Inputs in{{z, uniform({8}, -5, 5)}};
+  const InputValues in{{z, uniform({8}, -5, 5)}};
   for (const Variable& p : {1 / (1 + T::exp(-z)), 1.0 / (T::exp(-z) + 1), T::exp(z) / (1 + T::exp(z))}) {
     const Graph after = stable({p}, in);
     INFO(dump(after));
@@ -246,7 +246,7 @@ TEST_CASE("expm1: exp(z) - 1 becomes expm1(z), exact for tiny z, in the referenc
   REQUIRE(after[0]->op == OpCode::Expm1);
   CHECK(after[0]->inputs[0] == z.node());
   check_extremes(after, z, [](long double x) { return expm1l(x); });
-  const Inputs tiny{{z, Tensor({1e-20, -3e-12})}};
+  const InputValues tiny{{z, Tensor({1e-20, -3e-12})}};
   CHECK(evaluate(roots({y}), tiny)[0].to_vector<double>()[0] == 0.0);
   CHECK(evaluate(after, tiny)[0].to_vector<double>() == std::vector<double>{1e-20, std::expm1(-3e-12)});
   // Compiled: the JIT's expm1 and its gradient (exp). (Mode::reference runs
@@ -299,11 +299,11 @@ TEST_CASE("binary_crossentropy(sigmoid(z), t) becomes t softplus(-z) + (1 - t) s
   auto z = T::vector("z");
   auto t = T::vector("t");
   const Variable loss = T::binary_crossentropy(T::sigmoid(z), t);
-  const Inputs in{{z, uniform({8}, -5, 5)}, {t, uniform({8}, 0, 1, 2)}};
+  const InputValues in{{z, uniform({8}, -5, 5)}, {t, uniform({8}, 0, 1, 2)}};
   const Graph after = stable({loss}, in);
   CHECK(count_op(after, OpCode::Log) == 0);
   CHECK(count_op(after, OpCode::Softplus) == 2);
-  const Inputs extreme{{z, Tensor::from_vector(kExtremes)}, {t, Tensor({1.0, 0.0, 1.0, 0.0})}};
+  const InputValues extreme{{z, Tensor::from_vector(kExtremes)}, {t, Tensor({1.0, 0.0, 1.0, 0.0})}};
   CHECK(!all_finite(evaluate(roots({loss}), extreme)[0]));
   const std::vector<double> got = evaluate(after, extreme)[0].to_vector<double>();
   // t = 1: softplus(-z); t = 0: softplus(z).

@@ -47,9 +47,9 @@ inline Tensor labels(std::int64_t count, std::int64_t n, unsigned seed = 1, DTyp
   return t.astype(dtype);
 }
 
-using Inputs = std::vector<std::pair<Variable, Tensor>>;
+using InputValues = std::vector<std::pair<Variable, Tensor>>;
 
-inline std::vector<Tensor> evaluate(const Graph& g, const Inputs& inputs) {
+inline std::vector<Tensor> evaluate(const Graph& g, const InputValues& inputs) {
   eval::Values values;
   for (const auto& [var, value] : inputs) values[var.node().get()] = value;
   return eval::evaluate(g, values);
@@ -79,7 +79,7 @@ inline void check_close(const std::vector<Tensor>& expected, const std::vector<T
 // The graph after `pass`, checked to give the same values as before on
 // `inputs` (the reference evaluator on the user's graph is the oracle).
 template <class Pass>
-Graph rewrite_and_check(Pass pass, const std::vector<Variable>& outputs, const Inputs& inputs, double rtol = 1e-12) {
+Graph rewrite_and_check(Pass pass, const std::vector<Variable>& outputs, const InputValues& inputs, double rtol = 1e-12) {
   const Graph before = roots(outputs);
   const Graph after = pass(before);
   REQUIRE(after.size() == before.size());

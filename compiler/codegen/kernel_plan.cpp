@@ -15,24 +15,22 @@ using ir::OpCode;
 
 DType compute_dtype(const ir::Node& node) {
   switch (node.op) {
-    case OpCode::Eq:
-    case OpCode::Neq:
-    case OpCode::Lt:
-    case OpCode::Le:
-    case OpCode::Gt:
-    case OpCode::Ge: {
-      DType t = node.inputs[0]->type.dtype;
-      for (const auto& in : node.inputs) t = promote(t, in->type.dtype);
-      return is_float(t) ? t : DType::int64;
-    }
     case OpCode::And:
     case OpCode::Or:
     case OpCode::Xor:
     case OpCode::Not: return DType::bool_;
     case OpCode::Cast:
     case OpCode::Switch: return node.type.dtype;
-    default: return is_float(node.type.dtype) ? node.type.dtype : DType::int64;
+    default: break;
   }
+  // Comparisons and predicates (isnan, isinf): bool results computed in the
+  // inputs' common type, so a float is not truncated to an integer first.
+  if (ir::op_info(node.op).elem_dtype == ir::ElemDType::Bool) {
+    DType t = node.inputs[0]->type.dtype;
+    for (const auto& in : node.inputs) t = promote(t, in->type.dtype);
+    return is_float(t) ? t : DType::int64;
+  }
+  return is_float(node.type.dtype) ? node.type.dtype : DType::int64;
 }
 
 bool is_compiled_in_constant(const ir::Node& node) {

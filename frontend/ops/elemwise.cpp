@@ -1,6 +1,7 @@
 // Elementwise ops: one scalar function applied with broadcasting. Their
 // definitions here (type rule, scalar function, gradient) are read by the
 // reference evaluator, the fusion pass and the code generator.
+#include "frontend/ops/elemwise_support.hpp"
 #include "frontend/ops/op_support.hpp"
 
 #include <graphjit/tensor.hpp>
@@ -16,8 +17,6 @@ namespace graphjit::ops {
 using ir::OpCode;
 
 namespace {
-
-template <class P> using scalar_t = std::remove_cvref_t<decltype(std::declval<P>()[0])>;
 
 ir::Type infer_elemwise_type(const ir::Node& node) {
   const ir::OpInfo& info = ir::op_info(node.op);
@@ -201,7 +200,9 @@ template <class T> T sigmoid_of(T x) {
   else return x;
 }
 
-void define(OpCode op, ir::ElemDType rule) {
+}  // namespace
+
+void define_elemwise(OpCode op, ir::ElemDType rule) {
   ir::OpInfo& info = ir::define_op(op);
   info.elem_dtype = rule;
   info.infer_type = infer_elemwise_type;
@@ -209,22 +210,7 @@ void define(OpCode op, ir::ElemDType rule) {
   info.reference = elemwise_reference;
 }
 
-#define GRAD(op) ir::define_op(OpCode::op).grad = [](const ir::Node& node, const Variable& out, const Variable& g) -> std::vector<Variable>
-#define SCALAR(op, rule, body)                         \
-  define(OpCode::op, ir::ElemDType::rule);             \
-  ir::define_scalar(OpCode::op, [](auto a) {           \
-    using T = scalar_t<decltype(a)>;                   \
-    (void)sizeof(T);                                   \
-    body                                               \
-  })
-
-Variable x0(const ir::Node& n) { return input(n, 0); }
-Variable x1(const ir::Node& n) { return input(n, 1); }
-
-}  // namespace
-
-// The gradient of an elementwise op w.r.t. each input, reduced to that input's shape.
-static std::vector<Variable> to_inputs(const ir::Node& node, std::vector<Variable> grads) {
+std::vector<Variable> to_inputs(const ir::Node& node, std::vector<Variable> grads) {
   for (std::size_t i = 0; i < grads.size(); ++i)
     if (grads[i].defined()) {
       if (!is_float(node.inputs[i]->type.dtype)) grads[i] = Variable();
@@ -331,13 +317,10 @@ void register_elemwise_ops() {
 
 }  // namespace graphjit::ir
 
-namespace graphjit::tensor {
-
-using ir::OpCode;
-
-namespace {
+namespace graphjit::ops {
 // Theano's Elemwise: inputs of lower rank get broadcast dims ('x') on the left.
-Variable elemwise(OpCode op, std::vector<Variable> inputs, SL where, ir::Attrs attrs = {}) {
+Variable elemwise(ir::OpCode op, std::vector<Variable> inputs, std::source_location where, ir::Attrs attrs) {
+  using tensor::dimshuffle;
   int ndim = 0;
   for (const Variable& v : inputs) {
     ops::require_defined(v, ir::op_info(op).name, where);
@@ -351,7 +334,12 @@ Variable elemwise(OpCode op, std::vector<Variable> inputs, SL where, ir::Attrs a
   }
   return ops::apply(op, inputs, std::move(attrs), where);
 }
-}  // namespace
+}  // namespace graphjit::ops
+
+namespace graphjit::tensor {
+
+using ir::OpCode;
+using ops::elemwise;
 
 #define BINARY(fn, Op) \
   Variable fn(const Variable& a, const Variable& b, SL where) { return elemwise(OpCode::Op, {a, b}, where); }

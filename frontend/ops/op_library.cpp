@@ -14,6 +14,7 @@ void register_nnet_ops();
 void register_shape_ops();
 void register_index_ops();
 void register_print_op();
+void register_math_ops();  // issue 8
 void register_conv_ops();  // issue 11
 void register_pool_ops();
 void register_random_ops();  // issue 12
@@ -34,6 +35,7 @@ void install_op_library() {
   register_shape_ops();
   register_index_ops();
   register_print_op();
+  register_math_ops();  // issue 8: before register_rops, which reads its gradients
   register_conv_ops();
   register_pool_ops();
   register_random_ops();  // issue 12

@@ -5,7 +5,10 @@
 #include <graphjit/shared.hpp>
 #include <graphjit/variable.hpp>
 
+#include <functional>
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <source_location>
 #include <string>
 #include <utility>
@@ -43,29 +46,149 @@ struct FunctionOptions {
 // An argument: a C++ number or a tensor.
 using Argument = std::variant<double, std::int64_t, Tensor>;
 
+// Theano's In(y, value=1, name="y"): an input with a default value (used
+// when a call does not give it) and the name a call may give it by
+// (`f(1, named("y", 2))`; without a name, the variable's own name).
+struct In {
+  In(const Variable& variable) : variable(variable) {}
+  In(const Variable& variable, Argument value, std::string name = "")
+      : variable(variable), value(std::move(value)), name(std::move(name)) {}
+  Variable variable;
+  std::optional<Argument> value;
+  std::string name;
+};
+
+// Theano's Out(x, borrow=True): with borrow, function() skips its own copy of
+// a result that aliases a shared variable or an argument. Known gap: the
+// compiled schedule still copies a returned value that lives in a leaf's
+// memory (plan_memory's output_copy), so a shared value comes back copied
+// (tests/test_function_api.cpp marks this should_fail).
+struct Out {
+  Out(const Variable& variable, bool borrow = false) : variable(variable), borrow(borrow) {}
+  Variable variable;
+  bool borrow = false;
+};
+
+// The inputs of function(): `{x, In(y, 1.0)}`, or a std::vector of variables.
+struct Inputs {
+  Inputs() = default;
+  Inputs(std::initializer_list<In> inputs) : items(inputs) {}
+  Inputs(std::vector<In> inputs) : items(std::move(inputs)) {}
+  Inputs(const std::vector<Variable>& inputs) : items(inputs.begin(), inputs.end()) {}
+  std::vector<In> items;
+};
+
+// The outputs of function(): one variable, `{y, Out(z, true)}`, or a
+// std::vector of variables. Records the user's line for function's errors.
+struct Outputs {
+  Outputs(const Variable& output, std::source_location where = std::source_location::current())
+      : items{Out(output)}, where(where) {}
+  Outputs(const Out& output, std::source_location where = std::source_location::current())
+      : items{output}, where(where) {}
+  Outputs(std::initializer_list<Out> outputs, std::source_location where = std::source_location::current())
+      : items(outputs), where(where) {}
+  Outputs(const std::vector<Variable>& outputs, std::source_location where = std::source_location::current())
+      : items(outputs.begin(), outputs.end()), where(where) {}
+  std::vector<Out> items;
+  std::source_location where;
+};
+
+// A call's results: a vector of tensors that, for a function of one output,
+// is also that output (`Tensor y = f(x)`, `f(x).item<double>()`).
+class Results : public std::vector<Tensor> {
+ public:
+  Results() = default;
+  explicit Results(std::vector<Tensor> values) : std::vector<Tensor>(std::move(values)) {}
+  // The one result; a FunctionError when there are several.
+  const Tensor& only() const;
+  operator Tensor() const { return only(); }
+  template <class T> T item() const { return only().template item<T>(); }
+  Shape shape() const { return only().shape(); }
+  template <class T> std::vector<T> to_vector() const { return only().template to_vector<T>(); }
+};
+
+// An argument given by the input's name: `f(1.0, named("y", 2.0))`.
+struct NamedArgument {
+  std::string name;
+  Argument value;
+};
+template <class V> NamedArgument named(std::string name, const V& value) {
+  if constexpr (std::is_same_v<V, Tensor>) return {std::move(name), value};
+  else if constexpr (std::is_integral_v<V>) return {std::move(name), static_cast<std::int64_t>(value)};
+  else return {std::move(name), static_cast<double>(value)};
+}
+
 class Function {
  public:
   struct Impl;
   explicit Function(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-  // Runs the function: checks the arguments against the inputs, computes the
-  // outputs and all updates from the values before the call, then writes the
+  // Runs the function: checks the arguments against the inputs (positional
+  // first, then by name, then the inputs' defaults), computes the outputs
+  // and all updates from the values before the call, then writes the
   // updates. Outputs never alias a shared variable's storage.
-  std::vector<Tensor> call(const std::vector<Argument>& args) const;
-  template <class... A> std::vector<Tensor> operator()(const A&... args) const { return call({to_argument(args)...}); }
+  Results call(const std::vector<Argument>& args, const std::vector<NamedArgument>& named = {}) const;
+  template <class... A> Results operator()(const A&... args) const {
+    std::vector<Argument> positional;
+    std::vector<NamedArgument> by_name;
+    (add_argument(positional, by_name, args), ...);
+    return call(positional, by_name);
+  }
 
   const std::shared_ptr<Impl>& impl() const { return impl_; }
 
  private:
-  template <class A> static Argument to_argument(const A& a) {
-    if constexpr (std::is_same_v<A, Tensor>) return a;
-    else if constexpr (std::is_integral_v<A>) return static_cast<std::int64_t>(a);
-    else return static_cast<double>(a);
+  template <class A>
+  static void add_argument(std::vector<Argument>& positional, std::vector<NamedArgument>& by_name, const A& a) {
+    if constexpr (std::is_same_v<A, NamedArgument>) by_name.push_back(a);
+    else if constexpr (std::is_same_v<A, Tensor> || std::is_same_v<A, Argument>) positional.push_back(a);
+    else if constexpr (std::is_integral_v<A>) positional.push_back(static_cast<std::int64_t>(a));
+    else positional.push_back(static_cast<double>(a));
   }
   std::shared_ptr<Impl> impl_;
 };
 
-Function function(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
-                  const FunctionOptions& options = {}, std::source_location where = std::source_location::current());
+Function function(const Inputs& inputs, const Outputs& outputs, const FunctionOptions& options = {},
+                  std::source_location where = std::source_location::current());
+
+// Options by name, in any order and any subset (Theano's keyword arguments):
+//   using namespace graphjit::kw;
+//   auto train = function({x, y}, loss, updates = {{W, W - 0.1 * gW}}, mode = Mode::fast_run);
+// Each keyword is a constant whose `=` makes a FunctionOption that sets one
+// field of FunctionOptions; a later option overrides an earlier one.
+struct FunctionOption {
+  std::function<void(FunctionOptions&)> apply;
+};
+
+namespace kw {
+template <class M> struct member_type;
+template <class C, class T> struct member_type<T C::*> {
+  using type = T;
+};
+template <auto Field> struct Keyword {
+  using Value = typename member_type<decltype(Field)>::type;
+  FunctionOption operator=(Value value) const {
+    return {[v = std::move(value)](FunctionOptions& o) { o.*Field = v; }};
+  }
+};
+inline constexpr Keyword<&FunctionOptions::updates> updates{};
+inline constexpr Keyword<&FunctionOptions::givens> givens{};
+inline constexpr Keyword<&FunctionOptions::on_unused_input> on_unused_input{};
+inline constexpr Keyword<&FunctionOptions::allow_input_downcast> allow_input_downcast{};
+inline constexpr Keyword<&FunctionOptions::mode> mode{};
+inline constexpr Keyword<&FunctionOptions::excluded_passes> excluded_passes{};
+inline constexpr Keyword<&FunctionOptions::name> name{};
+inline constexpr Keyword<&FunctionOptions::optimizer> optimizer{};
+inline constexpr Keyword<&FunctionOptions::profile> profile{};
+inline constexpr Keyword<&FunctionOptions::nan_guard> nan_guard{};
+}  // namespace kw
+
+template <class... Options>
+  requires(sizeof...(Options) > 0 && (std::is_same_v<Options, FunctionOption> && ...))
+Function function(const Inputs& inputs, const Outputs& outputs, const Options&... options) {
+  FunctionOptions all;
+  (options.apply(all), ...);
+  return function(inputs, outputs, all, outputs.where);
+}
 
 }  // namespace graphjit

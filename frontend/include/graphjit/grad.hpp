@@ -3,6 +3,7 @@
 
 #include <graphjit/variable.hpp>
 
+#include <concepts>
 #include <functional>
 #include <random>
 #include <utility>
@@ -15,6 +16,12 @@ namespace graphjit {
 // is the default: pass allow_disconnected=true to accept it).
 Variable grad(const Variable& cost, const Variable& wrt, bool allow_disconnected = false);
 std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt, bool allow_disconnected = false);
+// wrt as a container of shared variables (parameters kept in a std::vector<SharedVariable>).
+template <std::derived_from<Variable> V>
+  requires(!std::is_same_v<V, Variable>)
+std::vector<Variable> grad(const Variable& cost, const std::vector<V>& wrt, bool allow_disconnected = false) {
+  return grad(cost, std::vector<Variable>(wrt.begin(), wrt.end()), allow_disconnected);
+}
 
 // theano.grad's keyword arguments.
 enum class DisconnectedInputs { raise, warn, ignore };

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <graphjit/errors.hpp>
+#include <graphjit/clone.hpp>
 #include <graphjit/function.hpp>
 #include <graphjit/batch_norm.hpp>
 #include <graphjit/conv.hpp>

@@ -42,5 +42,19 @@ SharedVariable shared(const Tensor& value, std::string name = "", bool borrow = 
 // NCHW images). Every later value, set_value's or an update's, keeps the pattern.
 SharedVariable shared(const Tensor& value, std::string name, bool borrow, std::vector<bool> broadcastable,
                       std::source_location where = std::source_location::current());
+// theano.shared(0.5) and theano.shared(3): a 0-d shared variable, float64
+// for a floating number and int64 for an integer (numpy's default types).
+SharedVariable shared(double value, std::string name = "", std::source_location where = std::source_location::current());
+SharedVariable shared(std::int64_t value, std::string name = "",
+                      std::source_location where = std::source_location::current());
+template <Number N>
+  requires(!std::is_same_v<N, double> && !std::is_same_v<N, std::int64_t>)
+SharedVariable shared(N value, std::string name = "", std::source_location where = std::source_location::current()) {
+  if constexpr (std::is_integral_v<N>) return shared(static_cast<std::int64_t>(value), std::move(name), where);
+  else return shared(static_cast<double>(value), std::move(name), where);
+}
+// theano.shared(numpy.array([...])): a float64 vector.
+SharedVariable shared(const std::vector<double>& values, std::string name = "",
+                      std::source_location where = std::source_location::current());
 
 }  // namespace graphjit

@@ -17,7 +17,7 @@
 namespace graphjit::tensor {
 
 using SL = std::source_location;
-using Axes = std::optional<std::vector<int>>;  // nullopt: all axes
+using graphjit::Axes;  // 1, {0, 1}, or nullopt: all axes
 
 // Symbolic inputs (T.scalar, T.vector, T.matrix, T.tensor3, T.tensor4, T.TensorType(...)()).
 // Their dtype defaults to config().floatX (flag floatX), float64 unless set.
@@ -133,3 +133,6 @@ Variable to_one_hot(const Variable& y, std::int64_t nb_class, DType dtype = conf
 }  // namespace extra_ops
 
 }  // namespace graphjit::tensor
+#include <graphjit/math.hpp>  // issue 8: elementwise math, numbers in binary ops
+#include <graphjit/statistics.hpp>  // issue 8: var, std, any, all, logsumexp
+#include <graphjit/input_builders.hpp>  // issue 8: row, col, dmatrices, dtypes by name

@@ -26,6 +26,19 @@ concept Number = std::is_arithmetic_v<T> && !std::is_same_v<T, bool>;
 
 class Slice;
 class Index;
+struct Operand;
+
+// The axes a reduction runs over, as Theano takes them: one axis (`1`), a
+// list (`{0, 1}`), or all of them (std::nullopt, the default).
+class Axes : public std::optional<std::vector<int>> {
+ public:
+  Axes() = default;
+  Axes(std::nullopt_t) {}
+  Axes(int axis) : optional(std::vector<int>{axis}) {}
+  Axes(std::initializer_list<int> axes) : optional(std::vector<int>(axes)) {}
+  Axes(std::vector<int> axes) : optional(std::move(axes)) {}
+  Axes(std::optional<std::vector<int>> axes) : optional(std::move(axes)) {}
+};
 
 class Variable {
  public:
@@ -63,10 +76,24 @@ class Variable {
   Variable astype(DType dtype, SL where = SL::current()) const;
 
   // Reductions as methods, like Theano's x.sum(axis=...).
-  Variable sum(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
-  Variable mean(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
-  Variable max(std::optional<std::vector<int>> axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
+  Variable sum(Axes axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
+  Variable mean(Axes axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
+  Variable prod(Axes axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
+  Variable max(Axes axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
+  Variable min(Axes axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
   Variable argmax(std::optional<int> axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
+  Variable argmin(std::optional<int> axis = std::nullopt, bool keepdims = false, SL where = SL::current()) const;
+  // Variance and standard deviation; ddof = 1 divides by n - 1 (numpy's ddof).
+  Variable var(Axes axis = std::nullopt, bool keepdims = false, int ddof = 0, SL where = SL::current()) const;
+  Variable std(Axes axis = std::nullopt, bool keepdims = false, int ddof = 0, SL where = SL::current()) const;
+  // Elementwise methods: clip(lo, hi) takes numbers or variables; round is half to even.
+  Variable clip(const Operand& lo, const Operand& hi, SL where = SL::current()) const;
+  Variable round(SL where = SL::current()) const;
+  // Theano's x.eval({x: value}): compiles the variable (reference-checked
+  // fast_run, cached per graph is not attempted) and returns its value.
+  Tensor eval(const std::vector<std::pair<Variable, Tensor>>& inputs = {}, SL where = SL::current()) const;
+  // y.name("h"): names the variable like set_name; returns it.
+  Variable name(std::string new_name) const { return set_name(std::move(new_name)); }
 
  private:
   std::shared_ptr<const ir::Node> node_;

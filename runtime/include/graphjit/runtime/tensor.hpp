@@ -79,8 +79,9 @@ class Tensor {
     return t;
   }
   template <class T> static Tensor from_vector(const std::vector<T>& values, Shape shape = {});
-  // {1.0, 2.0} is a float64 vector; nested lists are not supported, pass a shape instead.
+  // {1.0, 2.0} is a float64 vector, {{1, 2}, {3, 4}} a float64 matrix (rows of one length).
   Tensor(std::initializer_list<double> values);
+  Tensor(std::initializer_list<std::initializer_list<double>> rows);
   // Wraps memory the caller owns; `owner` (may be null) is kept alive as long as any view.
   static Tensor from_external(void* data, const Shape& shape, DType dtype, Strides strides = {},
                               std::shared_ptr<void> owner = {});

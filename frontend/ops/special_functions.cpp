@@ -1,0 +1,68 @@
+#include "frontend/ops/special_functions.hpp"
+
+#include <cmath>
+#include <initializer_list>
+#include <limits>
+#include <numbers>
+
+namespace graphjit::ops {
+
+namespace {
+// Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011): a
+// single-precision start that Halley steps below refine to double precision.
+double erfinv_start(double y) {
+  double w = -std::log((1.0 - y) * (1.0 + y)), p;
+  if (w < 5.0) {
+    w -= 2.5;
+    p = 2.81022636e-08;
+    for (double c : {3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+                     -0.00417768164, 0.246640727, 1.50140941})
+      p = c + p * w;
+  } else {
+    w = std::sqrt(w) - 3.0;
+    p = -0.000200214257;
+    for (double c : {0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
+                     1.00167406, 2.83297682})
+      p = c + p * w;
+  }
+  return p * y;
+}
+}  // namespace
+
+double erfinv(double y) {
+  if (std::isnan(y) || y < -1.0 || y > 1.0) return std::numeric_limits<double>::quiet_NaN();
+  if (std::abs(y) == 1.0) return std::copysign(std::numeric_limits<double>::infinity(), y);
+  const double a = std::abs(y);
+  double x = erfinv_start(a);
+  // Halley on f(x) = erf(x) - a, written with erfc near 1 where erf(x) - a
+  // would cancel (1 - a is exact for a >= 0.5).
+  for (int step = 0; step < 3; ++step) {
+    const double f = a < 0.5 ? std::erf(x) - a : (1.0 - a) - std::erfc(x);
+    const double slope = 2.0 / std::sqrt(std::numbers::pi) * std::exp(-x * x);
+    x -= f / (slope + x * f);
+  }
+  return std::copysign(x, y);
+}
+
+double digamma(double x) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  if (std::isnan(x) || x == -std::numeric_limits<double>::infinity()) return nan;
+  if (x == 0) return -std::numeric_limits<double>::infinity();  // scipy's psi(0)
+  if (x < 0 && x == std::floor(x)) return nan;
+  if (x < 0) return digamma(1.0 - x) - std::numbers::pi / std::tan(std::numbers::pi * x);  // reflection
+  double shift = 0;
+  for (; x < 10.0; x += 1.0) shift -= 1.0 / x;  // psi(x) = psi(x + 1) - 1/x
+  // The asymptotic series; at x >= 10 its next term is below 1e-16.
+  const double f = 1.0 / (x * x);
+  const double tail =
+      f * (-1.0 / 12 + f * (1.0 / 120 + f * (-1.0 / 252 + f * (1.0 / 240 + f * (-1.0 / 132 + f * (691.0 / 32760 + f * (-1.0 / 12)))))));
+  return shift + std::log(x) - 0.5 / x + tail;
+}
+
+double round_half_to_even(double x) {
+  const double r = std::round(x);  // ties away from zero
+  if (std::abs(x - std::trunc(x)) == 0.5) return 2.0 * std::round(x / 2.0);
+  return r;
+}
+
+}  // namespace graphjit::ops

@@ -1,0 +1,14 @@
+// Special functions the C++ library lacks, in double precision: the inverse
+// error function and the digamma function (psi).
+#pragma once
+
+namespace graphjit::ops {
+
+// erf^-1(y) for y in [-1, 1] (±inf at ±1, nan outside).
+double erfinv(double y);
+// d/dx log|Gamma(x)|: -inf at 0 and nan at -1, -2, ... (scipy.special.psi)
+double digamma(double x);
+// round(x) with ties to the even neighbour (numpy.round, Theano's round_half_to_even).
+double round_half_to_even(double x);
+
+}  // namespace graphjit::ops
