@@ -162,7 +162,14 @@ std::shared_ptr<CompiledModule> JitEngine::compile(std::unique_ptr<llvm::LLVMCon
   if (llvm::Error error =
           jit_->addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
     throw std::runtime_error("graphjit JIT: cannot add module '" + name + "': " + error_text(std::move(error)));
-  compiled->unload_ = [tracker] { llvm::consumeError(tracker->remove()); };
+  // Removing the code leaves its symbol names interned in the session's
+  // string pool (each module's names are unique); they are dropped too, or
+  // every compiled-and-destroyed function would leave a few KB behind.
+  // (The pool locks itself; mutex_ may be held here, when compile() fails.)
+  compiled->unload_ = [this, tracker] {
+    llvm::consumeError(tracker->remove());
+    jit_->getExecutionSession().getSymbolStringPool()->clearDeadEntries();
+  };
   // The first lookup generates machine code for the whole module.
   for (const std::string& symbol : symbols)
     compiled->addresses_[symbol] =
