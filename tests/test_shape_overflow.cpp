@@ -137,4 +137,20 @@ TEST_CASE("a request too large for memory names the op and the shape instead of 
   CHECK(contains(msg, "alloc("));
   CHECK(contains(msg, "test_shape_overflow.cpp:"));
   CHECK(contains(msg, "(1000000, 1000000)"));
+  // The JIT runs ops without a fused kernel (here arange and concatenate)
+  // with their reference kernels: the same error.
+  for (Mode mode : kModes) {
+    INFO("mode ", mode_name(mode));
+    const auto stop = T::scalar("stop", graphjit::int64);
+    auto g = graphjit::function({stop}, {T::arange(stop)}, {.mode = mode});
+    const std::string arange_msg = thrown_message<std::bad_alloc>([&] { g(n * n); });
+    CHECK(contains(arange_msg, "arange("));
+    CHECK(contains(arange_msg, "test_shape_overflow.cpp:"));
+    CHECK(contains(arange_msg, "(1000000000000,)"));
+    const auto v = T::vector("v");
+    auto h = graphjit::function({v}, {T::concatenate({v, v})}, {.mode = mode});
+    const std::string concat_msg = thrown_message<std::bad_alloc>([&] { h(broadcast_scalar(1, {n * n / 2})); });
+    CHECK(contains(concat_msg, "concatenate("));
+    CHECK(contains(concat_msg, "(1000000000000,)"));
+  }
 }

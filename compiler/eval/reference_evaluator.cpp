@@ -2,7 +2,6 @@
 
 #include "compiler/ir/graph.hpp"
 #include "compiler/ir/op_info.hpp"
-#include "frontend/ops/op_support.hpp"
 
 #include <graphjit/errors.hpp>
 
@@ -22,7 +21,7 @@ std::vector<Tensor> evaluate(const std::vector<ir::NodeRef>& outputs, const Valu
       std::vector<Tensor> args;
       args.reserve(node->inputs.size());
       for (const ir::NodeRef& in : node->inputs) args.push_back(values.at(in.get()));
-      value = ops::run_reference(*node, args);
+      value = ir::op_info(node->op).reference(*node, args);
     }
     if (on_node) on_node(*node, value);
     values.emplace(node.get(), std::move(value));

@@ -1,5 +1,7 @@
 #include "compiler/ir/op_info.hpp"
 
+#include "frontend/ops/op_support.hpp"
+
 #include <array>
 #include <mutex>
 
@@ -29,6 +31,18 @@ std::array<OpInfo, kNumOps>& table() {
   return ops;
 }
 
+using Kernel = Tensor (*)(const Node&, const std::vector<Tensor>&);
+
+// The reference kernels as registered; the table holds reference_naming_node instead.
+std::array<Kernel, kNumOps>& registered_kernels() {
+  static std::array<Kernel, kNumOps> kernels{};
+  return kernels;
+}
+
+Tensor reference_naming_node(const Node& node, const std::vector<Tensor>& inputs) {
+  return ops::run_naming_node(registered_kernels()[static_cast<std::size_t>(node.op)], node, inputs);
+}
+
 }  // namespace
 
 OpInfo& define_op(OpCode op) { return table()[static_cast<std::size_t>(op)]; }
@@ -54,6 +68,14 @@ const OpInfo& op_info(OpCode op) {
     register_nnet_ops();
     register_shape_ops();
     register_index_ops();
+    // Every caller (reference evaluator, the JIT's reference steps, constant
+    // folding) gets runtime errors that name the node.
+    for (std::size_t i = 0; i < kNumOps; ++i) {
+      OpInfo& info = table()[i];
+      if (!info.reference) continue;
+      registered_kernels()[i] = info.reference;
+      info.reference = reference_naming_node;
+    }
   });
   return table()[static_cast<std::size_t>(op)];
 }

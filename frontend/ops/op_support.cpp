@@ -37,9 +37,10 @@ void shape_error(const ir::Node& node, const std::vector<Tensor>& inputs, const 
   throw ShapeError(fmt::format("{}: {} (input shapes: {})", describe(node), what, input_shapes(node, inputs)));
 }
 
-Tensor run_reference(const ir::Node& node, const std::vector<Tensor>& inputs) {
+Tensor run_naming_node(Tensor (*kernel)(const ir::Node&, const std::vector<Tensor>&), const ir::Node& node,
+                       const std::vector<Tensor>& inputs) {
   try {
-    return ir::op_info(node.op).reference(node, inputs);
+    return kernel(node, inputs);
   } catch (const AllocationError& e) {
     throw AllocationError(fmt::format("{}: {} (input shapes: {}); the result is too large for this machine's memory",
                                       describe(node), e.what(), input_shapes(node, inputs)));

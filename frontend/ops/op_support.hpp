@@ -23,11 +23,13 @@ std::string describe(const ir::Node& node);
 inline Variable var(const ir::NodeRef& n) { return Variable(n); }
 inline Variable input(const ir::Node& node, std::size_t i) { return Variable(node.inputs.at(i)); }
 
-// The node's reference kernel on `inputs`. What the runtime throws without
-// knowing the graph (a size past int64, memory that cannot be had) comes out
-// naming the node, its inputs' shapes and the user's line: a ShapeError, or an
-// AllocationError (still a std::bad_alloc).
-Tensor run_reference(const ir::Node& node, const std::vector<Tensor>& inputs);
+// `kernel(node, inputs)`, where what the runtime throws without knowing the
+// graph (a size past int64, memory that cannot be had) comes out naming the
+// node, its inputs' shapes and the user's line: a ShapeError, or an
+// AllocationError (still a std::bad_alloc). The op table wraps every
+// reference kernel in this (op_info.cpp), so every caller gets these errors.
+Tensor run_naming_node(Tensor (*kernel)(const ir::Node&, const std::vector<Tensor>&), const ir::Node& node,
+                       const std::vector<Tensor>& inputs);
 
 // Builds a node from variables (all must be defined).
 Variable apply(ir::OpCode op, const std::vector<Variable>& inputs, ir::Attrs attrs, std::source_location where);
