@@ -6,14 +6,37 @@
 #include "compiler/codegen/kernel_compiler.hpp"
 #include "compiler/eval/reference_evaluator.hpp"
 #include "compiler/ir/node.hpp"
+#include "compiler/jit/jit_engine.hpp"
 
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
+
+// In every codegen test executable: the ctest variants (tests/CMakeLists.txt)
+// run them with GRAPHJIT_JIT_CPU=haswell or GRAPHJIT_VECTOR_BITS=128 to test
+// the code paths of other machines; a variant whose setting did not take
+// effect would test nothing new, so it is checked here.
+TEST_CASE("the JIT targets the CPU and vector width the environment asks for") {
+  const graphjit::jit::HostTarget& host = graphjit::jit::JitEngine::instance().host();
+  MESSAGE("JIT target: cpu " << host.cpu << ", " << host.vector_bits << "-bit vectors");
+  int expected = 0;  // 0: whatever the host has
+  if (const char* cpu = std::getenv("GRAPHJIT_JIT_CPU"); cpu && *cpu) {
+    CHECK(host.cpu == cpu);
+    if (std::string(cpu) == "haswell") {
+      expected = 256;  // AVX2, no AVX-512
+      CHECK(host.features.find("+avx512f") == std::string::npos);
+    }
+  }
+  if (const char* bits = std::getenv("GRAPHJIT_VECTOR_BITS"); bits && *bits)
+    expected = expected ? std::min(expected, std::atoi(bits)) : std::atoi(bits);
+  // Every x86-64 CPU has 128-bit vectors, so a request for 128 is always met exactly.
+  if (expected == 128 || expected == 256) CHECK(host.vector_bits == expected);
+}
 
 namespace codegen_test {
 
