@@ -10,7 +10,9 @@
 #include "compiler/codegen/kernel_compiler.hpp"
 #include "compiler/ir/node.hpp"
 #include "compiler/jit/jit_engine.hpp"
-#include "compiler/jit/thread_pool.hpp"
+#include "compiler/exec/thread_pool.hpp"
+
+#include <graphjit/graphjit.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -119,15 +121,15 @@ template <class T> std::vector<Case> cases(std::int64_t n) {
 }
 
 template <class T> void time_cases(std::int64_t n) {
-  jit::ThreadPool& pool = jit::ThreadPool::global();
+  exec::ThreadPool& pool = exec::ThreadPool::global();
   const int threads = pool.concurrency();
   std::vector<Case> all = cases<T>(n);
   std::vector<codegen::Cluster> clusters;
   for (const Case& c : all) clusters.push_back(c.cluster);
-  std::vector<codegen::Kernel> kernels = codegen::compile_kernels(clusters, "bench");
+  std::vector<exec::Kernel> kernels = codegen::compile_kernels(clusters, "bench");
   for (std::size_t i = 0; i < all.size(); ++i) {
     const Case& c = all[i];
-    const codegen::Kernel& kernel = kernels[i];
+    const exec::Kernel& kernel = kernels[i];
     std::vector<Tensor> outputs = kernel.run(c.inputs);
     Tensor libm_out = Tensor::empty({n}, dtype_of<T>());
     pool.set_max_threads(1);
@@ -189,14 +191,14 @@ int main(int argc, char** argv) {
   for (int rep = 0; rep < 3; ++rep) {
     const double cpu_start = thread_cpu_ms();
     const auto wall_start = std::chrono::steady_clock::now();
-    std::vector<codegen::Kernel> kernels = codegen::compile_kernels(clusters, "typical");
+    std::vector<exec::Kernel> kernels = codegen::compile_kernels(clusters, "typical");
     const double wall =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start).count();
     std::printf("compile %zu kernels in one module%s: %.1f ms wall, %.1f ms CPU\n", kernels.size(),
                 rep == 0 ? " (first in process)" : "", wall, thread_cpu_ms() - cpu_start);
   }
   std::printf("%lld elements; %d threads; ns per element (median of 15 runs)\n", static_cast<long long>(n),
-              jit::ThreadPool::global().concurrency());
+              exec::ThreadPool::global().concurrency());
   std::printf("%-16s %-8s %12s %12s %12s %10s\n", "kernel", "dtype", "jit 1 thread", "jit all", "libm loop", "speedup");
   time_cases<double>(n);
   time_cases<float>(n);
@@ -205,13 +207,13 @@ int main(int argc, char** argv) {
     // Short rows: every row ends in a partial vector step (softmax over 10 classes).
     NodeRef x = input(float64, {false, false}, "x"), m = input(float64, {false, true}, "m");
     NodeRef shifted = apply(OpCode::Sub, {x, m}), e = apply(OpCode::Exp, {shifted});
-    const codegen::Kernel rows = codegen::compile_kernels(
+    const exec::Kernel rows = codegen::compile_kernels(
         {{"softmax_rows", {x, m}, {shifted, e}, {e}, {reduce(OpCode::Sum, e, {1}, true)}}}, "rows")[0];
     const std::int64_t r = n / 10;
     const std::vector<Tensor> args = {random_vector(r * 10, float64, -3, 3, 4).reshape({r, 10}),
                                       random_vector(r, float64, 0, 1, 5).reshape({r, 1})};
     std::vector<Tensor> out = rows.run(args);
-    jit::ThreadPool::global().set_max_threads(1);
+    exec::ThreadPool::global().set_max_threads(1);
     std::printf("exp(x - m) and row sums, rows of 10 (float64): %.3f ns per element on 1 thread\n",
                 ns_per_element(r * 10, [&] { rows.run(args, out); }));
     const Tensor xt = random_vector(r * 10, float64, -3, 3, 4).reshape({10, r}).transpose();
@@ -219,12 +221,30 @@ int main(int argc, char** argv) {
                 ns_per_element(r * 10, [&] {
                   rows.run({xt, args[1]}, out);
                 }));
-    jit::ThreadPool::global().set_max_threads(jit::ThreadPool::global().size());
+    exec::ThreadPool::global().set_max_threads(exec::ThreadPool::global().size());
+  }
+  {
+    // Softmax through a call, short rows against long ones (issue 7, item 5:
+    // rows of 10 classes ran ~3x slower per element than rows of 1000).
+    auto x = tensor::matrix("x");
+    auto softmax = graphjit::function({x}, {tensor::softmax(x)});
+    exec::ThreadPool& pool = exec::ThreadPool::global();
+    const int threads = pool.concurrency();
+    for (std::int64_t cols : {std::int64_t{10}, std::int64_t{1000}}) {
+      const std::int64_t rows = 100000 / cols;
+      const Tensor xv = random_vector(rows * cols, float64, -3, 3, 6).reshape({rows, cols});
+      pool.set_max_threads(1);
+      const double one = ns_per_element(rows * cols, [&] { softmax(xv); });
+      pool.set_max_threads(threads);
+      const double all_threads = ns_per_element(rows * cols, [&] { softmax(xv); });
+      std::printf("softmax (%lld, %lld) float64 through a call: %.3f ns per element on 1 thread, %.3f on %d\n",
+                  static_cast<long long>(rows), static_cast<long long>(cols), one, all_threads, threads);
+    }
   }
   {
     // The fixed cost of a call: checks, stride setup, the call itself.
     NodeRef a = input(float64, {false}, "a"), b = input(float64, {false}, "b"), sum = apply(OpCode::Add, {a, b});
-    const codegen::Kernel tiny = codegen::compile_kernels({{"tiny", {a, b}, {sum}, {sum}, {}}}, "tiny")[0];
+    const exec::Kernel tiny = codegen::compile_kernels({{"tiny", {a, b}, {sum}, {sum}, {}}}, "tiny")[0];
     const std::vector<Tensor> args = {Tensor::full({4}, 1.0, float64), Tensor::full({4}, 2.0, float64)};
     std::vector<Tensor> out = tiny.run(args);
     const double ns = ns_per_element(10000, [&] {

@@ -1,20 +1,44 @@
-// From a program to something that runs it: the rewrites for the mode, in
-// order, then the executor. The one place that lists the compiler's steps.
+// From a program to something that runs it. compiler/pipeline.cpp is the one
+// place that lists the compiler's stages, in order.
 #pragma once
 
 #include "compiler/program.hpp"
 
-#include <graphjit/function.hpp>
+#include "compiler/options.hpp"
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace graphjit::compiler {
 
+namespace lower {
+struct Schedule;
+}
+
 struct Compiled {
-  Program optimized;  // what debugprint(function) shows
+  Program optimized;                                // the rewritten graph, what debugprint(function) lists
+  std::shared_ptr<const lower::Schedule> schedule;  // what runs it (null in Mode::reference)
   std::unique_ptr<Executor> executor;
+  // Wall milliseconds of each stage that ran, in order ("optimize", "expand",
+  // "fuse", ..., "compile_kernels"): the compile-time profile.
+  std::vector<std::pair<std::string, double>> stage_ms;
+  // The two parts of compile_kernels's LLVM time (jit::LlvmTimes): IR
+  // optimization and machine code emission; the rest of that stage is
+  // planning and emitting the kernels' IR. Zero when every kernel came from
+  // the kernel cache.
+  double llvm_optimize_ms = 0, llvm_codegen_ms = 0;
+  double ms(const std::string& stage) const {
+    for (const auto& [name, ms] : stage_ms)
+      if (name == stage) return ms;
+    return 0;
+  }
 };
 
-Compiled compile(Program program, const FunctionOptions& options);
+Compiled compile(Program program, const CompileOptions& options);
+
+// The lowering stages that options.excluded_passes may switch off, besides
+// the rewrites: "expand", "fusion", "inplace", "buffer_reuse".
+std::vector<std::string> lowering_stage_names();
 
 }  // namespace graphjit::compiler

@@ -7,7 +7,7 @@
 
 #include "compiler/ir/node.hpp"
 
-#include <graphjit/shared.hpp>
+#include <graphjit/runtime/shared_state.hpp>
 
 #include <memory>
 #include <vector>

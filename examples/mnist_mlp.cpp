@@ -7,6 +7,16 @@
 //             [--init glorot|uniform01|uniform11] [--epochs N] [--batch N]
 //             [--lr X] [--hidden N] [--dtype float64|float32] [--seed N]
 //             [--threads N] [--save FILE.npz] [--load FILE.npz] [--json]
+//             [--dump DIR] [--profile]
+//
+// --dtype defaults to the floatX flag (GRAPHJIT_FLAGS=floatX=float32), as the
+// seed's Theano script follows theano.config.floatX.
+// --dump DIR writes the train function's graph before and after the rewrites
+// and its schedule (train.schedule.*: fused kernels, gemm calls, buffers,
+// in-place updates; with --profile each step's time, rewritten after training)
+// as text (debugprint), DOT, SVG (when Graphviz is installed) and HTML, and
+// the LLVM IR (.ll, .opt.ll) and assembly (.s) of every compiled module; the
+// train function's is compiled first, so its module has the lowest number.
 #include "seed_model.hpp"
 
 #include <graphjit/graphjit.hpp>
@@ -18,8 +28,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -36,11 +48,11 @@ using graphjit::Tensor;
 using graphjit::Variable;
 
 struct Options {
-  std::string data = "fashion", model = "mlp", init = "glorot", dtype = "float64", save, load;
+  std::string data = "fashion", model = "mlp", init = "glorot", dtype, save, load, dump;  // dtype: floatX by default
   int epochs = 10, batch = 500, hidden = 128, threads = 2;
   double lr = 0.3;
   std::uint64_t seed = 1234;
-  bool json = false;
+  bool json = false, profile = false;
 };
 
 using namespace seed;
@@ -53,6 +65,7 @@ Options parse(int argc, char** argv) {
       {"--data", [&](auto v) { o.data = v; }},      {"--model", [&](auto v) { o.model = v; }},
       {"--init", [&](auto v) { o.init = v; }},      {"--dtype", [&](auto v) { o.dtype = v; }},
       {"--save", [&](auto v) { o.save = v; }},      {"--load", [&](auto v) { o.load = v; }},
+      {"--dump", [&](auto v) { o.dump = v; }},
       {"--epochs", [&](auto v) { o.epochs = std::stoi(v); }},
       {"--batch", [&](auto v) { o.batch = std::stoi(v); }},
       {"--hidden", [&](auto v) { o.hidden = std::stoi(v); }},
@@ -64,10 +77,14 @@ Options parse(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "--json") {
       o.json = true;
+    } else if (arg == "--profile") {
+      o.profile = true;
     } else if (arg == "--help" || arg == "-h") {
       std::cout << "usage: mnist_mlp [--data fashion|mnist|DIR] [--model mlp|logreg] "
                    "[--init glorot|uniform01|uniform11] [--epochs N] [--batch N] [--lr X] [--hidden N] "
-                   "[--dtype float64|float32] [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--json]\n";
+                   "[--dtype float64|float32] [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--json] "
+                   "[--dump DIR] [--profile]\n\nGRAPHJIT_FLAGS (comma-separated name=value) sets these options:\n"
+                << graphjit::flags_help();
       std::exit(0);
     } else if (flags.count(arg) && i + 1 < argc) {
       flags[arg](argv[++i]);
@@ -81,6 +98,7 @@ Options parse(int argc, char** argv) {
   };
   one_of("--model", o.model, {"mlp", "logreg"});
   one_of("--init", o.init, {"glorot", "uniform01", "uniform11"});
+  if (o.dtype.empty()) o.dtype = graphjit::dtype_name(graphjit::config().floatX);  // Theano's floatX, as in the seed
   one_of("--dtype", o.dtype, {"float64", "float32"});
   if (o.epochs < 1 || o.batch < 1 || o.hidden < 1 || o.threads < 1)
     throw std::invalid_argument("--epochs, --batch, --hidden and --threads must be at least 1");
@@ -99,6 +117,23 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
+// --dump DIR: the train function's graphs in every form graphjit prints.
+void dump_graphs(const graphjit::Function& train, const std::string& dir) {
+  namespace printing = graphjit::printing;
+  for (auto [stage, name] : {std::pair{printing::Stage::before, "before"}, std::pair{printing::Stage::after, "after"},
+                             std::pair{printing::Stage::schedule, "schedule"}}) {
+    const std::string stem = fmt::format("{}/train.{}", dir, name);
+    std::ofstream(stem + ".txt") << graphjit::debugprint(train, stage);
+    printing::pydotprint(train, stem + ".dot", stage);
+    printing::pydotprint(train, stem + ".html", stage);
+    try {
+      printing::pydotprint(train, stem + ".svg", stage);
+    } catch (const std::runtime_error& e) {
+      std::cerr << "mnist_mlp: no SVG: " << e.what() << "\n";
+    }
+  }
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -110,6 +145,14 @@ int run(const Options& o) {
   graphjit::Dataset datasets = graphjit::load_dataset(o.data, floatX, kClasses);
   if (!o.json) std::cout << datasets.description << "\n";
   Init init{o.init, graphjit::RandomState(o.seed), floatX};
+  // --profile is the profile flag: each function's table (graphjit::Profile)
+  // prints to stderr when the function is destroyed, at the end.
+  if (o.profile) graphjit::config().profile = true;
+  if (!o.dump.empty()) {  // LLVM IR and assembly of every module compiled from here on
+    std::filesystem::create_directories(o.dump);
+    graphjit::config().dump_ir = true;
+    graphjit::config().dump_dir = o.dump;
+  }
 
   // The data live in shared variables, as in the Theano tutorial.
   Tensor train_x = std::move(datasets.train.x), train_y = std::move(datasets.train.y);
@@ -123,6 +166,11 @@ int run(const Options& o) {
   Model& model = *program.model;
   if (!o.load.empty()) load_params(o.load, model);
   const graphjit::Function &train = program.train, &valid = program.valid, &test = program.test;
+  if (!o.dump.empty()) {
+    graphjit::config().dump_ir = false;
+    dump_graphs(train, o.dump);
+    if (!o.json) std::cout << "graphs and LLVM IR written to " << o.dump << "/\n";
+  }
 
   const int n_epochs = o.epochs;
   const int batch_size = o.batch;
@@ -167,6 +215,9 @@ int run(const Options& o) {
   }
 
   const double acc = test(0, static_cast<int>(datasets.test.x.shape(0)))[0].item<double>();
+  // With --profile, the schedule's page again, now with each step's time in its tooltips.
+  if (!o.dump.empty() && o.profile)
+    graphjit::printing::pydotprint(train, o.dump + "/train.schedule.html", graphjit::printing::Stage::schedule);
   if (!o.save.empty()) {
     graphjit::NamedArrays arrays;
     for (auto& [key, param] : model.named_params()) arrays.emplace_back(key, param.get_value());

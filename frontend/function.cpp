@@ -38,6 +38,7 @@ void check_same_type(const std::string& fname, const char* what, const Variable&
 Function function(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
                   const FunctionOptions& options, std::source_location where) {
   const std::string fname = fn_name(options, where);
+  check_config(config());
   compiler::Program program;
 
   std::unordered_set<const ir::Node*> seen_inputs;
@@ -97,6 +98,7 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
   auto impl = std::make_shared<Function::Impl>();
   impl->name = fname;
   impl->allow_input_downcast = options.allow_input_downcast;
+  impl->print_profile = config().profile && options.profile;
   for (const ir::NodeRef& n : ir::toposort(program.outputs))
     if (n->op == ir::OpCode::Shared) impl->shared_states.push_back(n->shared);
   for (const auto& target : program.update_targets)
@@ -110,7 +112,14 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
   impl->lock_order.erase(std::unique(impl->lock_order.begin(), impl->lock_order.end(),
                                      [](const auto& a, const auto& b) { return a.state == b.state; }),
                          impl->lock_order.end());
-  impl->compiled = compiler::compile(std::move(program), options);
+  impl->original = program;
+  impl->compiled = compiler::compile(
+      std::move(program), {.mode = options.mode,
+                           .optimizer = options.optimizer,
+                           .excluded_passes = options.excluded_passes,
+                           .name = options.name,
+                           .profile = options.profile,
+                           .nan_guard = options.nan_guard});
   return Function(std::move(impl));
 }
 

@@ -13,8 +13,10 @@
 namespace graphjit {
 
 struct Function::Impl {
+  ~Impl();  // prints the profile table when `print_profile` (frontend/profile.cpp)
   std::string name;
   bool allow_input_downcast = false;
+  compiler::Program original;  // before the rewrites (givens substituted): what printing shows as "before"
   compiler::Compiled compiled;
   // Every shared variable the function reads or writes: results that share
   // storage with one of them are copied before they reach the caller.
@@ -31,6 +33,7 @@ struct Function::Impl {
     bool exclusive;  // the function updates it
   };
   std::vector<SharedLock> lock_order;
+  bool print_profile = false;  // the profile flag was on when it was compiled
 };
 
 }  // namespace graphjit

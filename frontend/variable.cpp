@@ -15,6 +15,12 @@ int Variable::ndim() const { return node_->type.ndim(); }
 std::vector<bool> Variable::broadcastable() const { return node_->type.broadcastable; }
 std::string Variable::type_str() const { return node_->type.str(); }
 std::string Variable::label() const { return node_->label(); }
+Variable Variable::set_name(std::string name) const {
+  if (!node_) throw TypeError("set_name(\"" + name + "\"): the variable is undefined");
+  // Nodes are immutable except for the name, which nothing but printing and errors read.
+  std::const_pointer_cast<ir::Node>(node_)->name = std::move(name);
+  return *this;
+}
 
 Variable Variable::operator[](const Index& index) const { return tensor::subtensor(*this, {index}, index.where()); }
 Variable Variable::operator[](std::initializer_list<Index> indices) const {

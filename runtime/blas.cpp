@@ -1,4 +1,5 @@
 #include <graphjit/runtime/blas.hpp>
+#include <graphjit/runtime/config.hpp>
 
 #include <cblas.h>
 #include <fmt/format.h>
@@ -59,6 +60,16 @@ void scale(Tensor& c, double beta) {
   for_each_index(c.shape(), [&](const std::vector<std::int64_t>& i) { c.set(i, beta * c.get(i)); });
 }
 
+// The num_threads option (GRAPHJIT_FLAGS) reaches BLAS on its first call;
+// set_num_threads() changes it later.
+void apply_configured_threads() {
+  static const bool applied = [] {
+    if (const int n = config().num_threads; n > 0) openblas_set_num_threads(n);
+    return true;
+  }();
+  (void)applied;
+}
+
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, double alpha, const Tensor& a, const Tensor& b, double beta, Tensor& c) {
@@ -77,6 +88,7 @@ void gemm(bool trans_a, bool trans_b, double alpha, const Tensor& a, const Tenso
                                             shape_str(a.shape()), shape_str(b.shape())));
   if (m == 0 || n == 0) return;
   if (k == 0) return scale(c, beta);
+  apply_configured_threads();
 
   // BLAS writes c in place only when it can address it and reads of a and b
   // cannot see the writes; otherwise compute into a fresh matrix and copy back.

@@ -7,15 +7,77 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <stdexcept>
 #include <utility>
+#include <vector>
+
+#include <sys/mman.h>
 
 namespace graphjit {
 namespace {
 
 constexpr std::size_t storage_alignment = 64;
+
+// Blocks this large (glibc maps and unmaps each one) are kept for reuse after
+// their last tensor is gone, up to recycled_storage_cap bytes in all. A fresh
+// mapping page-faults every page in: 2*x+1 on 8M float64 through a call took
+// 5-10x its kernel's time, nearly all of it in page faults, each call returning
+// a new 64 MiB tensor while the caller dropped the last one. A block is reused
+// only once no tensor refers to it, so returned tensors stay the caller's own.
+constexpr std::size_t recycled_storage_bytes = std::size_t{32} << 20;
+constexpr std::size_t recycled_storage_cap = std::size_t{256} << 20;
+
+class RecycledBlocks {
+ public:
+  static RecycledBlocks& instance() {
+    static auto* blocks = new RecycledBlocks;  // never destroyed: tensors may outlive static destructors
+    return *blocks;
+  }
+
+  // A zero-filled block of `bytes` with the deleter that hands it back; null if out of memory.
+  std::shared_ptr<void> zeroed(std::size_t bytes) {
+    void* block = take(bytes);
+    if (block) {
+      std::memset(block, 0, bytes);
+    } else {
+      block = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (block == MAP_FAILED) return nullptr;  // a fresh mapping is zero already
+    }
+    return std::shared_ptr<void>(block, [this, bytes](void* p) { give_back(p, bytes); });
+  }
+
+ private:
+  void* take(std::size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (std::size_t i = 0; i < free_.size(); ++i)
+      if (free_[i].first == bytes) {
+        void* block = free_[i].second;
+        free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+        held_ -= bytes;
+        return block;
+      }
+    return nullptr;
+  }
+
+  void give_back(void* block, std::size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (held_ + bytes <= recycled_storage_cap) {
+        free_.emplace_back(bytes, block);
+        held_ += bytes;
+        return;
+      }
+    }
+    munmap(block, bytes);
+  }
+
+  std::mutex mutex_;
+  std::vector<std::pair<std::size_t, void*>> free_;  // (bytes, block), oldest first
+  std::size_t held_ = 0;
+};
 
 // Calls f(offset_a, offset_b) with the element offsets of two views of `shape`
 // at every position, in row-major order. Offsets advance incrementally and the
@@ -307,6 +369,12 @@ Storage::Storage(std::size_t bytes) : bytes_(bytes) {
   if (bytes > std::numeric_limits<std::size_t>::max() - storage_alignment) throw fail();
   // aligned_alloc needs a multiple of the alignment; never ask for 0 bytes.
   const std::size_t rounded = std::max(storage_alignment, (bytes + storage_alignment - 1) / storage_alignment * storage_alignment);
+  if (rounded >= recycled_storage_bytes) {
+    owner_ = RecycledBlocks::instance().zeroed(rounded);
+    if (!owner_) throw std::bad_alloc();
+    data_ = owner_.get();
+    return;
+  }
   data_ = std::aligned_alloc(storage_alignment, rounded);
   if (!data_) throw fail();
   std::memset(data_, 0, rounded);

@@ -64,7 +64,7 @@ void check_all_ops(DType dtype, const Shape& shape) {
     clusters.push_back({ir::op_info(c.op).name, inputs, {y}, {y}, {}});
     used.push_back(&c);
   }
-  const std::vector<codegen::Kernel> kernels = codegen::compile_kernels(clusters, "elemwise_test");
+  const std::vector<exec::Kernel> kernels = codegen::compile_kernels(clusters, "elemwise_test");
   for (std::size_t i = 0; i < kernels.size(); ++i) {
     const std::vector<Tensor> args = random_inputs(*used[i], dtype, shape, 100 * i);
     const std::string what =
@@ -98,7 +98,7 @@ TEST_CASE("casts between all dtypes match the reference") {
       NodeRef y = op(OpCode::Cast, {x}, attrs);
       clusters.push_back({std::string("cast_") + dtype_name(from) + "_" + dtype_name(to), {x}, {y}, {y}, {}});
     }
-  const std::vector<codegen::Kernel> kernels = codegen::compile_kernels(clusters, "cast_test");
+  const std::vector<exec::Kernel> kernels = codegen::compile_kernels(clusters, "cast_test");
   for (std::size_t i = 0; i < kernels.size(); ++i) {
     const DType from = clusters[i].inputs[0]->type.dtype;
     // Values every target type holds, fractions included: float to int truncates.
@@ -129,7 +129,7 @@ TEST_CASE("special values: nan propagation, division by zero, floor semantics") 
                         {y},
                         {}});
   }
-  const std::vector<codegen::Kernel> kernels = codegen::compile_kernels(clusters, "special_test");
+  const std::vector<exec::Kernel> kernels = codegen::compile_kernels(clusters, "special_test");
   const Tensor av = Tensor::from_vector<double>({nan, 1, -7, 7, -7, 0, -0.0, inf, 3, -inf});
   const Tensor bv = Tensor::from_vector<double>({1, nan, 2, -2, -2, 0, 5, 1, inf, 2});
   for (std::size_t i = 0; i < kernels.size(); ++i) {

@@ -31,7 +31,7 @@ struct Chain {
   }
 };
 
-void check_outputs(const codegen::Kernel& kernel, const codegen::Cluster& cluster, const std::vector<Tensor>& args,
+void check_outputs(const exec::Kernel& kernel, const codegen::Cluster& cluster, const std::vector<Tensor>& args,
                    double max_ulps, double atol, const std::string& what) {
   const std::vector<Tensor> got = kernel.run(args), expected = reference(cluster, args);
   REQUIRE(got.size() == expected.size());
@@ -39,7 +39,7 @@ void check_outputs(const codegen::Kernel& kernel, const codegen::Cluster& cluste
     check_close(got[o], expected[o], max_ulps, atol, what + ", output " + std::to_string(o));
 }
 
-codegen::Kernel compile_one(const codegen::Cluster& cluster) {
+exec::Kernel compile_one(const codegen::Cluster& cluster) {
   return codegen::compile_kernels({cluster}, "fusion_test")[0];
 }
 
@@ -47,7 +47,7 @@ codegen::Kernel compile_one(const codegen::Cluster& cluster) {
 
 TEST_CASE("a fused chain with row, column and scalar broadcasting, at sizes around the vector width") {
   Chain chain;
-  const codegen::Kernel kernel = compile_one(chain.cluster);
+  const exec::Kernel kernel = compile_one(chain.cluster);
   for (auto [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{
            {1, 1}, {3, 1}, {1, 17}, {4, 7}, {7, 8}, {5, 16}, {5, 33}, {64, 100}, {2, 1000}})
     check_outputs(kernel, chain.cluster, chain.inputs(m, n, static_cast<std::uint64_t>(m * n)), 5, 0,
@@ -56,7 +56,7 @@ TEST_CASE("a fused chain with row, column and scalar broadcasting, at sizes arou
 
 TEST_CASE("strided inputs and outputs: transposed, sliced with steps, reversed, written into views") {
   Chain chain;
-  const codegen::Kernel kernel = compile_one(chain.cluster);
+  const exec::Kernel kernel = compile_one(chain.cluster);
   const std::int64_t m = 9, n = 21;
   const std::vector<Tensor> plain = chain.inputs(m, n, 7);
 
@@ -117,7 +117,7 @@ TEST_CASE("inputs given as stride-0 broadcast views although their types do not 
     NodeRef picked = op(OpCode::Switch, {keep, t, y});
     NodeRef rows = reduce(OpCode::Sum, picked, {1});
     codegen::Cluster cluster{"broadcast_views", {x, y, keep}, {xy, t, picked}, {picked}, {rows}};
-    const codegen::Kernel kernel = compile_one(cluster);
+    const exec::Kernel kernel = compile_one(cluster);
     // The row sums add up to 1001 values, each off by a few ulps, in another order than the reference.
     const double max_ulps = 64, atol = dtype == float32 ? 1e-3 : 1e-9;
     auto check = [&](Kind kx, Kind ky, Kind kk, std::int64_t m, std::int64_t n) {
@@ -189,7 +189,7 @@ TEST_CASE("softmax as the fusion pass splits it: row max, then exp and row sum, 
     NodeRef ev = input(dtype, {false, false}, "e"), s = input(dtype, {false, true}, "s");
     NodeRef p = op(OpCode::TrueDiv, {ev, s});
     codegen::Cluster div_cluster{"div", {ev, s}, {p}, {p}, {}};
-    const std::vector<codegen::Kernel> k = codegen::compile_kernels({max_cluster, exp_cluster, div_cluster}, "softmax");
+    const std::vector<exec::Kernel> k = codegen::compile_kernels({max_cluster, exp_cluster, div_cluster}, "softmax");
 
     const Tensor xv = random_tensor({50, 10}, dtype, -30, 30, 9);
     const Tensor mv = k[0].run({xv})[0];
@@ -225,7 +225,7 @@ TEST_CASE("reductions of integers and bools, and float32 sums") {
 
 TEST_CASE("large kernels split across threads give the same results") {
   const std::int64_t m = 300, n = 419;  // above Kernel::parallel_threshold
-  REQUIRE(m * n >= codegen::Kernel::parallel_threshold);
+  REQUIRE(m * n >= exec::Kernel::parallel_threshold);
   NodeRef x = input(float64, {false, false}, "x"), y = input(float64, {false, false}, "y");
   NodeRef prod = op(OpCode::Mul, {x, y});
   NodeRef act = op(OpCode::Sigmoid, {prod});
@@ -276,7 +276,7 @@ TEST_CASE("0-d clusters and empty arrays") {
 
 TEST_CASE("shape errors name the inputs and their shapes") {
   Chain chain;
-  const codegen::Kernel kernel = compile_one(chain.cluster);
+  const exec::Kernel kernel = compile_one(chain.cluster);
   const std::vector<Tensor> ok = chain.inputs(4, 6, 1);
   try {
     kernel.run({ok[0], random_tensor({5, 1}, float64, 0, 1, 2), ok[2]});
@@ -314,7 +314,7 @@ TEST_CASE("constants are compiled in, whether listed as inputs or not") {
   NodeRef half = scalar_constant(0.5, float32, 1), three = scalar_constant(3, int64, 1);
   NodeRef y = op(OpCode::Add, {op(OpCode::Mul, {x, half}), three});
   codegen::Cluster listed{"listed", {x, half}, {y->inputs[0], y}, {y}, {}};
-  const codegen::Kernel kernel = compile_one(listed);
+  const exec::Kernel kernel = compile_one(listed);
   const Tensor xv = random_tensor({20}, float32, -1, 1, 1);
   check_close(kernel.run({xv, Tensor()})[0], reference(listed, {xv, Tensor()})[0], 0, 0, "listed constant");
   codegen::Cluster unlisted{"unlisted", {x}, {y->inputs[0], y}, {y}, {}};

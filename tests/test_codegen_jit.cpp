@@ -3,7 +3,8 @@
 #include "codegen_test_support.hpp"
 #include "compiler/jit/ir_dump.hpp"
 #include "compiler/jit/jit_engine.hpp"
-#include "compiler/jit/thread_pool.hpp"
+#include "compiler/exec/thread_pool.hpp"
+#include "scoped_config.hpp"
 #include "temp_dir.hpp"
 
 #include <atomic>
@@ -27,13 +28,16 @@ TEST_CASE("the host target is described") {
   CHECK((host.vector_bits == 128 || host.vector_bits == 256 || host.vector_bits == 512));
 }
 
-TEST_CASE("set_ir_dump writes each module's IR, optimized IR and assembly to a directory") {
+TEST_CASE("dump_ir with dump_dir writes each module's IR, optimized IR and assembly to the directory") {
   testing::TempDir dir;
-  jit::set_ir_dump(dir.path().string());
-  codegen::compile_kernels({tanh_cluster("dumped")}, "dump test");
-  jit::set_ir_dump("0");
-  codegen::compile_kernels({tanh_cluster("not_dumped")}, "no dump");
-  jit::set_ir_dump(std::nullopt);
+  {
+    testing::ScopedConfig dumping("dump_ir=true,dump_dir=" + dir.path().string());
+    codegen::compile_kernels({tanh_cluster("dumped")}, "dump test");
+  }
+  {
+    testing::ScopedConfig not_dumping("dump_ir=false,dump_dir=" + dir.path().string());
+    codegen::compile_kernels({tanh_cluster("not_dumped")}, "no dump");
+  }
 
   CHECK(dir.entry_count() == 3);
   std::string stem;
@@ -49,14 +53,14 @@ TEST_CASE("set_ir_dump writes each module's IR, optimized IR and assembly to a d
 }
 
 TEST_CASE("kernels keep their code alive; dropped modules are unloaded without disturbing others") {
-  std::vector<codegen::Kernel> kept;
+  std::vector<exec::Kernel> kept;
   for (int i = 0; i < 5; ++i) {
-    std::vector<codegen::Kernel> batch = codegen::compile_kernels({tanh_cluster("a"), tanh_cluster("b")}, "lifetime");
+    std::vector<exec::Kernel> batch = codegen::compile_kernels({tanh_cluster("a"), tanh_cluster("b")}, "lifetime");
     kept.push_back(batch[1]);
   }  // the batches' other kernels go, their modules stay while `kept` holds them
   const Tensor x = random_tensor({100}, float64, -3, 3, 1);
   const Tensor expected = reference(tanh_cluster("check"), {x})[0];
-  for (const codegen::Kernel& k : kept) check_close(k.run({x})[0], expected, 5, 0, "kept kernel");
+  for (const exec::Kernel& k : kept) check_close(k.run({x})[0], expected, 5, 0, "kept kernel");
   kept.erase(kept.begin(), kept.begin() + 4);
   check_close(kept[0].run({x})[0], expected, 5, 0, "survivor");
 }
@@ -66,7 +70,7 @@ TEST_CASE("kernels keep their code alive; dropped modules are unloaded without d
 // here: a time limit fails under sanitizers and on a loaded machine.
 
 TEST_CASE("the thread pool runs every task exactly once, also when called concurrently or from a task") {
-  jit::ThreadPool& pool = jit::ThreadPool::global();
+  exec::ThreadPool& pool = exec::ThreadPool::global();
   for (int n : {0, 1, 2, 7, 100}) {
     std::vector<std::atomic<int>> runs(static_cast<std::size_t>(n));
     pool.run(n, [&](int i) { runs[static_cast<std::size_t>(i)]++; });

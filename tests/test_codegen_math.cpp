@@ -90,7 +90,7 @@ template <class T> std::vector<T> arguments(OpCode op) {
   return xs;
 }
 
-template <class T> void check_accuracy(const MathFunction& f, const codegen::Kernel& kernel) {
+template <class T> void check_accuracy(const MathFunction& f, const exec::Kernel& kernel) {
   const std::vector<T> xs = arguments<T>(f.op);
   const Tensor x = Tensor::from_vector(xs);
   const std::vector<T> got = kernel.run({x})[0].template to_vector<T>();
@@ -113,7 +113,7 @@ template <class T> void check_accuracy(const MathFunction& f, const codegen::Ker
 }
 
 // One single-op kernel per function, all in one module.
-std::vector<codegen::Kernel> compile_functions(DType dtype) {
+std::vector<exec::Kernel> compile_functions(DType dtype) {
   std::vector<codegen::Cluster> clusters;
   for (const MathFunction& f : functions) {
     NodeRef x = input(dtype, {false}, "x");
@@ -123,12 +123,12 @@ std::vector<codegen::Kernel> compile_functions(DType dtype) {
   return codegen::compile_kernels(clusters, "math_test");
 }
 
-template <class T> std::vector<T> apply(const codegen::Kernel& kernel, const std::vector<T>& xs) {
+template <class T> std::vector<T> apply(const exec::Kernel& kernel, const std::vector<T>& xs) {
   return kernel.run({Tensor::from_vector(xs)})[0].template to_vector<T>();
 }
 
 template <class T> void check_special_values() {
-  const std::vector<codegen::Kernel> k = compile_functions(dtype_of<T>());
+  const std::vector<exec::Kernel> k = compile_functions(dtype_of<T>());
   const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
   const T tiny = std::numeric_limits<T>::denorm_min(), big = std::numeric_limits<T>::max();
   const std::vector<T> xs = {T(0), -T(0), inf, -inf, nan, tiny, -tiny, big, -big, T(1), T(-1), T(-2)};
@@ -203,12 +203,12 @@ template <class T> void check_special_values() {
 }  // namespace
 
 TEST_CASE("vector math is accurate to a few ulps over the whole range (float64)") {
-  const std::vector<codegen::Kernel> kernels = compile_functions(float64);
+  const std::vector<exec::Kernel> kernels = compile_functions(float64);
   for (std::size_t i = 0; i < std::size(functions); ++i) check_accuracy<double>(functions[i], kernels[i]);
 }
 
 TEST_CASE("vector math is accurate to a few ulps over the whole range (float32)") {
-  const std::vector<codegen::Kernel> kernels = compile_functions(float32);
+  const std::vector<exec::Kernel> kernels = compile_functions(float32);
   for (std::size_t i = 0; i < std::size(functions); ++i) check_accuracy<float>(functions[i], kernels[i]);
 }
 

@@ -20,7 +20,6 @@ using graphjit::testing::thrown_message;
 
 namespace {
 const Mode kModes[] = {Mode::reference, Mode::fast_run};
-const char* mode_name(Mode m) { return m == Mode::reference ? "reference" : "fast_run"; }
 
 // 2^53 + 1: the first integer a double cannot hold (it rounds to 2^53).
 constexpr std::int64_t kBig = (std::int64_t{1} << 53) + 1;

@@ -5,6 +5,7 @@
 // fast_compile modes, and the diagnostics switches.
 #include <doctest/doctest.h>
 
+#include "scoped_config.hpp"
 #include "thrown_message.hpp"
 
 #include <graphjit/graphjit.hpp>
@@ -391,23 +392,20 @@ TEST_CASE("excluded_passes: a known pass can be switched off; an unknown name li
     CHECK(contains(msg, name));
 }
 
-TEST_CASE("GRAPHJIT_PROFILE and GRAPHJIT_DUMP_IR print to stderr without disturbing the results") {
+TEST_CASE("the profile and dump_ir flags print to stderr without disturbing the results") {
   auto x = T::matrix("x");
   const Tensor xv = Tensor::full({3, 4}, 0.5, graphjit::float64);
   const std::string profile = captured_stderr([&] {
-    setenv("GRAPHJIT_PROFILE", "1", 1);
-    {
-      auto f = graphjit::function({x}, {T::sum(T::exp(x) * 3, std::vector<int>{1})});
-      unsetenv("GRAPHJIT_PROFILE");
-      CHECK(close(f(xv)[0], Tensor::full({3}, 12 * std::exp(0.5), graphjit::float64)));
-    }  // the table prints when the function is destroyed
-  });
-  CHECK(contains(profile, "graphjit profile"));
+    graphjit::testing::ScopedConfig profiling("profile=true");
+    auto f = graphjit::function({x}, {T::sum(T::exp(x) * 3, std::vector<int>{1})});
+    CHECK(close(f(xv)[0], Tensor::full({3}, 12 * std::exp(0.5), graphjit::float64)));
+  });  // the table prints when the function is destroyed
+  CHECK(contains(profile, "graphjit profile of function built at"));
+  CHECK(contains(profile, "1 calls"));
 
   const std::string ir = captured_stderr([&] {
-    setenv("GRAPHJIT_DUMP_IR", "1", 1);
+    graphjit::testing::ScopedConfig dumping("dump_ir=true,dump_dir=");
     auto f = graphjit::function({x}, {T::log1p(T::sqr(x)) - 7});
-    unsetenv("GRAPHJIT_DUMP_IR");
     CHECK(close(f(xv)[0], Tensor::full({3, 4}, std::log1p(0.25) - 7, graphjit::float64)));
   });
   CHECK(contains(ir, "graphjit module"));

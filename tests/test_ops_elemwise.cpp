@@ -32,7 +32,6 @@ const double kE = std::exp(1.0);
 // The reference evaluator is the oracle; fast_run is what users get (the JIT).
 // Every value check runs in both, so they must both match the hand-computed values.
 const Mode kModes[] = {Mode::reference, Mode::fast_run};
-const char* mode_name(Mode m) { return m == Mode::reference ? "reference" : "fast_run"; }
 
 Tensor f64(std::vector<double> v, Shape shape = {}) { return Tensor::from_vector(v, std::move(shape)); }
 Tensor f32(std::vector<float> v, Shape shape = {}) { return Tensor::from_vector(v, std::move(shape)); }
@@ -237,6 +236,15 @@ TEST_CASE("sqrt exp log log1p expm1 tanh with their domain edges") {
   expect1(T::log1p, f64({0, 1e-20, -1, kE - 1, -2}), d, {0, 1e-20, -kInf, 1, kNaN});
   expect1(T::expm1, f64({0, 1e-20, -kInf, 1000, std::log(3.0), -40, kNaN}), d, {0, 1e-20, -1, kInf, 2, -1, kNaN});
   expect1(T::tanh, f64({0, 1, -1, 50, -kInf}), d, {0, 0.7615941559557649, -0.7615941559557649, 1, -1});
+}
+
+TEST_CASE("sin and cos at exact points, with nan for infinities") {
+  const DType d = graphjit::float64;
+  const double pi = std::acos(-1.0);
+  expect1(T::sin, f64({0, pi / 2, -pi / 6, kInf, kNaN}), d, {0, 1, std::sin(-pi / 6), kNaN, kNaN});
+  expect1(T::cos, f64({0, pi, pi / 3, -kInf}), d, {1, -1, std::cos(pi / 3), kNaN});
+  // Integers compute in float64, like numpy.
+  expect1(T::sin, i32({0, 1}), d, {0, std::sin(1.0)});
 }
 
 TEST_CASE("sigmoid and softplus stay finite and accurate for large |x|") {
@@ -580,7 +588,8 @@ TEST_CASE("verify_grad: unary ops at scalar, vector and matrix points") {
   const std::pair<const char*, Unary> anywhere[] = {
       {"neg", T::neg},   {"abs", T::abs},         {"sgn", T::sgn},           {"sqr", T::sqr},
       {"exp", T::exp},   {"tanh", T::tanh},       {"sigmoid", T::sigmoid},   {"softplus", T::softplus},
-      {"relu", T::relu}, {"log1p", T::log1p},       {"expm1", T::expm1},
+      {"relu", T::relu}, {"log1p", T::log1p},       {"sin", T::sin},           {"cos", T::cos},
+      {"expm1", T::expm1},
   };
   for (const auto& [name, fn] : anywhere) {
     INFO(name);

@@ -173,6 +173,23 @@ TEST_CASE("a target outside the classes is a ShapeError naming the value and the
   CHECK(contains(msg, "3 targets"));
 }
 
+TEST_CASE("crossentropy of a softmax checks its targets in every mode, -1 included") {
+  // fast_run rewrites it over log_softmax (stabilize); the targets are still checked.
+  auto x = T::matrix("logits");
+  auto y = T::vector("y", int64);
+  auto loss = T::categorical_crossentropy(T::nnet::softmax(x), y);
+  const Tensor logits = tensor_of({1, 2, 3, 4}, {2, 2});
+  for (Mode mode : {Mode::reference, Mode::fast_compile, Mode::fast_run, Mode::debug}) {
+    CAPTURE(static_cast<int>(mode));
+    const Function f = function({x, y}, {loss}, {.mode = mode});
+    CHECK(contains(thrown_message<ShapeError>([&] { f(logits, labels({-1, 0})); }), "target -1 at index 0"));
+    CHECK(contains(thrown_message<ShapeError>([&] { f(logits, labels({0, 2})); }), "target 2 at index 1"));
+    const std::vector<double> got = f(logits, labels({1, 0}))[0].to_vector<double>();
+    CHECK(got[0] == doctest::Approx(std::log1p(std::exp(-1.0))));
+    CHECK(got[1] == doctest::Approx(std::log1p(std::exp(1.0))));
+  }
+}
+
 TEST_CASE("categorical_crossentropy type errors") {
   auto p = T::matrix("probs");
   std::string msg = thrown_message<TypeError>([&] { T::categorical_crossentropy(p, T::vector("y")); });

@@ -4,6 +4,7 @@
 
 #include "compiler/passes/optimize.hpp"
 #include "compiler/passes/pattern.hpp"
+#include "scoped_config.hpp"
 #include "thrown_message.hpp"
 
 #include <cstdlib>
@@ -31,6 +32,12 @@ ir::NodeRef mul_to_neg(const ir::NodeRef& n) {
   if (n->op != OpCode::Mul || !passes::is_scalar_constant(n->inputs[1], -1)) return nullptr;
   return passes::make_like(*n, OpCode::Neg, {n->inputs[0]});
 }
+// tanh(x) -> tanh(x) * 1: a rule that would apply again inside its own replacement.
+ir::NodeRef times_one(const ir::NodeRef& n) {
+  if (n->op != OpCode::Tanh) return nullptr;
+  const ir::NodeRef one = ir::make_constant(Tensor::scalar(1.0), n->where);
+  return passes::make_like(*n, OpCode::Mul, {n, passes::dimshuffle(one, {-1}, *n)});
+}
 
 compiler::Program program_of(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs) {
   compiler::Program p;
@@ -40,8 +47,8 @@ compiler::Program program_of(const std::vector<Variable>& inputs, const std::vec
   return p;
 }
 
-FunctionOptions with_mode(Mode mode, std::vector<std::string> excluded = {}) {
-  FunctionOptions options;
+compiler::CompileOptions with_mode(Mode mode, std::vector<std::string> excluded = {}) {
+  compiler::CompileOptions options;
   options.mode = mode;
   options.excluded_passes = std::move(excluded);
   return options;
@@ -93,11 +100,56 @@ TEST_CASE("a rule that changes the type is reported by name") {
   CHECK(contains(message, "float32"));
 }
 
-TEST_CASE("rules that undo each other are reported instead of looping") {
+TEST_CASE("rules that undo each other are reported instead of looping, by name") {
   auto x = T::vector("x");
   const passes::Rule rules[] = {{"neg_to_mul", neg_to_mul}, {"mul_to_neg", mul_to_neg}};
   const std::string message = thrown_message<std::logic_error>([&] { passes::apply_rules(roots({-x}), rules); });
   CHECK(contains(message, "undo each other"));
+  CHECK(contains(message, "'neg_to_mul'"));
+  CHECK(contains(message, "'mul_to_neg'"));
+  const passes::Rule growing[] = {{"times_one", times_one}};
+  CHECK(contains(thrown_message<std::logic_error>([&] { passes::apply_rules(roots({T::tanh(x)}), growing); }),
+                 "undo each other"));
+}
+
+TEST_CASE("a length is followed to its source through a graph of any depth") {
+  // length_from_inputs moves h.shape(d) one node down per rewrite: three
+  // rewrites of one node per layer here. A fixed bound of 100 rewrites per
+  // node called this "two rules undo each other" from 34 layers on (the
+  // 64-layer MLP of issue 7).
+  auto x = T::matrix("x");
+  auto w = T::matrix("w");
+  Variable h = x;
+  for (int layer = 0; layer < 300; ++layer) h = T::tanh(T::dot(h, w) + 1.0);
+  const Inputs in{{x, uniform({2, 3}, -1, 1, 1)}, {w, uniform({3, 3}, -0.5, 0.5, 2)}};
+  const Graph after = rewrite_and_check(passes::canonicalize, {h.shape(0), h.shape(1)}, in);
+  REQUIRE(after[0]->op == OpCode::ShapeI);
+  CHECK(after[0]->inputs[0] == x.node());
+  REQUIRE(after[1]->op == OpCode::ShapeI);
+  CHECK(after[1]->inputs[0] == w.node());
+}
+
+TEST_CASE("the lengths of every layer of a deep graph cost work linear in its depth") {
+  // Each h.shape(0) follows the same path down to x. Walking it once per
+  // layer built depth^2 / 2 nodes (4095 here); a path already walked is
+  // remembered, so each layer adds a few.
+  constexpr int kDepth = 90;
+  auto x = T::matrix("x");
+  Variable h = x;
+  std::vector<Variable> lengths;
+  for (int layer = 0; layer < kDepth; ++layer) {
+    h = T::tanh(h);
+    lengths.push_back(h.shape(0));
+  }
+  auto newest_id = [] { return ir::make_constant(Tensor::scalar(0.0), std::source_location::current())->id; };
+  const std::uint64_t before = newest_id();
+  const Graph after = passes::canonicalize(roots(lengths));
+  const std::uint64_t built = newest_id() - before - 1;
+  CHECK(built <= 4 * kDepth);
+  for (const ir::NodeRef& length : after) {
+    REQUIRE(length->op == OpCode::ShapeI);
+    CHECK(length->inputs[0] == x.node());
+  }
 }
 
 TEST_CASE("a new node takes the name and source line of the named node it replaces; old nodes keep theirs") {
@@ -261,16 +313,15 @@ TEST_CASE("pass_names lists each pass once, in pipeline order") {
         std::vector<std::string>{"merge", "constant_folding", "canonicalize", "stabilize", "gemm"});
 }
 
-TEST_CASE("GRAPHJIT_DUMP_PASSES=1 prints the graph after each pass that changed it") {
+TEST_CASE("the dump_passes flag prints the graph after each pass that changed it") {
   auto x = T::vector("x");
   const compiler::Program program = program_of({x}, {T::exp(x) * 1.0});
   std::string text;
   {
-    setenv("GRAPHJIT_DUMP_PASSES", "1", 1);
+    testing::ScopedConfig dumping("dump_passes=true");
     CerrCapture capture;
     passes::optimize(program, with_mode(Mode::fast_run));
     text = capture.text();
-    unsetenv("GRAPHJIT_DUMP_PASSES");
   }
   CHECK(contains(text, "before the passes"));
   CHECK(contains(text, "after pass 'canonicalize'"));
@@ -290,5 +341,17 @@ TEST_CASE("functions compiled in fast_run give the reference results") {
   auto f_ref = function({x}, {y}, {.mode = Mode::reference});
   auto f_opt = function({x}, {y}, {.mode = Mode::fast_run});
   const Tensor value = uniform({5, 4}, -3, 3, 9);
+  check_close(f_ref(value), f_opt(value), 1e-12);
+}
+
+TEST_CASE("a function over a graph 400 nodes deep compiles and gives the reference's result") {
+  // The mean reads h's lengths through every node of the chain (issue 7: a
+  // 64-layer MLP did not compile). Elementwise, so it stays one kernel.
+  auto x = T::matrix("x");
+  Variable h = x;
+  for (int layer = 0; layer < 200; ++layer) h = h * 0.9 + 0.1;
+  auto f_ref = function({x}, {T::mean(h)}, {.mode = Mode::reference});
+  auto f_opt = function({x}, {T::mean(h)}, {.mode = Mode::fast_run});
+  const Tensor value = uniform({6, 5}, -2, 2, 3);
   check_close(f_ref(value), f_opt(value), 1e-12);
 }

@@ -50,7 +50,7 @@ TEST_CASE("the MLP train step: gemms, fewer nodes, and the reference's outputs a
   Mlp mlp;
   const Function reference = mlp.train(Mode::reference);
   const compiler::Program& written = reference.impl()->compiled.optimized;  // reference mode rewrites nothing
-  const compiler::Program optimized = passes::optimize(written, FunctionOptions{});
+  const compiler::Program optimized = passes::optimize(written, compiler::CompileOptions{});
 
   CHECK(count_op(written.outputs, OpCode::Gemm) == 0);
   // Two forward layers, the hidden layer's gradient and both weight updates.
@@ -89,4 +89,38 @@ TEST_CASE("the MLP trained by a fast_run function follows the reference function
     check_close(reference(batch(step), targets(step)), fast(batch(step), targets(step)), 1e-10);
     check_close(a.values(), b.values(), 1e-10);
   }
+}
+
+TEST_CASE("a 64-layer MLP's train step goes through the whole optimizer") {
+  // Issue 7: at 64 tanh layers the optimizer gave up ("rewrite rules keep
+  // replacing shape_i..."): the loss's mean reads the batch length through
+  // every layer. Width 4 keeps the reference evaluation cheap.
+  constexpr int kLayers = 64, kWidth = 4, kClasses = 3;
+  auto x = T::matrix("x");
+  auto y = T::vector("y", int32);
+  std::vector<SharedVariable> params;
+  Variable h = x;
+  for (int layer = 0; layer <= kLayers; ++layer) {
+    const int n_out = layer == kLayers ? kClasses : kWidth;
+    params.push_back(shared(uniform({kWidth, n_out}, -0.5, 0.5, 10 + layer), "W"));
+    params.push_back(shared(Tensor::zeros({n_out}, float64), "b"));
+    const Variable z = T::dot(h, params[params.size() - 2]) + params.back();
+    h = layer == kLayers ? T::softmax(z) : T::tanh(z);
+  }
+  auto loss = T::mean(T::sqr(h - T::extra_ops::to_one_hot(y, kClasses)));
+  const std::vector<Variable> grads = grad(loss, std::vector<Variable>(params.begin(), params.end()));
+  compiler::Program written;
+  written.inputs = {x.node(), y.node()};
+  written.outputs = {loss.node()};
+  for (std::size_t i = 0; i < params.size(); ++i) written.outputs.push_back((params[i] - 0.1 * grads[i]).node());
+  written.num_user_outputs = 1;
+
+  const compiler::Program optimized = passes::optimize(written, compiler::CompileOptions{});
+  // Per layer: the forward product, the weight's update and (above the first
+  // layer) the product carrying the gradient down.
+  CHECK(count_op(optimized.outputs, OpCode::Gemm) == 3 * (kLayers + 1) - 1);
+  for (const ir::NodeRef& node : ir::toposort(optimized.outputs))
+    if (node->op == OpCode::ShapeI) CHECK(node->inputs[0]->op != OpCode::Tanh);
+  const Inputs in{{x, uniform({5, kWidth}, -1, 1, 3)}, {y, labels(5, kClasses, 4, int32)}};
+  check_close(evaluate(written.outputs, in), evaluate(optimized.outputs, in), 1e-10);
 }

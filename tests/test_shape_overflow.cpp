@@ -20,7 +20,6 @@ using graphjit::testing::thrown_message;
 
 namespace {
 const Mode kModes[] = {Mode::reference, Mode::fast_run};
-const char* mode_name(Mode m) { return m == Mode::reference ? "reference" : "fast_run"; }
 constexpr std::int64_t k2to62 = std::int64_t{1} << 62;
 
 // A stride-0 view: any shape, one element of memory.
@@ -34,7 +33,7 @@ TEST_CASE("a reshape whose lengths multiply past int64 is refused, naming the op
   CHECK_THROWS_AS(x.reshape({3, wraps_to_two}), std::invalid_argument);
   CHECK_THROWS_AS(x.reshape({-1, 3, wraps_to_two}), std::invalid_argument);
   for (Mode mode : kModes) {
-    INFO("mode ", mode_name(mode));
+    INFO("mode ", std::string(mode_name(mode)));
     const auto v = T::vector("v");
     const auto a = T::scalar("a", graphjit::int64), b = T::scalar("b", graphjit::int64);
     auto f = graphjit::function({v, a, b}, {T::reshape(v, {a, b})}, {.mode = mode});
@@ -54,7 +53,7 @@ TEST_CASE("a reshape whose lengths multiply past int64 is refused, naming the op
 
 TEST_CASE("arange over a range wider than int64 has its true length") {
   for (Mode mode : kModes) {
-    INFO("mode ", mode_name(mode));
+    INFO("mode ", std::string(mode_name(mode)));
     const auto lo = T::scalar("lo", graphjit::int64), hi = T::scalar("hi", graphjit::int64),
                step = T::scalar("step", graphjit::int64);
     auto f = graphjit::function({lo, hi, step}, {T::arange(lo, hi, step)}, {.mode = mode});
@@ -76,7 +75,7 @@ TEST_CASE("arange over a range wider than int64 has its true length") {
 
 TEST_CASE("arange(0, 1e30) is an error, not an undefined float-to-int cast") {
   for (Mode mode : kModes) {
-    INFO("mode ", mode_name(mode));
+    INFO("mode ", std::string(mode_name(mode)));
     const auto stop = T::scalar("stop");
     auto f = graphjit::function({stop}, {T::arange(0, stop)}, {.mode = mode});
     const std::string msg = thrown_message<graphjit::ShapeError>([&] { f(1e30); });
@@ -105,7 +104,7 @@ TEST_CASE("a stride-0 view whose shape has more elements than int64 counts is re
 TEST_CASE("inputs broadcast to an uncountable shape: an error naming the expression, in every mode") {
   const std::int64_t n = std::int64_t{1} << 32;
   for (Mode mode : kModes) {
-    INFO("mode ", mode_name(mode));
+    INFO("mode ", std::string(mode_name(mode)));
     const auto x = T::tensor(graphjit::float64, {false, true}, "x");
     const auto y = T::tensor(graphjit::float64, {true, false}, "y");
     auto f = graphjit::function({x, y}, {x + y}, {.mode = mode});
@@ -117,7 +116,7 @@ TEST_CASE("inputs broadcast to an uncountable shape: an error naming the express
 
 TEST_CASE("concatenating lengths that add up past int64 is refused") {
   for (Mode mode : kModes) {
-    INFO("mode ", mode_name(mode));
+    INFO("mode ", std::string(mode_name(mode)));
     const auto a = T::vector("a"), b = T::vector("b");
     auto f = graphjit::function({a, b}, {T::concatenate({a, b})}, {.mode = mode});
     const std::string msg = thrown_message<graphjit::ShapeError>(
@@ -140,7 +139,7 @@ TEST_CASE("a request too large for memory names the op and the shape instead of 
   // The JIT runs ops without a fused kernel (here arange and concatenate)
   // with their reference kernels: the same error.
   for (Mode mode : kModes) {
-    INFO("mode ", mode_name(mode));
+    INFO("mode ", std::string(mode_name(mode)));
     const auto stop = T::scalar("stop", graphjit::int64);
     auto g = graphjit::function({stop}, {T::arange(stop)}, {.mode = mode});
     const std::string arange_msg = thrown_message<std::bad_alloc>([&] { g(n * n); });

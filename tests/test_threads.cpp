@@ -18,7 +18,6 @@ using graphjit::Tensor;
 
 namespace {
 const Mode kModes[] = {Mode::reference, Mode::fast_run};
-const char* mode_name(Mode m) { return m == Mode::reference ? "reference" : "fast_run"; }
 
 constexpr int kThreads = 2;
 constexpr int kCalls = 150;

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "compiler/codegen/cluster.hpp"
-#include "compiler/codegen/kernel.hpp"
+#include "compiler/exec/kernel.hpp"
 
 #include <string>
 #include <vector>
@@ -15,6 +15,6 @@ namespace graphjit::codegen {
 // (GRAPHJIT_DUMP_IR) and in symbol names; a graphjit function's name fits.
 // Throws std::invalid_argument naming the node when a cluster breaks the
 // rules in cluster.hpp.
-std::vector<Kernel> compile_kernels(const std::vector<Cluster>& clusters, const std::string& module_name = "graphjit");
+std::vector<exec::Kernel> compile_kernels(const std::vector<Cluster>& clusters, const std::string& module_name = "graphjit");
 
 }  // namespace graphjit::codegen

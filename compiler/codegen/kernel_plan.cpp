@@ -58,15 +58,8 @@ namespace {
 std::string describe_node(const ir::Node& node) { return fmt::format("{} ({})", node.label(), node.type.str()); }
 
 ReduceOp reduce_op(const Cluster& cluster, const ir::Node& node) {
-  switch (node.op) {
-    case OpCode::Sum: return ReduceOp::Sum;
-    case OpCode::Prod: return ReduceOp::Prod;
-    case OpCode::Max: return ReduceOp::Max;
-    case OpCode::Min: return ReduceOp::Min;
-    default:
-      invalid(cluster,
-              fmt::format("{} is listed as a reduction, but only sum, prod, max and min fuse", describe_node(node)));
-  }
+  if (const auto op = ir::op_info(node.op).fused_reduction) return *op;
+  invalid(cluster, fmt::format("{} is listed as a reduction, but only sum, prod, max and min fuse", describe_node(node)));
 }
 
 // The reduced axes of a reduction node as flags per dim of its input.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "compiler/codegen/cluster.hpp"
+#include "compiler/ir/reduction.hpp"
 
 #include <cstdint>
 #include <string>
@@ -12,7 +13,7 @@
 
 namespace graphjit::codegen {
 
-enum class ReduceOp : std::uint8_t { Sum, Prod, Max, Min };
+using ReduceOp = ir::ReduceOp;
 
 // One pointer the kernel reads or writes, with strides per loop dim.
 struct Operand {

@@ -2,6 +2,7 @@
 
 #include "compiler/ir/graph.hpp"
 #include "compiler/ir/op_info.hpp"
+#include "compiler/ir/diagnostics.hpp"
 
 #include <graphjit/errors.hpp>
 
@@ -21,7 +22,7 @@ std::vector<Tensor> evaluate(const std::vector<ir::NodeRef>& outputs, const Valu
       std::vector<Tensor> args;
       args.reserve(node->inputs.size());
       for (const ir::NodeRef& in : node->inputs) args.push_back(values.at(in.get()));
-      value = ir::op_info(node->op).reference(*node, args);
+      value = ir::run_reference(*node, args);
     }
     if (on_node) on_node(*node, value);
     values.emplace(node.get(), std::move(value));

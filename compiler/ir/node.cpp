@@ -5,7 +5,9 @@
 #include <graphjit/errors.hpp>
 
 #include <atomic>
+#include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace graphjit::ir {
 
@@ -48,6 +50,33 @@ Node::~Node() {
 std::string Node::label() const {
   if (!name.empty()) return name;
   return fmt::format("{}.{}", op_info(op).name, id);
+}
+
+std::string Node::head() const {
+  switch (op) {
+    case OpCode::Input: return label();
+    case OpCode::Shared: return label().empty() ? "<shared>" : label();
+    case OpCode::Constant:
+      return value.size() == 1 ? fmt::format("{{{}}}", value.get(std::vector<std::int64_t>(value.ndim(), 0)))
+                               : fmt::format("constant{}", shape_str(value.shape()));
+    default: break;
+  }
+  std::string params;
+  if (!attrs.axes.empty()) params += fmt::format("axis={}", fmt::join(attrs.axes, ","));
+  if (op == OpCode::DimShuffle)  // Theano's spelling: 'x' for a new broadcastable dimension
+    for (std::size_t i = 0; i < attrs.ints.size(); ++i)
+      params += fmt::format("{}{}", i ? "," : "", attrs.ints[i] < 0 ? "x" : std::to_string(attrs.ints[i]));
+  if (op == OpCode::Cast) params += dtype_name(attrs.dtype);
+  if (op == OpCode::CrossentropyCategorical && attrs.ints == std::vector<std::int64_t>{1}) params += "of_log_probs";
+  if (op == OpCode::Gemm)
+    params += fmt::format("{}{}alpha={}, beta={}", attrs.trans_a ? "trans_a, " : "", attrs.trans_b ? "trans_b, " : "",
+                          attrs.alpha, attrs.beta);
+  return params.empty() ? op_info(op).name : fmt::format("{}{{{}}}", op_info(op).name, params);
+}
+
+std::string where_str(const std::source_location& where) {
+  if (where.file_name() == nullptr || where.line() == 0) return "<unknown>";
+  return fmt::format("{}:{}", std::filesystem::path(where.file_name()).filename().string(), where.line());
 }
 
 NodeRef make(OpCode op, std::vector<NodeRef> inputs, Attrs attrs, std::source_location where) {

@@ -16,7 +16,7 @@
 #include <vector>
 
 namespace graphjit {
-struct SharedState;  // frontend/include/graphjit/shared.hpp
+struct SharedState;  // runtime/include/graphjit/runtime/shared_state.hpp
 }
 
 namespace graphjit::ir {
@@ -59,6 +59,7 @@ struct Attrs {
   bool set_instead_of_inc = false;
   bool trans_a = false, trans_b = false;  // gemm
   double alpha = 1.0, beta = 0.0;         // gemm
+  std::string text;                       // print: the message
   bool operator==(const Attrs&) const = default;
 };
 
@@ -78,6 +79,9 @@ struct Node {
 
   // "name" if named, else "op.id"; what error messages and dumps call the node.
   std::string label() const;
+  // The op with its parameters, as dumps print it: "sum{axis=1}",
+  // "dimshuffle{x,0}", "cast{float32}"; a leaf's label, a scalar constant's value.
+  std::string head() const;
 
   Node() = default;
   Node(const Node&) = default;
@@ -86,6 +90,9 @@ struct Node {
   // million nodes would otherwise nest a million destructor calls.
   ~Node();
 };
+
+// "file.cpp:42": where the user's code built a node.
+std::string where_str(const std::source_location& where);
 
 // Builds a node: checks arity and types (throws graphjit::TypeError naming
 // the inputs and their types) and infers the output type.

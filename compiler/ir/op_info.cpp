@@ -1,8 +1,10 @@
 #include "compiler/ir/op_info.hpp"
 
-#include "frontend/ops/op_support.hpp"
+#include "compiler/ir/diagnostics.hpp"
 
 #include <array>
+#include <atomic>
+#include <stdexcept>
 #include <mutex>
 
 namespace graphjit::ir {
@@ -33,14 +35,30 @@ std::array<OpInfo, kNumOps>& table() {
 
 using Kernel = Tensor (*)(const Node&, const std::vector<Tensor>&);
 
-// The reference kernels as registered; the table holds reference_naming_node instead.
+// The kernels as registered; the table holds the wrappers below instead.
 std::array<Kernel, kNumOps>& registered_kernels() {
   static std::array<Kernel, kNumOps> kernels{};
   return kernels;
 }
+std::array<NativeKernel::Function, kNumOps>& registered_natives() {
+  static std::array<NativeKernel::Function, kNumOps> natives{};
+  return natives;
+}
 
 Tensor reference_naming_node(const Node& node, const std::vector<Tensor>& inputs) {
-  return ops::run_naming_node(registered_kernels()[static_cast<std::size_t>(node.op)], node, inputs);
+  try {
+    return registered_kernels()[static_cast<std::size_t>(node.op)](node, inputs);
+  } catch (...) {
+    rethrow_naming_node(node, inputs);
+  }
+}
+
+Tensor native_naming_node(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& out) {
+  try {
+    return registered_natives()[static_cast<std::size_t>(node.op)](node, inputs, out);
+  } catch (...) {
+    rethrow_naming_node(node, inputs);
+  }
 }
 
 }  // namespace
@@ -53,28 +71,38 @@ void define_op(OpCode op, const OpRules& rules) {
   info.infer_shape = rules.infer_shape;
   info.reference = rules.reference;
   info.grad = rules.grad;
+  info.native = rules.native;
+  info.view_of = rules.view_of;
+  info.destroys = rules.destroys;
 }
 
+namespace {
+std::atomic<void (*)()> op_library{nullptr};
+}  // namespace
+
+void set_op_library(void (*install)()) { op_library = install; }
+
 const OpInfo& op_info(OpCode op) {
-  // The register functions must only call define_op(): calling op_info() from
-  // them would wait on this once_flag forever.
+  // The installer must only call define_op(): calling op_info() from it
+  // would wait on this once_flag forever.
   static std::once_flag registered;
   std::call_once(registered, [] {
-    register_leaf_ops();
-    register_elemwise_ops();
-    register_dimshuffle_op();
-    register_reduce_ops();
-    register_blas_ops();
-    register_nnet_ops();
-    register_shape_ops();
-    register_index_ops();
-    // Every caller (reference evaluator, the JIT's reference steps, constant
-    // folding) gets runtime errors that name the node.
+    void (*install)() = op_library.load();
+    if (install == nullptr)
+      throw std::logic_error("graphjit internal error: no op library is linked (frontend/ops/op_library.cpp)");
+    install();
+    // Every caller (reference evaluator, constant folding, the executor's
+    // native steps) gets runtime errors that name the node.
     for (std::size_t i = 0; i < kNumOps; ++i) {
       OpInfo& info = table()[i];
-      if (!info.reference) continue;
-      registered_kernels()[i] = info.reference;
-      info.reference = reference_naming_node;
+      if (info.reference) {
+        registered_kernels()[i] = info.reference;
+        info.reference = reference_naming_node;
+      }
+      if (info.native) {
+        registered_natives()[i] = info.native.run;
+        info.native.run = native_naming_node;
+      }
     }
   });
   return table()[static_cast<std::size_t>(op)];

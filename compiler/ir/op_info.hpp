@@ -8,8 +8,10 @@
 #pragma once
 
 #include "compiler/ir/node.hpp"
+#include "compiler/ir/reduction.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace graphjit {
@@ -25,6 +27,32 @@ enum class ElemDType : std::uint8_t {
   Bool,          // comparisons and logic
   FromAttrs,     // cast: attrs.dtype
   SwitchArms,    // switch(cond, a, b): promote(a, b)
+};
+
+// Where a native kernel writes its output: the memory the planner chose for
+// it (a pooled buffer, fresh memory for a returned value, or, when the op
+// declares `destroys` and the planner agreed, that input's own memory).
+class OutputMemory {
+ public:
+  virtual Tensor get(const Shape& shape, DType dtype) = 0;
+
+ protected:
+  ~OutputMemory() = default;
+};
+
+// A compiled implementation written in C++ (a BLAS call, a view, a gather, a
+// loop): computes `node` from its input values. It returns either a view of
+// the input it declares in `view_of`, or a tensor from `out`, or (when
+// `allocates`) memory of its own. The reference kernel is the oracle it is
+// checked against.
+struct NativeKernel {
+  using Function = Tensor (*)(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& out);
+  Function run = nullptr;
+  bool allocates = false;  // never asks `out`: the memory planner gives it no buffer
+
+  constexpr NativeKernel() = default;
+  constexpr NativeKernel(Function f, bool allocates = false) : run(f), allocates(allocates) {}
+  explicit operator bool() const { return run != nullptr; }
 };
 
 struct OpInfo {
@@ -48,6 +76,21 @@ struct OpInfo {
   // differentiable.
   std::vector<Variable> (*grad)(const Node& node, const Variable& output, const Variable& output_grad) = nullptr;
 
+  // Aliasing, Theano's view_map and destroy_map. The memory planner, the
+  // in-place planner and the rule that copies what a call returns read these.
+  int view_of = -1;   // the input whose memory the output may be a view of
+  int destroys = -1;  // the input whose memory the op may overwrite with its output, when given it as `out`
+
+  // The compiled implementation. Elementwise ops and fused reductions are
+  // emitted into JIT-compiled loop nests (the fusion pass and codegen read
+  // the scalar functions below and `fused_reduction`); every other op brings
+  // a native kernel. An op with neither cannot be compiled.
+  NativeKernel native;
+  std::optional<ReduceOp> fused_reduction;  // Sum, Prod, Max, Min
+  // The op runs for its effect as well as its value (Print): rewrites never
+  // fold, merge or remove it, and every executor runs it.
+  bool side_effect = false;
+
   // Elementwise ops only.
   ElemDType elem_dtype = ElemDType::Promote;
   double (*scalar_f64)(const double* args) = nullptr;
@@ -60,24 +103,31 @@ const OpInfo& op_info(OpCode op);
 OpInfo& define_op(OpCode op);
 
 // The rules most ops are made of, so a family file registers each op in one
-// line: define_op(OpCode::Reshape, {reshape_type, reshape_shape, reshape_reference, reshape_grad}).
+// line: define_op(OpCode::Reshape, {reshape_type, reshape_shape, reshape_reference, reshape_grad, reshape_native,
+// /*view_of=*/0}).
 struct OpRules {
   Type (*infer_type)(const Node& node);
   Shape (*infer_shape)(const Node& node, const std::vector<Tensor>& inputs);
   Tensor (*reference)(const Node& node, const std::vector<Tensor>& inputs);
   std::vector<Variable> (*grad)(const Node& node, const Variable& output, const Variable& output_grad) = nullptr;
+  NativeKernel native = {};
+  int view_of = -1;
+  int destroys = -1;
 };
+
+// The native kernel of an op whose plain implementation is also the one to
+// run: shape queries, views, copies. Declared per op, so that no op falls
+// back to its reference silently.
+template <Tensor (*Plain)(const Node&, const std::vector<Tensor>&)>
+inline constexpr NativeKernel plain_native{
+    [](const Node& node, const std::vector<Tensor>& inputs, OutputMemory&) { return Plain(node, inputs); }, true};
 void define_op(OpCode op, const OpRules& rules);
 
-// Registration functions, one per file in frontend/ops/; op_info() runs them once.
-void register_elemwise_ops();
-void register_reduce_ops();
-void register_blas_ops();
-void register_dimshuffle_op();
-void register_nnet_ops();
-void register_shape_ops();
-void register_index_ops();
-void register_leaf_ops();
+// The op library fills the records in: the families in frontend/ops/ hand
+// their installer over when the library loads (frontend/ops/op_library.cpp),
+// and op_info() runs it once, on first use. So the compiler reads the table
+// without depending on the layer that defines the ops.
+void set_op_library(void (*install)());
 
 // Fills the scalar functions of an elementwise op from one generic lambda,
 // e.g. define_scalar(OpCode::Add, [](auto a) { return a[0] + a[1]; }).

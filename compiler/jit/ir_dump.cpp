@@ -7,47 +7,32 @@
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 
-#include <cstdlib>
-#include <mutex>
+#include <graphjit/runtime/config.hpp>
+
 #include <stdexcept>
+#include <string>
 
 namespace graphjit::jit {
 
 namespace {
 
-std::mutex override_mutex;
-std::optional<std::string> override_spec;
-
 // The effective setting: "" (off), "stderr", or a directory.
 std::string dump_target() {
-  std::string spec;
-  {
-    std::lock_guard lock(override_mutex);
-    if (override_spec)
-      spec = *override_spec;
-    else if (const char* env = std::getenv("GRAPHJIT_DUMP_IR"))
-      spec = env;
-  }
-  if (spec == "0") return "";
-  if (spec == "1") return "stderr";
-  return spec;
+  const Config& options = config();
+  if (!options.dump_ir) return "";
+  return options.dump_dir.empty() ? "stderr" : options.dump_dir;
 }
 
 std::unique_ptr<llvm::raw_fd_ostream> open_in(const std::string& directory, const std::string& file) {
   if (std::error_code ec = llvm::sys::fs::create_directories(directory))
-    throw std::runtime_error("GRAPHJIT_DUMP_IR: cannot create directory '" + directory + "': " + ec.message());
+    throw std::runtime_error("dump_ir: cannot create directory '" + directory + "': " + ec.message());
   std::error_code ec;
   auto out = std::make_unique<llvm::raw_fd_ostream>(directory + "/" + file, ec);
-  if (ec) throw std::runtime_error("GRAPHJIT_DUMP_IR: cannot write '" + directory + "/" + file + "': " + ec.message());
+  if (ec) throw std::runtime_error("dump_ir: cannot write '" + directory + "/" + file + "': " + ec.message());
   return out;
 }
 
 }  // namespace
-
-void set_ir_dump(std::optional<std::string> spec) {
-  std::lock_guard lock(override_mutex);
-  override_spec = std::move(spec);
-}
 
 void dump_ir(const llvm::Module& module, DumpStage stage) {
   const std::string target = dump_target();
@@ -70,7 +55,7 @@ void dump_assembly(const llvm::Module& module, llvm::TargetMachine& target) {
   auto out = open_in(where, module.getModuleIdentifier() + ".s");
   llvm::legacy::PassManager passes;
   if (target.addPassesToEmitFile(passes, *out, nullptr, llvm::CodeGenFileType::AssemblyFile))
-    throw std::runtime_error("GRAPHJIT_DUMP_IR: this target cannot print assembly");
+    throw std::runtime_error("dump_ir: this target cannot print assembly");
   passes.run(*copy);
 }
 

@@ -1,15 +1,12 @@
 // Showing users what the code generator made.
 //
-// GRAPHJIT_DUMP_IR (or set_ir_dump, which takes precedence) selects:
-//   unset, "" or "0"   nothing
-//   "1" or "stderr"    each module's LLVM IR before and after optimization, on stderr
-//   any other value    a directory (created if missing) that receives, per module,
+// config().dump_ir (flag dump_ir) turns it on; config().dump_dir says where:
+//   dump_dir empty     each module's LLVM IR before and after optimization, on stderr
+//   dump_dir set       that directory (created if missing) receives, per module,
 //                      <module>.ll (as generated), <module>.opt.ll (optimized)
 //                      and <module>.s (the machine code as assembly)
 #pragma once
 
-#include <optional>
-#include <string>
 
 namespace llvm {
 class Module;
@@ -17,9 +14,6 @@ class TargetMachine;
 }  // namespace llvm
 
 namespace graphjit::jit {
-
-// Overrides the environment variable for this process; nullopt returns to it.
-void set_ir_dump(std::optional<std::string> spec);
 
 enum class DumpStage { generated, optimized };
 

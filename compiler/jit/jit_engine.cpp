@@ -17,13 +17,20 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 
+#include <graphjit/runtime/config.hpp>
+
 #include <chrono>
-#include <cstdlib>
 #include <stdexcept>
 
 namespace graphjit::jit {
 
 namespace {
+
+thread_local LlvmTimes llvm_times;
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
 
 std::string error_text(llvm::Error error) {
   std::string text;
@@ -37,20 +44,10 @@ template <class T> T take(llvm::Expected<T> value, const char* what) {
   return std::move(*value);
 }
 
-int env_int(const char* name, int fallback) {
-  const char* text = std::getenv(name);
-  if (!text || !*text) return fallback;
-  char* end = nullptr;
-  const long value = std::strtol(text, &end, 10);
-  if (*end != '\0') throw std::invalid_argument(std::string(name) + "='" + text + "' is not an integer");
-  return static_cast<int>(value);
-}
-
-// See optimizer.hpp; GRAPHJIT_JIT_OPT_LEVEL overrides the default.
+// See optimizer.hpp; the flag jit_opt_level overrides the default.
 int optimization_level() {
-  const int level = env_int("GRAPHJIT_JIT_OPT_LEVEL", 1);
-  if (level < 0 || level > 3) throw std::invalid_argument("GRAPHJIT_JIT_OPT_LEVEL must be 0, 1, 2 or 3");
-  return level;
+  check_config(config());
+  return config().jit_opt_level;
 }
 
 // What the kernels may use, as the target machine sees it (so that an
@@ -61,11 +58,10 @@ HostTarget describe_target(const llvm::orc::JITTargetMachineBuilder& builder, co
   host.features = builder.getFeatures().getString();
   const llvm::MCSubtargetInfo& info = *target.getMCSubtargetInfo();
   host.vector_bits = info.checkFeatures("+avx512f") ? 512 : info.checkFeatures("+avx") ? 256 : 128;
-  // For experiments and for machines where wide vectors slow the clock down.
-  const int requested = env_int("GRAPHJIT_VECTOR_BITS", host.vector_bits);
-  if (requested != 128 && requested != 256 && requested != 512)
-    throw std::invalid_argument("GRAPHJIT_VECTOR_BITS must be 128, 256 or 512");
-  if (requested < host.vector_bits) host.vector_bits = requested;
+  // For experiments and for machines where wide vectors slow the clock down
+  // (flag vector_bits, checked by check_config).
+  const int requested = config().vector_bits;
+  if (requested != 0 && requested < host.vector_bits) host.vector_bits = requested;
   return host;
 }
 
@@ -97,9 +93,10 @@ JitEngine::JitEngine() {
 
   auto builder = take(llvm::orc::JITTargetMachineBuilder::detectHost(), "cannot describe the host CPU");
   builder.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  // GRAPHJIT_JIT_CPU=haswell (or x86-64, ...) generates code for an older CPU
-  // than the host: how the other code paths get tested on a new machine.
-  if (const char* cpu = std::getenv("GRAPHJIT_JIT_CPU"); cpu && *cpu) {
+  // jit_cpu=haswell (or x86-64, ...) generates code for an older CPU than the
+  // host: how the other code paths get tested on a new machine.
+  check_config(config());
+  if (const std::string& cpu = config().jit_cpu; !cpu.empty()) {
     builder.setCPU(cpu);
     builder.setFeatures("");
   }
@@ -157,10 +154,12 @@ std::shared_ptr<CompiledModule> JitEngine::compile(std::unique_ptr<llvm::LLVMCon
   llvm::raw_string_ostream problem_stream(problems);
   if (llvm::verifyModule(ir, &problem_stream))
     throw std::logic_error("graphjit code generator produced invalid LLVM IR for module '" + name + "' (run with " +
-                           "GRAPHJIT_DUMP_IR=1 to see it):\n" + problems);
+                           "GRAPHJIT_FLAGS=dump_ir=true to see it):\n" + problems);
   optimize_module(ir, *optimizer_target_, optimization_level());
   dump_ir(ir, DumpStage::optimized);
   dump_assembly(ir, *optimizer_target_);
+  const double optimize_ms = ms_since(start);
+  llvm_times.optimize_ms += optimize_ms;
 
   auto compiled = std::shared_ptr<CompiledModule>(new CompiledModule(name));
   llvm::orc::ResourceTrackerSP tracker = jit_->getMainJITDylib().createResourceTracker();
@@ -178,8 +177,11 @@ std::shared_ptr<CompiledModule> JitEngine::compile(std::unique_ptr<llvm::LLVMCon
   for (const std::string& symbol : symbols)
     compiled->addresses_[symbol] =
         take(jit_->lookup(symbol), ("cannot find '" + symbol + "' in module '" + name + "'").c_str()).toPtr<void*>();
-  compiled->compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  compiled->compile_ms_ = ms_since(start);
+  llvm_times.codegen_ms += compiled->compile_ms_ - optimize_ms;
   return compiled;
 }
+
+LlvmTimes thread_llvm_times() { return llvm_times; }
 
 }  // namespace graphjit::jit

@@ -5,11 +5,11 @@
 // paid once per function; the returned CompiledModule keeps that code alive
 // and unloads it when the last user lets go.
 //
-// Environment:
-//   GRAPHJIT_VECTOR_BITS=128|256|512  narrower vectors than the CPU has (read at start-up)
-//   GRAPHJIT_JIT_CPU=haswell|x86-64|...  code for another, older CPU (read at start-up)
-//   GRAPHJIT_JIT_OPT_LEVEL=0..3  the IR pipeline, see optimizer.hpp (default 1; read at each compile)
-//   GRAPHJIT_DUMP_IR  see ir_dump.hpp (read at each compile)
+// Options (graphjit::config(), flags in GRAPHJIT_FLAGS):
+//   vector_bits=128|256|512  narrower vectors than the CPU has (read at start-up)
+//   jit_cpu=haswell|x86-64|...  code for another, older CPU (read at start-up)
+//   jit_opt_level=0..3  the IR pipeline, see optimizer.hpp (default 1; read at each compile)
+//   dump_ir, dump_dir  see ir_dump.hpp (read at each compile)
 //
 // This header deliberately names LLVM types only by forward declaration:
 // files that merely run kernels do not pay for LLVM's headers.
@@ -33,6 +33,17 @@ class LLJIT;
 }  // namespace llvm
 
 namespace graphjit::jit {
+
+// The wall time LLVM has spent on the calling thread so far, in its two
+// parts: IR optimization (verification, the pass pipeline, IR dumps) and
+// code emission (instruction selection to machine code in memory). The
+// compile profile reads the difference around a function's compile_kernels
+// stage; per thread, so that other threads' compiles do not count.
+struct LlvmTimes {
+  double optimize_ms = 0;
+  double codegen_ms = 0;
+};
+LlvmTimes thread_llvm_times();
 
 // Machine code for one module. Thread-safe to read; the code is removed from
 // the JIT when this object is destroyed.
@@ -78,7 +89,7 @@ class JitEngine {
 
   // Optimizes the module (new pass manager), generates machine code, and
   // looks up `symbols`, which must be functions the module defines. Dumps the
-  // IR when GRAPHJIT_DUMP_IR is set (see ir_dump.hpp). Thread-safe.
+  // IR when config().dump_ir is set (see ir_dump.hpp). Thread-safe.
   std::shared_ptr<CompiledModule> compile(std::unique_ptr<llvm::LLVMContext> context,
                                           std::unique_ptr<llvm::Module> module,
                                           const std::vector<std::string>& symbols);

@@ -1,38 +1,43 @@
 #include "compiler/lower/expand.hpp"
 
-#include <graphjit/tensor.hpp>
-
-#include "compiler/ir/op_info.hpp"
+#include "compiler/passes/pattern.hpp"
 
 namespace graphjit::compiler::lower {
 
 namespace {
 
-namespace T = graphjit::tensor;
 using ir::NodeRef;
 using ir::OpCode;
+using passes::make_like;  // new nodes carry the replaced node's source line
 
-Variable arg(const NodeRef& n, std::size_t i) { return Variable(n->inputs[i]); }
-constexpr int kLastAxis = -1;
+// Over the last axis, kept, so the result broadcasts against rows.
+NodeRef over_rows(const ir::Node& old, OpCode reduction, const NodeRef& x) {
+  ir::Attrs attrs;
+  attrs.axes = {x->type.ndim() - 1};
+  attrs.keepdims = true;
+  return make_like(old, reduction, {x}, attrs);
+}
 
 NodeRef expand_softmax(const NodeRef& n) {
   if (n->op != OpCode::Softmax) return nullptr;
-  Variable x = arg(n, 0);
-  Variable e = T::exp(x - T::max(x, std::vector<int>{kLastAxis}, true));
-  return (e / T::sum(e, std::vector<int>{kLastAxis}, true)).node();
+  const NodeRef& x = n->inputs[0];
+  const NodeRef e = make_like(*n, OpCode::Exp, {make_like(*n, OpCode::Sub, {x, over_rows(*n, OpCode::Max, x)})});
+  return make_like(*n, OpCode::TrueDiv, {e, over_rows(*n, OpCode::Sum, e)});
 }
 
 NodeRef expand_log_softmax(const NodeRef& n) {
   if (n->op != OpCode::LogSoftmax) return nullptr;
-  Variable x = arg(n, 0);
-  Variable d = x - T::max(x, std::vector<int>{kLastAxis}, true);
-  return (d - T::log(T::sum(T::exp(d), std::vector<int>{kLastAxis}, true))).node();
+  const NodeRef& x = n->inputs[0];
+  const NodeRef d = make_like(*n, OpCode::Sub, {x, over_rows(*n, OpCode::Max, x)});
+  const NodeRef log_sum = make_like(*n, OpCode::Log, {over_rows(*n, OpCode::Sum, make_like(*n, OpCode::Exp, {d}))});
+  return make_like(*n, OpCode::Sub, {d, log_sum});
 }
 
 NodeRef expand_softmax_grad(const NodeRef& n) {
   if (n->op != OpCode::SoftmaxGrad) return nullptr;
-  Variable g = arg(n, 0), y = arg(n, 1);
-  return ((g - T::sum(g * y, std::vector<int>{kLastAxis}, true)) * y).node();
+  const NodeRef &g = n->inputs[0], &y = n->inputs[1];
+  const NodeRef gy = make_like(*n, OpCode::Mul, {g, y});
+  return make_like(*n, OpCode::Mul, {make_like(*n, OpCode::Sub, {g, over_rows(*n, OpCode::Sum, gy)}), y});
 }
 
 constexpr passes::Rule kRules[] = {

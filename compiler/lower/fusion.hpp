@@ -24,7 +24,9 @@ struct Fusion {
   std::unordered_map<const ir::Node*, std::size_t> cluster_of;
 };
 
-// `order` is the program's nodes, inputs first; `roots` its outputs and update values.
-Fusion fuse(const std::vector<ir::NodeRef>& order, const std::vector<ir::NodeRef>& roots);
+// `order` is the program's nodes, inputs first; `roots` its outputs and update
+// values. With `merge` false (the pass "fusion" excluded) every node gets a
+// kernel of its own.
+Fusion fuse(const std::vector<ir::NodeRef>& order, const std::vector<ir::NodeRef>& roots, bool merge = true);
 
 }  // namespace graphjit::compiler::lower

@@ -1,7 +1,8 @@
 // Constant folding: a node whose inputs are all constants is computed once,
 // now, with its reference kernel, and becomes a constant.
 //
-// Not folded: Alloc (it only broadcasts a value; as a constant it would
+// Not folded: ops with a side effect (Print must print when the function
+// runs, not once while it compiles), Alloc (it only broadcasts a value; as a constant it would
 // occupy memory for every element while the JIT fills it for free), results
 // of more than kMaxFoldedElements elements (they would bloat the program),
 // and nodes whose kernel throws (a constant subgraph with, say, a shape error
@@ -23,7 +24,8 @@ constexpr std::int64_t kMaxFoldedElements = 1 << 20;
 
 bool worth_folding(const ir::Node& node) {
   const ir::OpInfo& info = ir::op_info(node.op);
-  return info.kind != ir::OpKind::Leaf && node.op != ir::OpCode::Alloc && info.reference != nullptr;
+  return info.kind != ir::OpKind::Leaf && node.op != ir::OpCode::Alloc && info.reference != nullptr &&
+         !info.side_effect;
 }
 
 ir::NodeRef fold(const ir::NodeRef& node) {

@@ -2,12 +2,14 @@
 // inputs (after merging those) compute the same value, so one is kept and the
 // other's users read it. Constants merge when dtype, shape and bits are equal
 // (bits, so that 0.0 and -0.0 stay apart). Inputs never merge; shared nodes
-// merge when they hold the same shared variable.
+// merge when they hold the same shared variable. Ops with a side effect
+// (Print) never merge.
 #include "compiler/passes/passes.hpp"
 
+#include "compiler/ir/same_computation.hpp"
+#include "compiler/ir/op_info.hpp"
 #include "compiler/passes/pattern.hpp"
 
-#include <bit>
 #include <cstring>
 #include <functional>
 #include <unordered_map>
@@ -17,21 +19,6 @@ namespace graphjit::compiler::passes {
 namespace {
 
 void mix(std::size_t& seed, std::size_t value) { seed ^= value + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2); }
-
-std::size_t hash_attrs(const ir::Attrs& a) {
-  std::size_t h = 0;
-  for (int axis : a.axes) mix(h, std::hash<int>{}(axis));
-  mix(h, a.keepdims);
-  for (std::int64_t i : a.ints) mix(h, std::hash<std::int64_t>{}(i));
-  mix(h, static_cast<std::size_t>(a.dtype));
-  for (const ir::IndexEntry& e : a.index)
-    mix(h, static_cast<std::size_t>(e.kind) * 8 + e.has_start * 4 + e.has_stop * 2 + e.has_step);
-  mix(h, a.set_instead_of_inc);
-  mix(h, a.trans_a * 2 + a.trans_b);
-  mix(h, std::bit_cast<std::uint64_t>(a.alpha));
-  mix(h, std::bit_cast<std::uint64_t>(a.beta));
-  return h;
-}
 
 // The constant's elements in row-major order, as bytes.
 std::vector<unsigned char> bytes_of(const Tensor& t) {
@@ -45,7 +32,8 @@ class Merger {
  public:
   // The node equal to `node` seen before, or `node` itself, now remembered.
   ir::NodeRef canonical(const ir::NodeRef& node) {
-    if (is(node, ir::OpCode::Input)) return node;
+    // Each print the user wrote prints, even when two print the same thing.
+    if (is(node, ir::OpCode::Input) || ir::op_info(node->op).side_effect) return node;
     std::vector<ir::NodeRef>& bucket = buckets_[hash(*node)];
     for (const ir::NodeRef& other : bucket)
       if (same(*node, *other)) return other;
@@ -65,10 +53,7 @@ class Merger {
         return h;
       }
       case ir::OpCode::Shared: mix(h, std::hash<const void*>{}(n.shared.get())); return h;
-      default:
-        mix(h, hash_attrs(n.attrs));
-        for (const ir::NodeRef& in : n.inputs) mix(h, std::hash<const void*>{}(in.get()));
-        return h;
+      default: return ir::hash_computation(n);
     }
   }
 
@@ -79,7 +64,7 @@ class Merger {
         return a.value.dtype() == b.value.dtype() && a.value.shape() == b.value.shape() &&
                constant_bytes(a) == constant_bytes(b);
       case ir::OpCode::Shared: return a.shared == b.shared;
-      default: return a.attrs == b.attrs && a.inputs == b.inputs;
+      default: return ir::same_computation(a, b);
     }
   }
 

@@ -12,16 +12,18 @@
 // Each pass is tagged with the lowest mode it runs in: fast_compile runs only
 // merge (cheap, and every later stage does less work); fast_run runs all.
 // Mode::reference runs none: it is the oracle for the user's graph as
-// written. Mode::debug runs the fast_run list, so it checks the graph the JIT
+// written. CompileOptions::optimizer (flag `optimizer`) narrows the list
+// further: fast_compile as in Mode::fast_compile, None runs no pass. Mode::debug runs the fast_run list, so it checks the graph the JIT
 // really runs.
 #include "compiler/passes/optimize.hpp"
 
 #include "compiler/passes/passes.hpp"
 
 #include <graphjit/errors.hpp>
-#include <graphjit/printing.hpp>
 
-#include <cstdlib>
+#include "compiler/ir/printer.hpp"
+#include <graphjit/runtime/config.hpp>
+
 #include <fmt/format.h>
 #include <iostream>
 #include <algorithm>
@@ -58,29 +60,33 @@ bool runs_in(const Pass& pass, Mode mode) {
   return false;
 }
 
-bool is_excluded(const Pass& pass, const FunctionOptions& options) {
+// The optimizer option narrows the mode's list (config's `optimizer` flag).
+bool allowed_by(const Pass& pass, Optimizer optimizer) {
+  switch (optimizer) {
+    case Optimizer::none: return false;
+    case Optimizer::fast_compile: return runs_in(pass, Mode::fast_compile);
+    case Optimizer::fast_run: return true;
+  }
+  return false;
+}
+
+bool is_excluded(const Pass& pass, const CompileOptions& options) {
   for (const std::string& name : options.excluded_passes)
     if (name == pass.name) return true;
   return false;
 }
 
-void check_excluded_names(const FunctionOptions& options) {
+void check_excluded_names(const CompileOptions& options) {
   const std::vector<std::string> valid = pass_names();
   for (const std::string& name : options.excluded_passes)
     if (std::find(valid.begin(), valid.end(), name) == valid.end())
-      throw FunctionError(fmt::format("excluded_passes: there is no pass named '{}'; the passes are: {}", name,
+      throw FunctionError(fmt::format("excluded_passes (flag optimizer_excluding): there is no pass named '{}'; "
+                                      "the passes are: {}", name,
                                       fmt::join(valid, ", ")));
 }
 
-bool dump_requested() {
-  const char* flag = std::getenv("GRAPHJIT_DUMP_PASSES");
-  return flag != nullptr && std::string(flag) != "0" && std::string(flag) != "";
-}
-
 void dump(const std::string& title, const Graph& roots) {
-  std::vector<Variable> vars;
-  for (const ir::NodeRef& root : roots) vars.emplace_back(root);
-  std::cerr << "=== graphjit: " << title << " ===\n" << debugprint(vars);
+  std::cerr << "=== graphjit: " << title << " ===\n" << ir::debugprint(roots);
 }
 
 // A pass that changed an output's Type would change what the function
@@ -96,6 +102,8 @@ void check_types(const Pass& pass, const Graph& before, const Graph& after) {
 
 }  // namespace
 
+bool dump_requested() { return config().dump_passes; }
+
 std::vector<std::string> pass_names() {
   std::vector<std::string> names;
   for (const Pass& pass : kPipeline)
@@ -103,12 +111,12 @@ std::vector<std::string> pass_names() {
   return names;
 }
 
-Program optimize(Program program, const FunctionOptions& options) {
+Program optimize(Program program, const CompileOptions& options) {
   check_excluded_names(options);
   const bool dumping = dump_requested();
   if (dumping && options.mode != Mode::reference) dump("before the passes", program.outputs);
   for (const Pass& pass : kPipeline) {
-    if (!runs_in(pass, options.mode) || is_excluded(pass, options)) continue;
+    if (!runs_in(pass, options.mode) || !allowed_by(pass, options.optimizer) || is_excluded(pass, options)) continue;
     Graph rewritten = pass.run(program.outputs);
     check_types(pass, program.outputs, rewritten);
     const bool changed = rewritten != program.outputs;

@@ -41,16 +41,23 @@ Graph rewrite_bottom_up(const Graph& roots,
 // rewritten (outputs count as users). A rule that fuses an input into its
 // own node checks this, so that an input other nodes also read is not
 // computed twice. Approximate where rules replaced nodes in the same round
-// (the replacement is credited with the replaced node's users); nodes a
-// rule just built count 1.
+// (the replacement is credited with the replaced node's users); a node a
+// rule just built counts its users inside that rule's replacement. Every
+// answer is recorded: when one is no longer true at the end of a round,
+// apply_rules runs another.
 int use_count(const ir::NodeRef& n);
 
 // Rewrites the graph bottom-up with `rules` until none applies anywhere: a
 // node is first rebuilt on its (already rewritten) inputs, then given to the
-// rules in order until none fires; replacements are seen by the node's users.
+// rules in order until none fires; the nodes a replacement brings are
+// rewritten the same way before the rules see the replacement, and users see
+// what their inputs became. One walk settles every node; another runs only
+// when a count use_count() answered has changed since.
 // A replacement whose Type differs from the node's is a bug in the rule and
-// throws std::logic_error naming it. A new node that replaces a named node
-// takes its name. Nodes no rule touches are shared with the input graph.
+// throws std::logic_error naming it; so do rules that undo each other (named,
+// when they turn a node back into itself), and chains of rewrites longer
+// than the graph could need. A new node that replaces a named node takes its
+// name. Nodes no rule touches are shared with the input graph.
 Graph apply_rules(const Graph& roots, std::span<const Rule> rules);
 
 }  // namespace graphjit::compiler::passes

@@ -23,8 +23,6 @@
 
 #include "compiler/passes/pattern.hpp"
 
-#include <graphjit/tensor.hpp>
-
 #include <algorithm>
 #include <limits>
 
@@ -110,22 +108,31 @@ NodeRef logsumexp(const NodeRef& n) {
   const NodeRef& total = n->inputs[0];
   const NodeRef& e = total->inputs[0];
   if (shifted_by_own_max(e->inputs[0])) return nullptr;
-  const Variable x(float_input(e));
-  const int ndim = x.ndim();
-  std::vector<int> axes = total->attrs.axes;
+  const NodeRef x = float_input(e);
+  const int ndim = x->type.ndim();
+  std::vector<int> axes = total->attrs.axes;  // empty: all
   if (axes.empty())
     for (int d = 0; d < ndim; ++d) axes.push_back(d);
-  const Variable max_kept = tensor::max(x, axes, /*keepdims=*/true, n->where);
-  const Variable shift = tensor::switch_(
-      tensor::eq(tensor::abs(max_kept, n->where),
-                 constant(std::numeric_limits<double>::infinity(), x.dtype(), n->where), n->where),
-      0, max_kept, n->where);
-  const Variable shifted_sum = tensor::sum(tensor::exp(x - shift, n->where), axes, total->attrs.keepdims, n->where);
+  ir::Attrs kept_max;
+  kept_max.axes = total->attrs.axes;
+  kept_max.keepdims = true;
+  const NodeRef max_kept = make_like(*n, OpCode::Max, {x}, kept_max);
+  auto filled = [&](double value) {  // broadcastable in every dim, like max_kept's reduced ones
+    return ir::make_constant(Tensor::full(Shape(static_cast<std::size_t>(ndim), 1), value, x->type.dtype), n->where);
+  };
+  const NodeRef infinite = make_like(
+      *n, OpCode::Eq, {make_like(*n, OpCode::Abs, {max_kept}), filled(std::numeric_limits<double>::infinity())});
+  const NodeRef shift = make_like(*n, OpCode::Switch, {infinite, filled(0), max_kept});
+  ir::Attrs sum_attrs;
+  sum_attrs.axes = total->attrs.axes;
+  sum_attrs.keepdims = total->attrs.keepdims;
+  const NodeRef shifted_sum =
+      make_like(*n, OpCode::Sum, {make_like(*n, OpCode::Exp, {make_like(*n, OpCode::Sub, {x, shift})})}, sum_attrs);
   std::vector<std::int64_t> kept;  // the dims the sum keeps, for the shift to match it
   for (int d = 0; d < ndim; ++d)
     if (total->attrs.keepdims || std::find(axes.begin(), axes.end(), d) == axes.end()) kept.push_back(d);
-  const NodeRef shift_out = dimshuffle(shift.node(), kept, *n);
-  return conform(make_like(*n, OpCode::Add, {make_like(*n, OpCode::Log, {shifted_sum.node()}), shift_out}), *n);
+  const NodeRef shift_out = dimshuffle(shift, kept, *n);
+  return conform(make_like(*n, OpCode::Add, {make_like(*n, OpCode::Log, {shifted_sum}), shift_out}), *n);
 }
 
 // log(softmax(x)) -> log_softmax(x): softmax underflows to 0 where x is far
@@ -181,20 +188,19 @@ NodeRef exp_of_log(const NodeRef& n) {
   return conform(n->inputs[0]->inputs[0], *n);
 }
 
-// categorical_crossentropy(softmax(x), y) -> -log_softmax(x)[arange(n), y]:
-// -log of a softmax probability that underflowed is inf; log_softmax keeps
-// the logits' digits. (The one-hot form, -sum(t * log(softmax(x))), is
-// already covered by the log_softmax rule.) Targets out of range still raise,
-// from the indexing, except negative ones, which index from the end as in
-// numpy where the original op raised.
+// categorical_crossentropy(softmax(x), y) -> the crossentropy of
+// log_softmax(x), read as log-probabilities: -log of a softmax probability
+// that underflowed is inf; log_softmax keeps the logits' digits. (The one-hot
+// form, -sum(t * log(softmax(x))), is already covered by the log_softmax
+// rule.) The op still checks every target, -1 included, in every mode.
 NodeRef crossentropy_of_softmax(const NodeRef& n) {
-  if (!is(n, OpCode::CrossentropyCategorical) || !is(n->inputs[0], OpCode::Softmax)) return nullptr;
+  if (!is(n, OpCode::CrossentropyCategorical) || !is(n->inputs[0], OpCode::Softmax) || !n->attrs.ints.empty())
+    return nullptr;
   const NodeRef& logits = n->inputs[0]->inputs[0];
-  if (logits->type.ndim() != 2) return nullptr;
-  const Variable log_probs(make_like(*n, OpCode::LogSoftmax, {logits}));
-  const Variable rows = tensor::arange(0, Variable(logits).shape(0), 1, n->where);
-  const Variable picked = tensor::subtensor(log_probs, {rows, Variable(n->inputs[1])}, n->where);
-  return conform(make_like(*n, OpCode::Neg, {picked.node()}), *n);
+  ir::Attrs of_log_probs;
+  of_log_probs.ints = {1};
+  const NodeRef log_probs = make_like(*n, OpCode::LogSoftmax, {logits});
+  return conform(make_like(*n, OpCode::CrossentropyCategorical, {log_probs, n->inputs[1]}, of_log_probs), *n);
 }
 
 // gy * y, for the output gradient gy of softmax output y, when it can be

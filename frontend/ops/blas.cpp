@@ -132,13 +132,44 @@ Tensor gemm_reference(const Node& node, const std::vector<Tensor>& inputs) {
   return out;
 }
 
+// Whether two tensors are the same view of the same memory.
+bool same_view(const Tensor& a, const Tensor& b) {
+  return a.shares_storage_with(b) && a.raw_data() == b.raw_data() && a.shape() == b.shape() &&
+         a.strides() == b.strides();
+}
+
+// Compiled dot: float products of one dtype are a BLAS gemm into the planned
+// memory (vectors as 1-row or 1-column views); the rest (integers, mixed
+// dtypes) are not worth a kernel of their own and run the plain loop.
+Tensor dot_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& memory) {
+  const DType dtype = node.type.dtype;
+  if (!is_float(dtype) || inputs[0].dtype() != dtype || inputs[1].dtype() != dtype) return dot_reference(node, inputs);
+  const Shape shape = infer_dot_shape(node, inputs);
+  const Tensor a = inputs[0].ndim() == 1 ? inputs[0].reshape({1, inputs[0].shape(0)}) : inputs[0];
+  const Tensor b = inputs[1].ndim() == 1 ? inputs[1].reshape({inputs[1].shape(0), 1}) : inputs[1];
+  Tensor out = memory.get(shape, dtype);
+  Tensor c = out.reshape({a.shape(0), b.shape(1)});
+  gemm(false, false, 1.0, a, b, 0.0, c);
+  return out;
+}
+
+// Compiled gemm: accumulates onto c in place when the planner hands c's own
+// memory as the output (gemm declares that it destroys c), else onto a copy.
+Tensor gemm_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& memory) {
+  const Shape shape = infer_gemm_shape(node, inputs);
+  Tensor out = memory.get(shape, node.type.dtype);
+  if (!same_view(out, inputs[2]) && node.attrs.beta != 0) out.assign(inputs[2]);
+  gemm(node.attrs.trans_a, node.attrs.trans_b, node.attrs.alpha, inputs[0], inputs[1], node.attrs.beta, out);
+  return out;
+}
+
 }  // namespace
 
 void register_blas_ops() {
-  define_op(OpCode::Dot, {infer_dot_type, infer_dot_shape, dot_reference, dot_grad});
+  define_op(OpCode::Dot, {infer_dot_type, infer_dot_shape, dot_reference, dot_grad, dot_native});
 
   // Gemm has no gradient: the optimizer makes it after differentiation.
-  define_op(OpCode::Gemm, {infer_gemm_type, infer_gemm_shape, gemm_reference});
+  define_op(OpCode::Gemm, {infer_gemm_type, infer_gemm_shape, gemm_reference, nullptr, gemm_native, /*view_of=*/-1, /*destroys=*/2});
 }
 
 }  // namespace graphjit::ir

@@ -91,7 +91,7 @@ std::vector<Variable> grad(const Node& node, const Variable&, const Variable& g)
 }  // namespace
 
 void register_dimshuffle_op() {
-  define_op(OpCode::DimShuffle, {infer_type, infer_shape, reference, grad});
+  define_op(OpCode::DimShuffle, {infer_type, infer_shape, reference, grad, plain_native<reference>, /*view_of=*/0});
 }
 
 }  // namespace graphjit::ir

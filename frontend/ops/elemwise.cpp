@@ -259,6 +259,8 @@ void register_elemwise_ops() {
   SCALAR(Exp, PromoteFloat, return static_cast<T>(std::exp(a[0])););
   SCALAR(Log, PromoteFloat, return static_cast<T>(std::log(a[0])););
   SCALAR(Log1p, PromoteFloat, return static_cast<T>(std::log1p(a[0])););
+  SCALAR(Sin, PromoteFloat, return static_cast<T>(std::sin(a[0])););
+  SCALAR(Cos, PromoteFloat, return static_cast<T>(std::cos(a[0])););
   SCALAR(Expm1, PromoteFloat, return static_cast<T>(std::expm1(a[0])););
   SCALAR(Tanh, PromoteFloat, return static_cast<T>(std::tanh(a[0])););
   SCALAR(Sigmoid, PromoteFloat, return sigmoid_of<T>(a[0]););
@@ -309,6 +311,8 @@ void register_elemwise_ops() {
   GRAD(Exp) { return to_inputs(node, {g * out}); };
   GRAD(Log) { return to_inputs(node, {g / x0(node)}); };
   GRAD(Log1p) { return to_inputs(node, {g / (1 + x0(node))}); };
+  GRAD(Sin) { return to_inputs(node, {g * T_::cos(x0(node))}); };
+  GRAD(Cos) { return to_inputs(node, {-g * T_::sin(x0(node))}); };
   GRAD(Expm1) { return to_inputs(node, {g * T_::exp(x0(node))}); };
   GRAD(Tanh) { return to_inputs(node, {g * (1 - T_::sqr(out))}); };
   GRAD(Sigmoid) { return to_inputs(node, {g * out * (1 - out)}); };
@@ -383,6 +387,8 @@ UNARY(log, Log)
 UNARY(log1p, Log1p)
 UNARY(expm1, Expm1)
 UNARY(tanh, Tanh)
+UNARY(sin, Sin)
+UNARY(cos, Cos)
 UNARY(sigmoid, Sigmoid)
 UNARY(softplus, Softplus)
 UNARY(relu, Relu)

@@ -304,14 +304,24 @@ Tensor inc_subtensor_reference(const Node& node, const std::vector<Tensor>& inpu
   return out;
 }
 
-Tensor advanced_subtensor_reference(const Node& node, const std::vector<Tensor>& inputs) {
+// The gather, into memory the reference allocates and the native kernel
+// takes from the memory plan.
+Tensor advanced_subtensor_into(const Node& node, const std::vector<Tensor>& inputs, OutputMemory* memory) {
   const AdvancedPlan p = plan_advanced(node, inputs, inputs[0]);
-  Tensor out = Tensor::empty(p.out_shape, node.type.dtype);
+  Tensor out = memory ? memory->get(p.out_shape, node.type.dtype) : Tensor::empty(p.out_shape, node.type.dtype);
   const std::size_t size = dtype_size(out.dtype());
   for_each_advanced(node, inputs, p, [&](const auto& o, const auto& src) {
     std::memcpy(element(out, o), element(p.base, src), size);
   });
   return out;
+}
+
+Tensor advanced_subtensor_reference(const Node& node, const std::vector<Tensor>& inputs) {
+  return advanced_subtensor_into(node, inputs, nullptr);
+}
+
+Tensor advanced_subtensor_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& memory) {
+  return advanced_subtensor_into(node, inputs, &memory);
 }
 
 // Repeated indices accumulate for inc (numpy.add.at); for set the last one wins.
@@ -376,10 +386,15 @@ void register_index_ops() {
   auto advanced_shape = [](const Node& node, const std::vector<Tensor>& inputs) {
     return plan_advanced(node, inputs, inputs[0]).out_shape;
   };
-  define_op(OpCode::Subtensor, {indexed_type, subtensor_shape, subtensor_reference, subtensor_grad});
-  define_op(OpCode::AdvancedSubtensor, {indexed_type, advanced_shape, advanced_subtensor_reference, subtensor_grad});
-  define_op(OpCode::IncSubtensor, {inc_type, x_shape, inc_subtensor_reference, inc_subtensor_grad});
-  define_op(OpCode::AdvancedIncSubtensor, {inc_type, x_shape, advanced_inc_subtensor_reference, inc_subtensor_grad});
+  define_op(OpCode::Subtensor, {indexed_type, subtensor_shape, subtensor_reference, subtensor_grad,
+                                plain_native<subtensor_reference>, /*view_of=*/0});
+  define_op(OpCode::AdvancedSubtensor, {indexed_type, advanced_shape, advanced_subtensor_reference, subtensor_grad,
+                                        advanced_subtensor_native});
+  // The increments copy x first, so the plain implementation is also the compiled one.
+  define_op(OpCode::IncSubtensor, {inc_type, x_shape, inc_subtensor_reference, inc_subtensor_grad,
+                                   plain_native<inc_subtensor_reference>});
+  define_op(OpCode::AdvancedIncSubtensor, {inc_type, x_shape, advanced_inc_subtensor_reference, inc_subtensor_grad,
+                                           plain_native<advanced_inc_subtensor_reference>});
 }
 
 }  // namespace graphjit::ir

@@ -159,6 +159,10 @@ std::int64_t class_of(const Node& node, const std::vector<Tensor>& inputs, const
   return c;
 }
 
+// attrs.ints == {1}: the first input holds log-probabilities (what the
+// stabilize pass makes of crossentropy(softmax(x)), over log_softmax(x)).
+bool of_log_probs(const Node& node) { return node.attrs.ints.size() == 1 && node.attrs.ints[0] == 1; }
+
 Tensor crossentropy_reference(const Node& node, const std::vector<Tensor>& inputs) {
   const Shape shape = crossentropy_shape(node, inputs);
   const Tensor& probs = inputs[0];
@@ -166,8 +170,47 @@ Tensor crossentropy_reference(const Node& node, const std::vector<Tensor>& input
   Tensor out = Tensor::empty(shape, node.type.dtype);
   for (std::int64_t i = 0; i < shape[0]; ++i) {
     const std::int64_t c = class_of(node, inputs, labels, i, probs.shape(1), "target");
-    out.set({i}, -std::log(probs.get({i, c})));
+    const double p = probs.get({i, c});
+    out.set({i}, of_log_probs(node) ? -p : -std::log(p));
   }
+  return out;
+}
+
+// Compiled crossentropy and one-hot: typed loops into the planned memory,
+// checking every label like the reference.
+Tensor crossentropy_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& memory) {
+  const Shape shape = crossentropy_shape(node, inputs);
+  const Tensor probs = inputs[0].contiguous();
+  const Tensor labels = inputs[1].astype(int64);
+  const std::int64_t classes = probs.shape(1);
+  Tensor out = memory.get(shape, node.type.dtype);
+  visit_dtype(node.type.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      const T* p = probs.data<T>();
+      T* o = out.data<T>();
+      const bool log_probs = of_log_probs(node);
+      for (std::int64_t i = 0; i < shape[0]; ++i) {
+        const T chosen = p[i * classes + class_of(node, inputs, labels, i, classes, "target")];
+        o[i] = log_probs ? -chosen : -std::log(chosen);
+      }
+    } else {
+      throw std::logic_error("categorical_crossentropy of non-float probabilities");
+    }
+  });
+  return out;
+}
+
+Tensor one_hot_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& memory) {
+  const Shape shape = one_hot_shape(node, inputs);
+  const Tensor labels = inputs[0].astype(int64);
+  Tensor out = memory.get(shape, node.type.dtype);
+  visit_dtype(node.type.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* o = out.data<T>();
+    std::fill(o, o + out.size(), T(0));
+    for (std::int64_t i = 0; i < shape[0]; ++i) o[i * shape[1] + class_of(node, inputs, labels, i, shape[1], "label")] = T(1);
+  });
   return out;
 }
 
@@ -207,23 +250,30 @@ std::vector<Variable> crossentropy_grad(const Node& node, const Variable&, const
   const Variable probs = ops::input(node, 0), targets = ops::input(node, 1);
   const Variable classes = tensor::arange(probs.shape(1)).dimshuffle({-1, 0});
   const Variable chosen = tensor::eq(classes, targets.dimshuffle({0, -1}));
-  const Variable grad = tensor::switch_(chosen, -g.dimshuffle({0, -1}) / probs, 0);
+  const Variable per_row = -g.dimshuffle({0, -1});
+  const Variable grad = tensor::switch_(chosen, of_log_probs(node) ? per_row : per_row / probs, 0);
   return {ops::sum_to_input(grad, *node.inputs[0]), Variable()};
 }
 
 }  // namespace
 
 void register_nnet_ops() {
-  define_op(OpCode::Softmax, {softmax_type, same_shape, softmax_reference, softmax_grad});
+  // Softmax and its relatives are written as fused kernels before lowering
+  // (compiler/lower/expand.cpp); with that expansion off they run plain.
+  define_op(OpCode::Softmax, {softmax_type, same_shape, softmax_reference, softmax_grad,
+                              plain_native<softmax_reference>});
 
-  define_op(OpCode::LogSoftmax, {softmax_type, same_shape, log_softmax_reference, log_softmax_grad});
+  define_op(OpCode::LogSoftmax, {softmax_type, same_shape, log_softmax_reference, log_softmax_grad,
+                                 plain_native<log_softmax_reference>});
 
-  define_op(OpCode::SoftmaxGrad, {softmax_grad_type, softmax_grad_shape, softmax_grad_reference, softmax_grad_grad});
+  define_op(OpCode::SoftmaxGrad, {softmax_grad_type, softmax_grad_shape, softmax_grad_reference, softmax_grad_grad,
+                                  plain_native<softmax_grad_reference>});
 
-  define_op(OpCode::CrossentropyCategorical, {crossentropy_type, crossentropy_shape, crossentropy_reference, crossentropy_grad});
+  define_op(OpCode::CrossentropyCategorical, {crossentropy_type, crossentropy_shape, crossentropy_reference,
+                                              crossentropy_grad, crossentropy_native});
 
   // One-hot rows are a function of integer labels: no gradient.
-  define_op(OpCode::OneHot, {one_hot_type, one_hot_shape, one_hot_reference});
+  define_op(OpCode::OneHot, {one_hot_type, one_hot_shape, one_hot_reference, nullptr, one_hot_native});
 }
 
 }  // namespace graphjit::ir

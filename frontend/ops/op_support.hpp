@@ -2,6 +2,7 @@
 // the node and its inputs, and the step from IR nodes to user Variables.
 #pragma once
 
+#include "compiler/ir/diagnostics.hpp"
 #include "compiler/ir/node.hpp"
 #include "compiler/ir/op_info.hpp"
 
@@ -13,23 +14,14 @@
 
 namespace graphjit::ops {
 
-// "file.cpp:42"
-std::string where_str(const std::source_location& where);
-// "dot(x: TensorType(float64, matrix), W: TensorType(float64, vector)) at model.cpp:12"
-std::string describe(const ir::Node& node);
-[[noreturn]] void type_error(const ir::Node& node, const std::string& what);
-[[noreturn]] void shape_error(const ir::Node& node, const std::vector<Tensor>& inputs, const std::string& what);
+using ir::describe;
+using ir::shape_error;
+using ir::type_error;
+using ir::where_str;
 
 inline Variable var(const ir::NodeRef& n) { return Variable(n); }
 inline Variable input(const ir::Node& node, std::size_t i) { return Variable(node.inputs.at(i)); }
 
-// `kernel(node, inputs)`, where what the runtime throws without knowing the
-// graph (a size past int64, memory that cannot be had) comes out naming the
-// node, its inputs' shapes and the user's line: a ShapeError, or an
-// AllocationError (still a std::bad_alloc). The op table wraps every
-// reference kernel in this (op_info.cpp), so every caller gets these errors.
-Tensor run_naming_node(Tensor (*kernel)(const ir::Node&, const std::vector<Tensor>&), const ir::Node& node,
-                       const std::vector<Tensor>& inputs);
 
 // Builds a node from variables (all must be defined).
 Variable apply(ir::OpCode op, const std::vector<Variable>& inputs, ir::Attrs attrs, std::source_location where);

@@ -223,6 +223,46 @@ std::vector<Variable> extremum_grad(const Node& node, const Variable& out, const
   return {as_input_grad(node, unreduce(node, g) * tensor::eq(x, unreduce(node, out)))};
 }
 
+// The compiled argmax/argmin: the reduced dims moved last and made
+// contiguous, so each output element scans one contiguous run, with the
+// reference's rules (the first NaN wins, ties keep the first occurrence).
+Tensor arg_extremum_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& memory) {
+  const Tensor& x = inputs[0];
+  const std::vector<bool> reduced = reduced_dims(node);
+  const std::int64_t group = reduced_count(x, reduced);
+  if (group == 0) return extremum_reference(node, inputs);  // which names the error
+  std::vector<int> perm;
+  for (int d = 0; d < x.ndim(); ++d)
+    if (!reduced[d]) perm.push_back(d);
+  for (int d = 0; d < x.ndim(); ++d)
+    if (reduced[d]) perm.push_back(d);
+  const Tensor grouped = x.permute(perm).contiguous();
+  Tensor out = memory.get(infer_shape(node, inputs), int64);
+  std::int64_t* result = out.data<std::int64_t>();
+  const bool want_max = node.op == OpCode::Argmax;
+  visit_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = grouped.data<T>();
+    for (std::int64_t o = 0, n = out.size(); o < n; ++o, p += group) {
+      std::int64_t best = 0;
+      T b = p[0];
+      for (std::int64_t j = 1; j < group; ++j) {
+        if constexpr (std::is_floating_point_v<T>)
+          if (std::isnan(b)) break;
+        const T v = p[j];
+        bool take = want_max ? b < v : v < b;
+        if constexpr (std::is_floating_point_v<T>) take = take || std::isnan(v);
+        if (take) {
+          b = v;
+          best = j;
+        }
+      }
+      result[o] = best;
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 void register_reduce_ops() {
@@ -232,6 +272,12 @@ void register_reduce_ops() {
     info.infer_shape = infer_shape;
     info.reference = (op == OpCode::Sum || op == OpCode::Prod) ? sum_or_prod_reference : extremum_reference;
   }
+  define_op(OpCode::Sum).fused_reduction = ReduceOp::Sum;
+  define_op(OpCode::Prod).fused_reduction = ReduceOp::Prod;
+  define_op(OpCode::Max).fused_reduction = ReduceOp::Max;
+  define_op(OpCode::Min).fused_reduction = ReduceOp::Min;
+  define_op(OpCode::Argmax).native = arg_extremum_native;
+  define_op(OpCode::Argmin).native = arg_extremum_native;
   define_op(OpCode::Sum).grad = sum_grad;
   define_op(OpCode::Prod).grad = prod_grad;
   define_op(OpCode::Max).grad = extremum_grad;

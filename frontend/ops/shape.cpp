@@ -162,15 +162,24 @@ Shape concat_shape(const Node& node, const std::vector<Tensor>& inputs) {
   return out;
 }
 
-Tensor concat_reference(const Node& node, const std::vector<Tensor>& inputs) {
+// The inputs copied one after the other into `out`, which the reference
+// allocates and the native kernel takes from the memory plan.
+Tensor concat_into(const Node& node, const std::vector<Tensor>& inputs, Tensor out) {
   const int axis = concat_axis(node);
-  Tensor out = Tensor::empty(concat_shape(node, inputs), node.type.dtype);
   std::int64_t offset = 0;
   for (const Tensor& in : inputs) {
     out.slice(axis, offset, offset + in.shape(axis)).assign(in);
     offset += in.shape(axis);
   }
   return out;
+}
+
+Tensor concat_reference(const Node& node, const std::vector<Tensor>& inputs) {
+  return concat_into(node, inputs, Tensor::empty(concat_shape(node, inputs), node.type.dtype));
+}
+
+Tensor concat_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& memory) {
+  return concat_into(node, inputs, memory.get(concat_shape(node, inputs), node.type.dtype));
 }
 
 // Each input's gradient is its stretch of g along the axis.
@@ -204,6 +213,10 @@ int shape_i_axis(const Node& node) {
   return ops::normalize_axis(node, node.attrs.ints.at(0), node.inputs[0]->type.ndim());
 }
 
+Tensor shape_i_reference(const Node& node, const std::vector<Tensor>& inputs) {
+  return Tensor::scalar<std::int64_t>(inputs[0].shape(shape_i_axis(node)));
+}
+
 // --- Alloc: (value scalar, one int scalar per dim) ----------------------------------
 
 Type alloc_type(const Node& node) {
@@ -223,6 +236,17 @@ Shape alloc_shape(const Node& node, const std::vector<Tensor>& inputs) {
 
 Tensor alloc_reference(const Node& node, const std::vector<Tensor>& inputs) {
   Tensor out = Tensor::empty(alloc_shape(node, inputs), node.type.dtype);
+  out.assign(inputs[0]);
+  return out;
+}
+
+// Compiled alloc of a scalar: a stride-0 view of the value, since no step
+// writes into memory it did not allocate (alloc declares the view). Other
+// values are copied into the planned memory.
+Tensor alloc_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& memory) {
+  const Shape shape = alloc_shape(node, inputs);
+  if (inputs[0].ndim() == 0) return inputs[0].broadcast_to(shape);
+  Tensor out = memory.get(shape, node.type.dtype);
   out.assign(inputs[0]);
   return out;
 }
@@ -279,9 +303,7 @@ Shape arange_shape(const Node& node, const std::vector<Tensor>& inputs) {
   return {length > 0 ? static_cast<std::int64_t>(length) : 0};
 }
 
-Tensor arange_reference(const Node& node, const std::vector<Tensor>& inputs) {
-  const Shape shape = arange_shape(node, inputs);
-  Tensor out = Tensor::empty(shape, node.type.dtype);
+Tensor arange_into(const Node& node, const std::vector<Tensor>& inputs, const Shape& shape, Tensor out) {
   if (node.type.dtype == int64) {
     // Every value lies between start and stop, so it fits; only i * step may
     // not (a huge step), and unsigned arithmetic gets the sum right anyway.
@@ -297,6 +319,16 @@ Tensor arange_reference(const Node& node, const std::vector<Tensor>& inputs) {
   return out;
 }
 
+Tensor arange_reference(const Node& node, const std::vector<Tensor>& inputs) {
+  const Shape shape = arange_shape(node, inputs);
+  return arange_into(node, inputs, shape, Tensor::empty(shape, node.type.dtype));
+}
+
+Tensor arange_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& memory) {
+  const Shape shape = arange_shape(node, inputs);
+  return arange_into(node, inputs, shape, memory.get(shape, node.type.dtype));
+}
+
 // out[i] = start + i * step, and stop only moves where the (integer) length
 // changes, so its gradient is 0 almost everywhere.
 std::vector<Variable> arange_grad(const Node& node, const Variable& out, const Variable& g) {
@@ -310,15 +342,17 @@ std::vector<Variable> arange_grad(const Node& node, const Variable& out, const V
 }  // namespace
 
 void register_shape_ops() {
-  define_op(OpCode::Reshape, {reshape_type, reshape_shape, reshape_reference, reshape_grad});
+  define_op(OpCode::Reshape, {reshape_type, reshape_shape, reshape_reference, reshape_grad,
+                              plain_native<reshape_reference>, /*view_of=*/0});
 
-  define_op(OpCode::Concatenate, {concat_type, concat_shape, concat_reference, concat_grad});
+  define_op(OpCode::Concatenate, {concat_type, concat_shape, concat_reference, concat_grad, concat_native});
 
   // Shapes are integers: no gradient flows through them.
   OpInfo& shape_of = define_op(OpCode::ShapeOf);
   shape_of.infer_type = [](const Node&) { return Type{int64, {false}}; };
   shape_of.infer_shape = [](const Node&, const std::vector<Tensor>& inputs) -> Shape { return {inputs[0].ndim()}; };
   shape_of.reference = shape_of_reference;
+  shape_of.native = plain_native<shape_of_reference>;
 
   OpInfo& shape_i = define_op(OpCode::ShapeI);
   shape_i.infer_type = [](const Node& node) {
@@ -326,13 +360,12 @@ void register_shape_ops() {
     return Type{int64, {}};
   };
   shape_i.infer_shape = [](const Node&, const std::vector<Tensor>&) { return Shape{}; };
-  shape_i.reference = [](const Node& node, const std::vector<Tensor>& inputs) {
-    return Tensor::scalar<std::int64_t>(inputs[0].shape(shape_i_axis(node)));
-  };
+  shape_i.reference = shape_i_reference;
+  shape_i.native = plain_native<shape_i_reference>;
 
-  define_op(OpCode::Alloc, {alloc_type, alloc_shape, alloc_reference, alloc_grad});
+  define_op(OpCode::Alloc, {alloc_type, alloc_shape, alloc_reference, alloc_grad, alloc_native, /*view_of=*/0});
 
-  define_op(OpCode::Arange, {arange_type, arange_shape, arange_reference, arange_grad});
+  define_op(OpCode::Arange, {arange_type, arange_shape, arange_reference, arange_grad, arange_native});
 }
 
 }  // namespace graphjit::ir

@@ -1,6 +1,7 @@
 // theano.function: compiles inputs -> outputs (+ updates, givens) into a callable.
 #pragma once
 
+#include <graphjit/runtime/config.hpp>
 #include <graphjit/shared.hpp>
 #include <graphjit/variable.hpp>
 
@@ -15,20 +16,24 @@ namespace graphjit {
 
 enum class OnUnusedInput { raise, warn, ignore };
 
-// How a function runs. fast_run: all rewrites, then the LLVM JIT; fast_compile:
-// only the rewrites needed to run, then the JIT; reference: the reference
-// evaluator, node by node; debug: JIT and reference side by side, reporting
-// the first node whose results differ (Theano's DebugMode).
-enum class Mode { fast_run, fast_compile, reference, debug };
+// Mode (how a function runs) and Optimizer are declared with the options in
+// graphjit/runtime/config.hpp; the defaults below come from config().
 
 struct FunctionOptions {
-  std::vector<std::pair<SharedVariable, Variable>> updates;
-  std::vector<std::pair<Variable, Variable>> givens;
+  std::vector<std::pair<SharedVariable, Variable>> updates{};
+  std::vector<std::pair<Variable, Variable>> givens{};
   OnUnusedInput on_unused_input = OnUnusedInput::raise;
   bool allow_input_downcast = false;
-  Mode mode = Mode::fast_run;
-  std::vector<std::string> excluded_passes;  // rewrites to switch off by name
-  std::string name;
+  Mode mode = config().mode;
+  std::vector<std::string> excluded_passes = config().optimizer_excluding;  // rewrites to switch off by name
+  std::string name{};
+  Optimizer optimizer = config().optimizer;  // narrows the rewrites the mode runs
+  // Time every step of every call (graphjit::profile(f) reads the results;
+  // with the profile flag, the table also prints when the function is destroyed).
+  bool profile = config().profile;
+  // Check every step's outputs for nan and inf; the first op producing one
+  // stops the call with its source line and its inputs' statistics.
+  bool nan_guard = config().nan_guard;
 };
 
 // An argument: a C++ number or a tensor.

@@ -5,6 +5,8 @@
 #include <graphjit/function.hpp>
 #include <graphjit/grad.hpp>
 #include <graphjit/printing.hpp>
+#include <graphjit/profile.hpp>
+#include <graphjit/runtime/config.hpp>
 #include <graphjit/runtime/dtype.hpp>
 #include <graphjit/runtime/tensor.hpp>
 #include <graphjit/shared.hpp>

@@ -2,6 +2,7 @@
 // (theano.shared). Functions read them and write them through updates.
 #pragma once
 
+#include <graphjit/runtime/shared_state.hpp>
 #include <graphjit/variable.hpp>
 
 #include <memory>
@@ -10,17 +11,6 @@
 #include <string>
 
 namespace graphjit {
-
-// The value behind a shared variable. Compiled functions hold it by reference,
-// so set_value is seen by functions built before.
-struct SharedState {
-  Tensor value;
-  std::string name;
-  // Guards `value` (docs/reliability.md, "Threads"): a function call holds it
-  // shared while it only reads the variable and exclusively when it updates
-  // it; get_value holds it shared, set_value exclusively.
-  mutable std::shared_mutex mutex;
-};
 
 class SharedVariable : public Variable {
  public:

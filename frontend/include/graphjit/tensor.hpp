@@ -5,6 +5,7 @@
 // argument), so errors can point at the user's line.
 #pragma once
 
+#include <graphjit/runtime/config.hpp>
 #include <graphjit/shared.hpp>
 #include <graphjit/variable.hpp>
 
@@ -19,11 +20,12 @@ using SL = std::source_location;
 using Axes = std::optional<std::vector<int>>;  // nullopt: all axes
 
 // Symbolic inputs (T.scalar, T.vector, T.matrix, T.tensor3, T.tensor4, T.TensorType(...)()).
-Variable scalar(std::string name = "", DType dtype = float64, SL where = SL::current());
-Variable vector(std::string name = "", DType dtype = float64, SL where = SL::current());
-Variable matrix(std::string name = "", DType dtype = float64, SL where = SL::current());
-Variable tensor3(std::string name = "", DType dtype = float64, SL where = SL::current());
-Variable tensor4(std::string name = "", DType dtype = float64, SL where = SL::current());
+// Their dtype defaults to config().floatX (flag floatX), float64 unless set.
+Variable scalar(std::string name = "", DType dtype = config().floatX, SL where = SL::current());
+Variable vector(std::string name = "", DType dtype = config().floatX, SL where = SL::current());
+Variable matrix(std::string name = "", DType dtype = config().floatX, SL where = SL::current());
+Variable tensor3(std::string name = "", DType dtype = config().floatX, SL where = SL::current());
+Variable tensor4(std::string name = "", DType dtype = config().floatX, SL where = SL::current());
 Variable tensor(DType dtype, std::vector<bool> broadcastable, std::string name = "", SL where = SL::current());
 
 // Elementwise arithmetic (the operators + - * / % call these).
@@ -46,6 +48,8 @@ Variable log(const Variable& x, SL where = SL::current());
 Variable log1p(const Variable& x, SL where = SL::current());
 Variable expm1(const Variable& x, SL where = SL::current());  // exp(x) - 1, exact for tiny x
 Variable tanh(const Variable& x, SL where = SL::current());
+Variable sin(const Variable& x, SL where = SL::current());
+Variable cos(const Variable& x, SL where = SL::current());
 Variable sigmoid(const Variable& x, SL where = SL::current());
 Variable softplus(const Variable& x, SL where = SL::current());
 Variable relu(const Variable& x, SL where = SL::current());
@@ -117,8 +121,15 @@ using nnet::categorical_crossentropy;
 using nnet::log_softmax;
 using nnet::softmax;
 
+// theano.printing.Print: x, passed through; whenever the function runs it
+// prints "message attr = ..." to stdout for each attribute: "value" (the
+// default), "shape", "dtype", "min", "max", "mean", "sum". The rewrites never
+// remove or merge it; its gradient passes through without printing.
+Variable print(const Variable& x, std::string message = "", const std::vector<std::string>& attrs = {},
+               SL where = SL::current());
+
 namespace extra_ops {
-Variable to_one_hot(const Variable& y, std::int64_t nb_class, DType dtype = float64, SL where = SL::current());
+Variable to_one_hot(const Variable& y, std::int64_t nb_class, DType dtype = config().floatX, SL where = SL::current());
 }  // namespace extra_ops
 
 }  // namespace graphjit::tensor

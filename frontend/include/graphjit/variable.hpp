@@ -40,6 +40,9 @@ class Variable {
   std::vector<bool> broadcastable() const;
   std::string type_str() const;  // "TensorType(float64, matrix)"
   std::string label() const;     // the name, or "op.id" for an unnamed result
+  // Names the variable (Theano's `v.name = "loss"`): every graph holding it,
+  // its dumps, pictures and error messages show the name. Returns the variable.
+  Variable set_name(std::string name) const;
 
   // Indexing as in numpy/Theano: x[i], x[slice(a, b)], x[{slice(a, b), 3}],
   // x[{arange(n), y}] (advanced integer-array indexing). operator[] takes one

@@ -1,12 +1,9 @@
-#include "compiler/jit/thread_pool.hpp"
+#include "compiler/exec/thread_pool.hpp"
 
 #include <algorithm>
-#include <cerrno>
+#include <graphjit/runtime/config.hpp>
+
 #include <chrono>
-#include <limits>
-#include <cstdlib>
-#include <stdexcept>
-#include <string>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -15,7 +12,7 @@
 #define GRAPHJIT_CPU_RELAX() std::this_thread::yield()
 #endif
 
-namespace graphjit::jit {
+namespace graphjit::exec {
 
 namespace {
 // How long an idle worker keeps polling before it sleeps: long enough to catch
@@ -24,30 +21,15 @@ namespace {
 constexpr auto spin_time = std::chrono::microseconds(50);
 }  // namespace
 
-namespace {
-// GRAPHJIT_NUM_THREADS as a thread count, or 0 when unset.
-int threads_from_environment() {
-  const char* cap = std::getenv("GRAPHJIT_NUM_THREADS");
-  if (!cap || !*cap) return 0;
-  char* end = nullptr;
-  errno = 0;
-  const long n = std::strtol(cap, &end, 10);
-  if (*end != '\0' || n < 1 || errno == ERANGE || n > std::numeric_limits<int>::max())
-    throw std::invalid_argument(std::string("GRAPHJIT_NUM_THREADS='") + cap +
-                                "' is not a positive integer; unset it to use every hardware thread");
-  return static_cast<int>(n);
-}
-}  // namespace
-
 ThreadPool& ThreadPool::global() {
   // Never destroyed: joining threads during static destruction can deadlock.
-  // The environment is read before any thread starts: a bad value throws here
+  // The options are checked before any thread starts: a bad value throws here
   // on every use, and must not leave a started pool behind each time.
   static ThreadPool* pool = [] {
-    const int cap = threads_from_environment();
+    check_config(config());
     const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     auto* p = new ThreadPool(hardware);
-    if (cap > 0) p->set_max_threads(cap);
+    if (const int cap = config().num_threads; cap > 0) p->set_max_threads(cap);
     return p;
   }();
   return *pool;
@@ -125,4 +107,4 @@ void ThreadPool::work_loop() {
   }
 }
 
-}  // namespace graphjit::jit
+}  // namespace graphjit::exec

@@ -1,4 +1,5 @@
-// A compiled fused kernel, ready to run on tensors.
+// A compiled fused kernel, ready to run on tensors: the run-time half of
+// code generation (codegen/kernel_plan.hpp is the contract both halves read).
 #pragma once
 
 #include <graphjit/runtime/tensor.hpp>
@@ -11,10 +12,13 @@
 namespace graphjit::jit {
 class CompiledModule;
 }
-
 namespace graphjit::codegen {
-
 struct KernelPlan;
+}
+
+namespace graphjit::exec {
+
+using codegen::KernelPlan;
 
 class Kernel {
  public:
@@ -40,6 +44,9 @@ class Kernel {
   // constants may be passed as undefined tensors.
   void run(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) const;
 
+  // The machine code's entry point: equal for kernels that share their code.
+  Entry entry() const { return entry_; }
+
   // Milliseconds LLVM spent on the module this kernel was compiled in.
   double module_compile_ms() const;
 
@@ -54,4 +61,4 @@ class Kernel {
   Entry entry_;
 };
 
-}  // namespace graphjit::codegen
+}  // namespace graphjit::exec

@@ -1,7 +1,8 @@
-#include "compiler/lower/debug_executor.hpp"
+#include "compiler/exec/debug_executor.hpp"
 
 #include "compiler/eval/reference_evaluator.hpp"
-#include "frontend/ops/op_support.hpp"
+#include "compiler/exec/finite_check.hpp"
+#include "compiler/ir/diagnostics.hpp"
 
 #include <graphjit/errors.hpp>
 
@@ -10,11 +11,11 @@
 #include <fmt/format.h>
 #include <unordered_map>
 
-namespace graphjit::compiler::lower {
+namespace graphjit::exec {
 
 namespace {
 
-eval::Values bind_inputs(const Program& p, const std::vector<Tensor>& args) {
+eval::Values bind_inputs(const compiler::Program& p, const std::vector<Tensor>& args) {
   eval::Values v;
   for (std::size_t i = 0; i < args.size(); ++i) v.emplace(p.inputs[i].get(), args[i]);
   return v;
@@ -44,8 +45,9 @@ std::string difference(const Tensor& got, const Tensor& want) {
 
 }  // namespace
 
-DebugExecutor::DebugExecutor(Program original, const Program& optimized)
-    : original_(std::move(original)), optimized_(optimized), jit_(optimized) {}
+DebugExecutor::DebugExecutor(compiler::Program original, std::shared_ptr<const compiler::lower::Schedule> schedule,
+                             Watch watch)
+    : original_(std::move(original)), optimized_(schedule->program), jit_(std::move(schedule), watch) {}
 
 std::vector<Tensor> DebugExecutor::run(const std::vector<Tensor>& args) {
   // References first: the JIT may update shared values in place. Node values
@@ -61,7 +63,22 @@ std::vector<Tensor> DebugExecutor::run(const std::vector<Tensor>& args) {
     if (!diff.empty())
       throw FunctionError(fmt::format("debug mode: the compiled code computes {} = {}: {} (the reference evaluator "
                                       "disagrees)",
-                                      node.label(), ops::describe(node), diff));
+                                      node.label(), ir::describe(node), diff));
+    if (!all_finite(value)) {
+      // The reference values of every node locate the op where it began,
+      // inside a fused kernel too.
+      auto value_of = [&](const ir::Node& n) -> Tensor {
+        if (auto it = reference.find(&n); it != reference.end()) return it->second;
+        return n.op == ir::OpCode::Constant ? n.value : Tensor();
+      };
+      const ir::Node* origin = first_nonfinite(node, value_of);
+      const ir::Node& culprit = origin ? *origin : node;
+      std::vector<Tensor> inputs;
+      for (const ir::NodeRef& in : culprit.inputs) inputs.push_back(value_of(*in));
+      throw FunctionError(fmt::format("debug mode: {}{}", nonfinite_report(culprit, value_of(culprit), inputs),
+                                      origin ? "" : "\n  (its inputs were not finite already: they came in as "
+                                                    "arguments, shared variables or constants)"));
+    }
   });
   for (std::size_t o = 0; o < results.size(); ++o) {
     std::string diff = difference(results[o], expected[o]);
@@ -73,4 +90,4 @@ std::vector<Tensor> DebugExecutor::run(const std::vector<Tensor>& args) {
   return results;
 }
 
-}  // namespace graphjit::compiler::lower
+}  // namespace graphjit::exec

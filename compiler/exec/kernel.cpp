@@ -1,8 +1,8 @@
-#include "compiler/codegen/kernel.hpp"
+#include "compiler/exec/kernel.hpp"
 
 #include "compiler/codegen/kernel_plan.hpp"
 #include "compiler/jit/jit_engine.hpp"
-#include "compiler/jit/thread_pool.hpp"
+#include "compiler/exec/thread_pool.hpp"
 
 #include <graphjit/errors.hpp>
 
@@ -15,29 +15,16 @@
 #include <stdexcept>
 #include <type_traits>
 
-namespace graphjit::codegen {
+namespace graphjit::exec {
 
 namespace {
 
+using codegen::KernelPlan;
+using codegen::Operand;
+using ir::ReduceOp;
+using ir::reduce_combine;
+using ir::reduce_identity;
 using Role = Operand::Role;
-
-template <class T> T reduce_identity(ReduceOp op) {
-  switch (op) {
-    case ReduceOp::Sum: return T(0);
-    case ReduceOp::Prod: return T(1);
-    case ReduceOp::Max:
-      if constexpr (std::numeric_limits<T>::has_infinity)
-        return -std::numeric_limits<T>::infinity();
-      else
-        return std::numeric_limits<T>::lowest();
-    case ReduceOp::Min:
-      if constexpr (std::numeric_limits<T>::has_infinity)
-        return std::numeric_limits<T>::infinity();
-      else
-        return std::numeric_limits<T>::max();
-  }
-  throw std::logic_error("invalid reduction");
-}
 
 // Reductions accumulate into their output, so it starts at the identity.
 void fill_with_identity(const Tensor& out, ReduceOp op) {
@@ -54,29 +41,6 @@ void fill_with_identity(const Tensor& out, ReduceOp op) {
   });
 }
 
-// a (op) b, as the generated code combines them (max and min propagate nan;
-// integers wrap around).
-template <class T> T reduce_combine(ReduceOp op, T a, T b) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return op == ReduceOp::Sum || op == ReduceOp::Max ? (a || b) : (a && b);
-  } else if constexpr (std::is_floating_point_v<T>) {
-    switch (op) {
-      case ReduceOp::Sum: return a + b;
-      case ReduceOp::Prod: return a * b;
-      case ReduceOp::Max: return std::isnan(b) ? b : (a < b ? b : a);
-      case ReduceOp::Min: return std::isnan(b) ? b : (b < a ? b : a);
-    }
-  } else {
-    using U = std::make_unsigned_t<T>;
-    switch (op) {
-      case ReduceOp::Sum: return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
-      case ReduceOp::Prod: return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
-      case ReduceOp::Max: return std::max(a, b);
-      case ReduceOp::Min: return std::min(a, b);
-    }
-  }
-  throw std::logic_error("invalid reduction");
-}
 
 // A reduction output private to one thread, for splitting a loop along a dim
 // that the reduction reduces. It has the real output's layout, so the
@@ -339,7 +303,7 @@ void Kernel::run(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
 
   Launch launch = prepare_launch(plan, shape, inputs, outputs);
   collapse_dims(plan, launch);
-  jit::ThreadPool& pool = jit::ThreadPool::global();
+  exec::ThreadPool& pool = exec::ThreadPool::global();
   const int threads = pool.concurrency();
   const int split = elements >= parallel_threshold && threads > 1 ? parallel_dim(plan, launch, threads) : -1;
   if (split < 0) {
@@ -382,4 +346,4 @@ void Kernel::run(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
         mine->merge_into(outputs[static_cast<std::size_t>(plan.operands[k].index)], plan.operands[k].reduce);
 }
 
-}  // namespace graphjit::codegen
+}  // namespace graphjit::exec

@@ -3,8 +3,8 @@
 // Started once, on first use (creating threads per kernel call would cost more
 // than small kernels take). Between jobs the workers spin for a few tens of
 // microseconds, because the kernels of one function call come in quick
-// succession, and then sleep. GRAPHJIT_NUM_THREADS caps how many threads
-// kernels use (default: all hardware threads).
+// succession, and then sleep. config().num_threads (flag num_threads) caps
+// how many threads kernels use (default: all hardware threads).
 #pragma once
 
 #include <algorithm>
@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-namespace graphjit::jit {
+namespace graphjit::exec {
 
 class ThreadPool {
  public:
@@ -60,4 +60,4 @@ class ThreadPool {
   bool stop_ = false;                         // guarded by mutex_
 };
 
-}  // namespace graphjit::jit
+}  // namespace graphjit::exec
