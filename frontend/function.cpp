@@ -163,10 +163,14 @@ Function function(const Inputs& inputs_, const Outputs& outputs_, const Function
   for (const auto& target : program.update_targets)
     if (std::find(impl->shared_states.begin(), impl->shared_states.end(), target) == impl->shared_states.end())
       impl->shared_states.push_back(target);
+  // Each variable once (locking one mutex twice would deadlock), by address.
   for (const auto& state : impl->shared_states)
     impl->lock_order.push_back({state.get(), updated.count(state.get()) > 0});
   std::sort(impl->lock_order.begin(), impl->lock_order.end(),
             [](const auto& a, const auto& b) { return std::less<>()(a.state, b.state); });
+  impl->lock_order.erase(std::unique(impl->lock_order.begin(), impl->lock_order.end(),
+                                     [](const auto& a, const auto& b) { return a.state == b.state; }),
+                         impl->lock_order.end());
   impl->original = program;
   impl->compiled = compiler::compile(
       std::move(program), {.mode = options.mode,

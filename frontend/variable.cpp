@@ -88,7 +88,7 @@ Variable constant(const Tensor& value, std::string name, std::source_location wh
 
 namespace {
 bool holds_exactly(DType dtype, const Operand& number) {
-  return number.integer_literal ? represents(dtype, number.integer) : represents(dtype, number.number);
+  return number.integer ? represents(dtype, *number.integer) : represents(dtype, number.number);
 }
 
 // Theano's autocasting of a C++ number against the variable it meets.
@@ -105,7 +105,7 @@ Variable literal(const Operand& number, const Variable& other) {
 }  // namespace
 
 Variable operand_constant(const Operand& number, DType dtype) {
-  if (number.integer_literal && !is_float(dtype)) return constant(number.integer, dtype, number.where);
+  if (number.integer && !is_float(dtype)) return constant(*number.integer, dtype, number.where);
   return constant(number.number, dtype, number.where);
 }
 

@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 # python3-numpy: the tests compare training losses with a NumPy reference.
 # graphviz: the tests render graph pictures with dot; chromium: the tests load
 # the HTML graph view headless (both tests say so and skip when they are absent).
+# clang-19, libclang-rt-19-dev (libFuzzer, the sanitizers' runtimes), gcovr:
+# scripts/test-sanitizers.sh.
 packages=(cmake ninja-build g++ llvm-19-dev libfmt-dev doctest-dev libopenblas-dev zlib1g-dev pkg-config python3-numpy
-          graphviz chromium)
+          graphviz chromium clang-19 libclang-rt-19-dev gcovr)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,5 +1,15 @@
 #!/usr/bin/env bash
-# Runs the whole doctest suite through ctest (build first: scripts/setup.sh).
+# Runs the whole doctest suite through ctest (build first: scripts/setup.sh),
+# then the sanitizer build, coverage and fuzzers (scripts/test-sanitizers.sh;
+# GRAPHJIT_SANITIZERS=0 skips them for a quick local run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ctest --test-dir build --output-on-failure -j"$(nproc)" "$@"
+# setup.sh installed the data sets and tools some tests need: their absence
+# is a failure here, not a skip (tests/requirement.hpp).
+export GRAPHJIT_REQUIRE_ALL=1
+# 1,000 compile/destroy cycles of the seed's functions (issue 10: RSS flat);
+# a plain ctest run does 20.
+GRAPHJIT_SEED_COMPILE_CYCLES=1000 ctest --test-dir build --output-on-failure -j"$(nproc)" "$@"
+if [ "${GRAPHJIT_SANITIZERS:-1}" != 0 ]; then
+  scripts/test-sanitizers.sh "$@"
+fi

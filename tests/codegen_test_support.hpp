@@ -6,14 +6,39 @@
 #include "compiler/codegen/kernel_compiler.hpp"
 #include "compiler/eval/reference_evaluator.hpp"
 #include "compiler/ir/node.hpp"
+#include "compiler/jit/jit_engine.hpp"
+
+#include <graphjit/runtime/config.hpp>
 
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
+
+// In every codegen test executable: the ctest variants (tests/CMakeLists.txt)
+// run them with GRAPHJIT_FLAGS=jit_cpu=haswell or vector_bits=128 to test the
+// code paths of other machines; a variant whose setting did not take effect
+// would test nothing new, so it is checked here.
+TEST_CASE("the JIT targets the CPU and vector width the flags ask for") {
+  const graphjit::jit::HostTarget& host = graphjit::jit::JitEngine::instance().host();
+  const graphjit::Config& flags = graphjit::config();
+  MESSAGE("JIT target: cpu " << host.cpu << ", " << host.vector_bits << "-bit vectors");
+  int expected = 0;  // 0: whatever the host has
+  if (!flags.jit_cpu.empty()) {
+    CHECK(host.cpu == flags.jit_cpu);
+    if (flags.jit_cpu == "haswell") {
+      expected = 256;  // AVX2, no AVX-512
+      CHECK(host.features.find("+avx512f") == std::string::npos);
+    }
+  }
+  if (flags.vector_bits != 0) expected = expected ? std::min(expected, flags.vector_bits) : flags.vector_bits;
+  // Every x86-64 CPU has 128-bit vectors, so a request for 128 is always met exactly.
+  if (expected == 128 || expected == 256) CHECK(host.vector_bits == expected);
+}
 
 namespace codegen_test {
 

@@ -8,7 +8,6 @@
 #include "temp_dir.hpp"
 
 #include <atomic>
-#include <ctime>
 #include <thread>
 
 using namespace codegen_test;
@@ -19,12 +18,6 @@ codegen::Cluster tanh_cluster(const std::string& name) {
   NodeRef x = input(float64, {false}, "x");
   NodeRef y = op(OpCode::Tanh, {x});
   return {name, {x}, {y}, {y}, {}};
-}
-
-double thread_cpu_ms() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
 }
 
 }  // namespace
@@ -72,16 +65,9 @@ TEST_CASE("kernels keep their code alive; dropped modules are unloaded without d
   check_close(kept[0].run({x})[0], expected, 5, 0, "survivor");
 }
 
-TEST_CASE("a module of ten kernels compiles in well under the budget of a training step") {
-  std::vector<codegen::Cluster> clusters;
-  for (int i = 0; i < 10; ++i) clusters.push_back(tanh_cluster("k" + std::to_string(i)));
-  codegen::compile_kernels(clusters, "warm_up");
-  const double start = thread_cpu_ms();
-  const std::vector<exec::Kernel> kernels = codegen::compile_kernels(clusters, "budget");
-  const double cpu_ms = thread_cpu_ms() - start;
-  MESSAGE("10 tanh kernels: " << cpu_ms << " ms CPU, LLVM part " << kernels[0].module_compile_ms() << " ms wall");
-  CHECK(cpu_ms < 250);
-}
+// How long a module of kernels takes to compile is measured by
+// benchmarks/bench_kernels ("compile N kernels in one module"), not asserted
+// here: a time limit fails under sanitizers and on a loaded machine.
 
 TEST_CASE("the thread pool runs every task exactly once, also when called concurrently or from a task") {
   exec::ThreadPool& pool = exec::ThreadPool::global();

@@ -3,6 +3,7 @@
 #include <graphjit/runtime/datasets.hpp>
 #include <graphjit/runtime/idx.hpp>
 
+#include "requirement.hpp"
 #include "temp_dir.hpp"
 #include "thrown_message.hpp"
 
@@ -13,6 +14,7 @@
 
 using namespace graphjit;
 using graphjit::testing::contains;
+using graphjit::testing::require;
 using graphjit::testing::TempDir;
 using graphjit::testing::thrown_message;
 
@@ -217,10 +219,7 @@ TEST_CASE("load_dataset rejects bad records at load, naming the file and the rec
 
 TEST_CASE("load_dataset(\"fashion\") loads the installed Fashion-MNIST") {
   const std::string dir = dataset_dir("fashion");
-  if (!has_all_files(dir)) {
-    MESSAGE("skipped: Fashion-MNIST is not in " << dir << " (run scripts/setup-data.sh)");
-    return;
-  }
+  if (!require(has_all_files(dir), "Fashion-MNIST in " + dir + " (run scripts/setup-data.sh)")) return;
   Dataset d = load_dataset("fashion", DType::float32);
   CHECK(d.train.x.shape() == Shape{50000, 784});
   CHECK(d.valid.x.shape() == Shape{10000, 784});
@@ -250,10 +249,7 @@ TEST_CASE("load_dataset(\"fashion\") loads the installed Fashion-MNIST") {
 
 TEST_CASE("load_dataset(\"mnist\") loads the digits converted by scripts/setup-data.sh") {
   const std::string dir = dataset_dir("mnist");
-  if (!has_all_files(dir)) {
-    MESSAGE("skipped: MNIST is not in " << dir << " (run scripts/setup-data.sh)");
-    return;
-  }
+  if (!require(has_all_files(dir), "MNIST in " + dir + " (run scripts/setup-data.sh as this user)")) return;
   Dataset d = load_dataset("mnist", DType::float64);
   CHECK(d.train.x.shape() == Shape{6667, 784});
   CHECK(d.valid.x.shape() == Shape{1333, 784});

@@ -75,7 +75,7 @@ TEST_CASE("outputs that alias a shared variable do not change under the caller's
   }
 }
 
-TEST_CASE("get_value(borrow=false) is a copy; set_value(borrow=false) copies") {
+TEST_CASE("shared(borrow=false) and get_value(borrow=false) copy; get_value(borrow=true) does not") {
   Tensor v = vec({1, 2});
   auto w = graphjit::shared(v, "w");
   v.set({0}, 100);
@@ -84,6 +84,19 @@ TEST_CASE("get_value(borrow=false) is a copy; set_value(borrow=false) copies") {
   got.set({0}, 7);
   CHECK(w.get_value().get({0}) == 1);
   CHECK(w.get_value(true).shares_storage_with(w.get_value(true)));
+}
+
+TEST_CASE("set_value(borrow=false) copies; set_value(borrow=true) keeps the caller's tensor") {
+  auto w = graphjit::shared(vec({1, 2}), "w");
+  Tensor mine = vec({3, 4});
+  w.set_value(mine);
+  mine.set({0}, 100);
+  CHECK(w.get_value().get({0}) == 3);
+  CHECK_FALSE(w.get_value(true).shares_storage_with(mine));
+  w.set_value(mine, /*borrow=*/true);
+  CHECK(w.get_value(true).shares_storage_with(mine));
+  mine.set({1}, 200);
+  CHECK(w.get_value().get({1}) == 200);
 }
 
 TEST_CASE("givens substitute expressions before compilation") {

@@ -2,6 +2,7 @@
 
 #include <graphjit/runtime/idx.hpp>
 
+#include "requirement.hpp"
 #include "temp_dir.hpp"
 #include "thrown_message.hpp"
 
@@ -151,10 +152,7 @@ TEST_CASE("load_idx refuses a header promising more than the file can hold, befo
   CHECK(contains(thrown_message<std::runtime_error>([&] { load_idx(dir.file("forged")); }), "file has 0"));
 
   const std::string gzip = "gzip -n -c " + dir.file("forged") + " > " + dir.file("forged.gz");
-  if (std::system(gzip.c_str()) != 0) {
-    MESSAGE("skipped the gzip half: `" << gzip << "` failed");
-    return;
-  }
+  if (!require(std::system(gzip.c_str()) == 0, "gzip (`" + gzip + "` failed)")) return;
   CHECK(contains(thrown_message<std::runtime_error>([&] { load_idx(dir.file("forged.gz")); }),
                  "more than a gzip file of"));
 }
@@ -165,10 +163,7 @@ TEST_CASE("load_idx reads gzip files made of several members, like `cat a.gz b.g
   write_bytes(dir.file("p2"), "def");
   const std::string gzip = "gzip -n -c " + dir.file("p1") + " > " + dir.file("m.gz") + " && gzip -n -c " +
                            dir.file("p2") + " >> " + dir.file("m.gz");
-  if (std::system(gzip.c_str()) != 0) {
-    MESSAGE("skipped: `" << gzip << "` failed");
-    return;
-  }
+  if (!require(std::system(gzip.c_str()) == 0, "gzip (`" + gzip + "` failed)")) return;
   CHECK(load_idx(dir.file("m.gz")).equal(Tensor::from_vector<std::uint8_t>({'a', 'b', 'c', 'd', 'e', 'f'})));
 }
 
@@ -191,10 +186,7 @@ TEST_CASE("save_idx rejects types IDX cannot hold and leaves existing files inta
 
 TEST_CASE("load_idx reads the installed Fashion-MNIST test labels") {
   const std::string path = "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz";
-  if (!std::filesystem::exists(path)) {
-    MESSAGE("skipped: " << path << " is missing (run scripts/setup-data.sh)");
-    return;
-  }
+  if (!require(std::filesystem::exists(path), path + " (run scripts/setup-data.sh)")) return;
   Tensor labels = load_idx(path);
   CHECK(labels.dtype() == DType::uint8);
   CHECK(labels.shape() == Shape{10000});

@@ -54,6 +54,10 @@ TEST_CASE("integer literals in expressions are exact") {
     CHECK(out[1].item<std::int64_t>() == kBig - 1);
     CHECK(out[2].item<std::int64_t>() == kBig);
     CHECK(graphjit::constant(kBig, graphjit::int64).node()->value.item<std::int64_t>() == kBig);
+    // An unsigned literal past int64 is not wrapped to a negative number: it becomes a float64, as before.
+    const auto sum = n + 18446744073709551615ULL;
+    CHECK(sum.dtype() == graphjit::float64);
+    CHECK(graphjit::function({n}, {sum}, {.mode = mode})(std::int64_t{0})[0].item<double>() == 18446744073709551615.0);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <graphjit/runtime/npz.hpp>
 
+#include "requirement.hpp"
 #include "temp_dir.hpp"
 #include "thrown_message.hpp"
 
@@ -196,10 +197,7 @@ TEST_CASE("save_npz rejects bad keys and keeps the old file on failure") {
 }
 
 TEST_CASE("numpy reads what save_npz and save_npy write") {
-  if (!numpy_available()) {
-    MESSAGE("skipped: " << kPython << " with numpy is not available (apt-get install python3-numpy)");
-    return;
-  }
+  if (!require(numpy_available(), std::string(kPython) + " with numpy (apt-get install python3-numpy)")) return;
   TempDir dir;
   save_npz(dir.file("cpp.npz"), sample_arrays());
   save_npy(dir.file("cpp.npy"), Tensor::from_vector<float>({0.5f, 2.0f, -3.0f}, {3, 1}));
@@ -231,10 +229,7 @@ assert one.dtype == np.float32 and one.shape == (3, 1) and one.ravel().tolist() 
 }
 
 TEST_CASE("load_npz and load_npy read numpy.savez, numpy.savez_compressed and numpy.save") {
-  if (!numpy_available()) {
-    MESSAGE("skipped: " << kPython << " with numpy is not available (apt-get install python3-numpy)");
-    return;
-  }
+  if (!require(numpy_available(), std::string(kPython) + " with numpy (apt-get install python3-numpy)")) return;
   TempDir dir;
   REQUIRE(run_python(dir, R"(
 import sys, numpy as np

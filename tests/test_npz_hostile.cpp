@@ -270,3 +270,28 @@ TEST_CASE("an NPY header claiming more data than the entry holds allocates nothi
   CHECK(contains(msg, "needs 4000000000000 bytes of data, the file has 12"));
   CHECK(max_rss_kb() - rss_before < 100 * 1024);
 }
+
+TEST_CASE("corrupt deflate data, other compression methods and encryption are refused naming the entry") {
+  TempDir dir;
+  // Corrupt: a stored-block header whose length check (NLEN) does not match.
+  ZipEntry corrupt = deflated("W.npy", npy_of(kSmall));
+  corrupt.payload[3] ^= 0x5A;
+  std::string msg = load_error(dir, make_zip({corrupt}));
+  CHECK(contains(msg, "entry 'W.npy'"));
+  CHECK(contains(msg, "the compressed data is corrupt or truncated"));
+  // Truncated: the stream stops before its end.
+  ZipEntry truncated = deflated("W.npy", npy_of(kSmall));
+  truncated.payload.resize(truncated.payload.size() / 2);
+  CHECK(contains(load_error(dir, make_zip({truncated})), "corrupt or truncated"));
+  // bzip2 (method 12).
+  ZipEntry bzip2 = stored("W.npy", npy_of(kSmall));
+  bzip2.method = 12;
+  msg = load_error(dir, make_zip({bzip2}));
+  CHECK(contains(msg, "entry 'W.npy'"));
+  CHECK(contains(msg, "compression method 12 is not supported"));
+  // Encrypted (flag bit 0): patch the flags of both headers.
+  std::string bytes = make_zip({stored("W.npy", npy_of(kSmall))});
+  for (std::size_t at = bytes.find("PK\x03\x04"); at != std::string::npos; at = bytes.find("PK\x03\x04", at + 1)) bytes[at + 6] = 1;
+  for (std::size_t at = bytes.find("PK\x01\x02"); at != std::string::npos; at = bytes.find("PK\x01\x02", at + 1)) bytes[at + 8] = 1;
+  CHECK(contains(load_error(dir, bytes), "encrypted entries are not supported"));
+}

@@ -318,6 +318,25 @@ TEST_CASE("cast truncates toward zero, maps to bool by != 0, widens exactly") {
   CHECK(x.astype(graphjit::int8).dtype() == graphjit::int8);
 }
 
+TEST_CASE("float-to-int casts of nan, infinities and out-of-range values saturate in every mode") {
+  // value_cast's rule (dtype.hpp): truncate toward zero, saturate at the
+  // integer's range, nan -> 0 (C++ and LLVM leave these undefined).
+  auto cast_to = [](DType t) { return Build([t](const auto& in) { return T::cast(in[0], t); }); };
+  const Tensor wild = f64({kNaN, kInf, -kInf, 1e30, -1e30, 3e9, -3e9, 255.9, -0.9});
+  const double i32max = 2147483647, i32min = -2147483648.0;
+  expect(cast_to(graphjit::int32), {wild}, graphjit::int32, {9}, {0, i32max, i32min, i32max, i32min, i32max, i32min, 255, 0});
+  expect(cast_to(graphjit::uint8), {wild}, graphjit::uint8, {9}, {0, 255, 0, 255, 0, 255, 0, 255, 0});
+  expect(cast_to(graphjit::int8), {wild}, graphjit::int8, {9}, {0, 127, -128, 127, -128, 127, -128, 127, 0});
+  for (Mode mode : kModes) {
+    INFO("mode ", std::string(mode_name(mode)));
+    const Tensor got = evaluate(mode, cast_to(graphjit::int64), {wild});
+    const std::int64_t hi = std::numeric_limits<std::int64_t>::max(), lo = std::numeric_limits<std::int64_t>::min();
+    CHECK(got.to_vector<std::int64_t>() == std::vector<std::int64_t>{0, hi, lo, hi, lo, 3000000000LL, -3000000000LL, 255, 0});
+    const Tensor from32 = evaluate(mode, cast_to(graphjit::int32), {f32({std::numeric_limits<float>::quiet_NaN(), 1e20f, -1e20f, 7.9f})});
+    CHECK(from32.to_vector<std::int64_t>() == std::vector<std::int64_t>{0, 2147483647, -2147483648LL, 7});
+  }
+}
+
 // --- comparisons, logic, switch ----------------------------------------------------
 
 TEST_CASE("comparisons give bool, and nan compares unequal to everything") {

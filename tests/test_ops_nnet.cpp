@@ -89,6 +89,20 @@ TEST_CASE("softmax of an empty batch is empty") {
   CHECK(run({x}, {T::softmax(x)}, {Tensor::zeros({0, 4}, float64)})[0].shape() == Shape{0, 4});
 }
 
+// Found by fuzz/fuzz_graph: the reference returned an empty result, fast_run
+// threw (its expansion takes the max of an empty row). Both raise now.
+TEST_CASE("softmax and log_softmax of rows of length 0 are a ShapeError in every mode") {
+  for (graphjit::Mode mode : {graphjit::Mode::reference, graphjit::Mode::fast_run}) {
+    INFO("mode ", std::string(graphjit::mode_name(mode)));
+    auto v = T::vector("v");
+    auto m = T::matrix("m");
+    auto f = graphjit::function({v, m}, {T::softmax(v), T::log_softmax(m)}, {.mode = mode});
+    CHECK_THROWS_AS(f(Tensor::zeros({0}, float64), Tensor::zeros({2, 3}, float64)), ShapeError);
+    CHECK_THROWS_AS(f(Tensor::zeros({3}, float64), Tensor::zeros({3, 0}, float64)), ShapeError);
+    CHECK(f(Tensor::zeros({3}, float64), Tensor::zeros({0, 3}, float64))[1].shape() == Shape{0, 3});
+  }
+}
+
 TEST_CASE("softmax of integers or of 3-d inputs is a TypeError naming the variable") {
   std::string msg = thrown_message<TypeError>([] { T::softmax(T::matrix("logits", int32)); });
   CHECK(contains(msg, "logits"));

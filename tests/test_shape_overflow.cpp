@@ -33,7 +33,7 @@ TEST_CASE("a reshape whose lengths multiply past int64 is refused, naming the op
   CHECK_THROWS_AS(x.reshape({3, wraps_to_two}), std::invalid_argument);
   CHECK_THROWS_AS(x.reshape({-1, 3, wraps_to_two}), std::invalid_argument);
   for (Mode mode : kModes) {
-    INFO("mode ", mode_name(mode));
+    INFO("mode ", std::string(mode_name(mode)));
     const auto v = T::vector("v");
     const auto a = T::scalar("a", graphjit::int64), b = T::scalar("b", graphjit::int64);
     auto f = graphjit::function({v, a, b}, {T::reshape(v, {a, b})}, {.mode = mode});
@@ -53,7 +53,7 @@ TEST_CASE("a reshape whose lengths multiply past int64 is refused, naming the op
 
 TEST_CASE("arange over a range wider than int64 has its true length") {
   for (Mode mode : kModes) {
-    INFO("mode ", mode_name(mode));
+    INFO("mode ", std::string(mode_name(mode)));
     const auto lo = T::scalar("lo", graphjit::int64), hi = T::scalar("hi", graphjit::int64),
                step = T::scalar("step", graphjit::int64);
     auto f = graphjit::function({lo, hi, step}, {T::arange(lo, hi, step)}, {.mode = mode});
@@ -75,7 +75,7 @@ TEST_CASE("arange over a range wider than int64 has its true length") {
 
 TEST_CASE("arange(0, 1e30) is an error, not an undefined float-to-int cast") {
   for (Mode mode : kModes) {
-    INFO("mode ", mode_name(mode));
+    INFO("mode ", std::string(mode_name(mode)));
     const auto stop = T::scalar("stop");
     auto f = graphjit::function({stop}, {T::arange(0, stop)}, {.mode = mode});
     const std::string msg = thrown_message<graphjit::ShapeError>([&] { f(1e30); });
@@ -104,7 +104,7 @@ TEST_CASE("a stride-0 view whose shape has more elements than int64 counts is re
 TEST_CASE("inputs broadcast to an uncountable shape: an error naming the expression, in every mode") {
   const std::int64_t n = std::int64_t{1} << 32;
   for (Mode mode : kModes) {
-    INFO("mode ", mode_name(mode));
+    INFO("mode ", std::string(mode_name(mode)));
     const auto x = T::tensor(graphjit::float64, {false, true}, "x");
     const auto y = T::tensor(graphjit::float64, {true, false}, "y");
     auto f = graphjit::function({x, y}, {x + y}, {.mode = mode});
@@ -116,7 +116,7 @@ TEST_CASE("inputs broadcast to an uncountable shape: an error naming the express
 
 TEST_CASE("concatenating lengths that add up past int64 is refused") {
   for (Mode mode : kModes) {
-    INFO("mode ", mode_name(mode));
+    INFO("mode ", std::string(mode_name(mode)));
     const auto a = T::vector("a"), b = T::vector("b");
     auto f = graphjit::function({a, b}, {T::concatenate({a, b})}, {.mode = mode});
     const std::string msg = thrown_message<graphjit::ShapeError>(
@@ -136,6 +136,22 @@ TEST_CASE("a request too large for memory names the op and the shape instead of 
   CHECK(contains(msg, "alloc("));
   CHECK(contains(msg, "test_shape_overflow.cpp:"));
   CHECK(contains(msg, "(1000000, 1000000)"));
+  // The JIT runs ops without a fused kernel (here arange and concatenate)
+  // with their reference kernels: the same error.
+  for (Mode mode : kModes) {
+    INFO("mode ", std::string(mode_name(mode)));
+    const auto stop = T::scalar("stop", graphjit::int64);
+    auto g = graphjit::function({stop}, {T::arange(stop)}, {.mode = mode});
+    const std::string arange_msg = thrown_message<std::bad_alloc>([&] { g(n * n); });
+    CHECK(contains(arange_msg, "arange("));
+    CHECK(contains(arange_msg, "test_shape_overflow.cpp:"));
+    CHECK(contains(arange_msg, "(1000000000000,)"));
+    const auto v = T::vector("v");
+    auto h = graphjit::function({v}, {T::concatenate({v, v})}, {.mode = mode});
+    const std::string concat_msg = thrown_message<std::bad_alloc>([&] { h(broadcast_scalar(1, {n * n / 2})); });
+    CHECK(contains(concat_msg, "concatenate("));
+    CHECK(contains(concat_msg, "(1000000000000,)"));
+  }
 }
 
 TEST_CASE("compiled steps that cannot get their output memory name the expression and the user's line") {

@@ -14,9 +14,12 @@ and runs training steps 0..N-1 on the training set in file order, without any
 shuffle: step k trains on rows k*500 .. (k+1)*500 - 1 of the training set, which
 are rows k*500 .. (k+1)*500 - 1 of train-images-idx3-ubyte.gz (the training set is
 its first 50,000 rows), so N <= 100. It prints one JSON object
-{"dtype": D, "batch_size": 500, "learning_rate": 0.3, "losses": [l0, ..., l(N-1)]}
-where lk is the loss step k returns: computed on batch k with the weights from
-before step k's update (what Theano's train(k, 500) returns). json writes floats
+{"dtype": D, "batch_size": 500, "learning_rate": 0.3, "losses": [l0, ..., l(N-1)],
+ "accuracies": [a0, ..., a(N-1)], "valid": [loss, accuracy], "test_accuracy": [accuracy]}
+where lk and ak are the loss and accuracy step k returns: computed on batch k with
+the weights from before step k's update (what Theano's train(k, 500) returns);
+"valid" and "test_accuracy" are those of the whole validation and test sets
+with the weights after step N-1. json writes floats
 with repr, so every value round-trips exactly.
 --save-init FILE --seed S writes a Glorot initialisation in that format.
 """
@@ -107,12 +110,13 @@ def dump_losses(train_x, train_y, params, steps):
     if not 1 <= steps <= batches:
         raise ValueError(f"--dump-losses {steps}: must be 1..{batches}, the batches of the "
                          "first epoch (the reference never shuffles)")
-    losses = []
+    losses, accuracies = [], []
     for k in range(steps):
         rows = slice(k * BATCH, (k + 1) * BATCH)
-        loss, _ = train_step(params, train_x[rows], train_y[rows])
+        loss, accuracy = train_step(params, train_x[rows], train_y[rows])
         losses.append(float(loss))
-    return losses
+        accuracies.append(float(accuracy))
+    return losses, accuracies
 
 
 def train(data, params, epochs, rng):
@@ -158,12 +162,17 @@ def main():
             parser.error("--dump-losses needs --init-npz FILE (keys W1, b1, W2, b2)")
         data = fashion_data.load(dtype, args.data_dir)
         try:
-            losses = dump_losses(*data["train"], load_params(args.init_npz, dtype),
-                                 args.dump_losses)
+            params = load_params(args.init_npz, dtype)
+            losses, accuracies = dump_losses(*data["train"], params, args.dump_losses)
         except (KeyError, ValueError) as error:
             parser.error(str(error))
+        valid_loss, valid_accuracy = evaluate(params, *data["valid"])
+        _, test_accuracy = evaluate(params, *data["test"])
         print(json.dumps({"dtype": args.dtype, "batch_size": BATCH,
-                          "learning_rate": LEARNING_RATE, "losses": losses}))
+                          "learning_rate": LEARNING_RATE, "losses": losses,
+                          "accuracies": accuracies,
+                          "valid": [float(valid_loss), float(valid_accuracy)],
+                          "test_accuracy": [float(test_accuracy)]}))
         return
     data = fashion_data.load(dtype, args.data_dir)
     params = load_params(args.init_npz, dtype) if args.init_npz else glorot_init(rng, dtype)

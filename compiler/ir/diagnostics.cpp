@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+
 namespace graphjit::ir {
 
 std::string describe(const Node& node) {
@@ -32,9 +34,14 @@ void shape_error(const Node& node, const std::vector<Tensor>& inputs, const std:
 }
 
 Tensor run_reference(const Node& node, const std::vector<Tensor>& inputs) {
+  return op_info(node.op).reference(node, inputs);
+}
+
+void rethrow_naming_node(const Node& node, const std::vector<Tensor>& inputs) {
   try {
-    return op_info(node.op).reference(node, inputs);
+    throw;
   } catch (const AllocationError& e) {
+    if (std::string_view(e.what()).starts_with(describe(node))) throw;  // named already (a kernel calling a kernel)
     throw AllocationError(fmt::format("{}: {} (input shapes: {}); the result is too large for this machine's memory",
                                       describe(node), e.what(), input_shapes(node, inputs)));
   } catch (const std::overflow_error& e) {

@@ -1,5 +1,7 @@
 #include "compiler/ir/op_info.hpp"
 
+#include "compiler/ir/diagnostics.hpp"
+
 #include <array>
 #include <atomic>
 #include <stdexcept>
@@ -29,6 +31,34 @@ std::array<OpInfo, kNumOps>& table() {
     return t;
   }();
   return ops;
+}
+
+using Kernel = Tensor (*)(const Node&, const std::vector<Tensor>&);
+
+// The kernels as registered; the table holds the wrappers below instead.
+std::array<Kernel, kNumOps>& registered_kernels() {
+  static std::array<Kernel, kNumOps> kernels{};
+  return kernels;
+}
+std::array<NativeKernel::Function, kNumOps>& registered_natives() {
+  static std::array<NativeKernel::Function, kNumOps> natives{};
+  return natives;
+}
+
+Tensor reference_naming_node(const Node& node, const std::vector<Tensor>& inputs) {
+  try {
+    return registered_kernels()[static_cast<std::size_t>(node.op)](node, inputs);
+  } catch (...) {
+    rethrow_naming_node(node, inputs);
+  }
+}
+
+Tensor native_naming_node(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& out) {
+  try {
+    return registered_natives()[static_cast<std::size_t>(node.op)](node, inputs, out);
+  } catch (...) {
+    rethrow_naming_node(node, inputs);
+  }
 }
 
 }  // namespace
@@ -68,6 +98,19 @@ const OpInfo& op_info(OpCode op) {
     if (install == nullptr)
       throw std::logic_error("graphjit internal error: no op library is linked (frontend/ops/op_library.cpp)");
     install();
+    // Every caller (reference evaluator, constant folding, the executor's
+    // native steps) gets runtime errors that name the node.
+    for (std::size_t i = 0; i < kNumOps; ++i) {
+      OpInfo& info = table()[i];
+      if (info.reference) {
+        registered_kernels()[i] = info.reference;
+        info.reference = reference_naming_node;
+      }
+      if (info.native) {
+        registered_natives()[i] = info.native.run;
+        info.native.run = native_naming_node;
+      }
+    }
   });
   return table()[static_cast<std::size_t>(op)];
 }

@@ -67,7 +67,9 @@ struct OpInfo {
   // Output shape from the input values (only shapes are read, except for
   // small integer inputs such as slice bounds or reshape targets).
   Shape (*infer_shape)(const Node& node, const std::vector<Tensor>& inputs) = nullptr;
-  // The oracle: a plain, obviously-correct implementation.
+  // The oracle: a plain, obviously-correct implementation. Once registered,
+  // it is called through a wrapper that names the node in the runtime's
+  // size-overflow and allocation errors (op_info.cpp).
   Tensor (*reference)(const Node& node, const std::vector<Tensor>& inputs) = nullptr;
   // Gradient of the cost with respect to each input, given this node as
   // `output` and the gradient with respect to it. An undefined Variable means

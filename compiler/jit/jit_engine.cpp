@@ -140,28 +140,39 @@ void JitEngine::define_runtime_symbol(const std::string& name, void* address) {
 std::shared_ptr<CompiledModule> JitEngine::compile(std::unique_ptr<llvm::LLVMContext> context,
                                                    std::unique_ptr<llvm::Module> module,
                                                    const std::vector<std::string>& symbols) {
+  // Owned together from here on: a module must be destroyed before its
+  // context, which two unique_ptr parameters do not guarantee when anything
+  // below throws (a bad GRAPHJIT_JIT_OPT_LEVEL crashed the process).
+  llvm::orc::ThreadSafeModule owned(std::move(module), std::move(context));
+  llvm::Module& ir = *owned.getModuleUnlocked();
   std::lock_guard lock(mutex_);
   const auto start = std::chrono::steady_clock::now();
-  const std::string name = module->getModuleIdentifier();
+  const std::string name = ir.getModuleIdentifier();
 
-  dump_ir(*module, DumpStage::generated);
+  dump_ir(ir, DumpStage::generated);
   std::string problems;
   llvm::raw_string_ostream problem_stream(problems);
-  if (llvm::verifyModule(*module, &problem_stream))
+  if (llvm::verifyModule(ir, &problem_stream))
     throw std::logic_error("graphjit code generator produced invalid LLVM IR for module '" + name + "' (run with " +
                            "GRAPHJIT_FLAGS=dump_ir=true to see it):\n" + problems);
-  optimize_module(*module, *optimizer_target_, optimization_level());
-  dump_ir(*module, DumpStage::optimized);
-  dump_assembly(*module, *optimizer_target_);
+  optimize_module(ir, *optimizer_target_, optimization_level());
+  dump_ir(ir, DumpStage::optimized);
+  dump_assembly(ir, *optimizer_target_);
   const double optimize_ms = ms_since(start);
   llvm_times.optimize_ms += optimize_ms;
 
   auto compiled = std::shared_ptr<CompiledModule>(new CompiledModule(name));
   llvm::orc::ResourceTrackerSP tracker = jit_->getMainJITDylib().createResourceTracker();
-  if (llvm::Error error =
-          jit_->addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
+  if (llvm::Error error = jit_->addIRModule(tracker, std::move(owned)))
     throw std::runtime_error("graphjit JIT: cannot add module '" + name + "': " + error_text(std::move(error)));
-  compiled->unload_ = [tracker] { llvm::consumeError(tracker->remove()); };
+  // Removing the code leaves its symbol names interned in the session's
+  // string pool (each module's names are unique); they are dropped too, or
+  // every compiled-and-destroyed function would leave a few KB behind.
+  // (The pool locks itself; mutex_ may be held here, when compile() fails.)
+  compiled->unload_ = [this, tracker] {
+    llvm::consumeError(tracker->remove());
+    jit_->getExecutionSession().getSymbolStringPool()->clearDeadEntries();
+  };
   // The first lookup generates machine code for the whole module.
   for (const std::string& symbol : symbols)
     compiled->addresses_[symbol] =

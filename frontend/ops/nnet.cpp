@@ -109,8 +109,17 @@ double row_max(const double* v, std::int64_t n) {
   return m;
 }
 
+// A row of length 0 has no max to shift by: an error, as in the compiled
+// code (whose expansion takes that max) and in scipy.special.softmax. An
+// empty batch, (0, n), is fine: there is no row.
+void check_rows_not_empty(const Node& node, const std::vector<Tensor>& inputs, const Rows& x) {
+  if (x.count > 0 && x.length == 0)
+    ops::shape_error(node, inputs, "the rows have length 0: there is no max to shift by (max over a dim of length 0 has no value)");
+}
+
 Tensor softmax_reference(const Node& node, const std::vector<Tensor>& inputs) {
   Rows x(inputs[0]);
+  check_rows_not_empty(node, inputs, x);
   for (std::int64_t r = 0; r < x.count; ++r) {
     double* v = x.row(r);
     const double m = row_max(v, x.length);
@@ -123,6 +132,7 @@ Tensor softmax_reference(const Node& node, const std::vector<Tensor>& inputs) {
 
 Tensor log_softmax_reference(const Node& node, const std::vector<Tensor>& inputs) {
   Rows x(inputs[0]);
+  check_rows_not_empty(node, inputs, x);
   for (std::int64_t r = 0; r < x.count; ++r) {
     double* v = x.row(r);
     const double m = row_max(v, x.length);

@@ -147,11 +147,15 @@ struct Operand {
   Operand(const Variable& v, std::source_location where = std::source_location::current()) : var(v), where(where) {}
   template <Number N>
   Operand(N n, std::source_location where = std::source_location::current())
-      : number(static_cast<double>(n)), integer(std::is_integral_v<N> ? static_cast<std::int64_t>(n) : 0),
-        integer_literal(std::is_integral_v<N>), where(where) {}
+      : number(static_cast<double>(n)), integer_literal(std::is_integral_v<N>), where(where) {
+    if constexpr (std::is_integral_v<N>)
+      if (std::is_signed_v<N> || static_cast<std::uint64_t>(n) <= static_cast<std::uint64_t>(INT64_MAX))
+        integer = static_cast<std::int64_t>(n);
+  }
   Variable var;  // undefined for a number
   double number = 0;
-  std::int64_t integer = 0;  // the exact value of an integer literal (`number` rounds above 2^53)
+  // The exact value of an integer literal that fits int64 (`number` rounds above 2^53).
+  std::optional<std::int64_t> integer;
   bool integer_literal = false;
   std::source_location where;
 };
