@@ -214,9 +214,10 @@ Variable steps_input(const ScanOptions& o) {
   if (!o.n_steps) return constant(std::int64_t{-1}, int64);
   const Operand& n = *o.n_steps;
   if (!n.var.defined()) {
-    if (!n.integer_literal || n.integer < 0)
-      throw TypeError(fmt::format("scan: n_steps must be a non-negative integer, got {}", n.number));
-    return constant(n.integer, int64);
+    // `integer` is empty for an integer literal past INT64_MAX.
+    if (!n.integer_literal || !n.integer || *n.integer < 0)
+      throw TypeError(fmt::format("scan: n_steps must be a non-negative integer that fits int64, got {}", n.number));
+    return constant(*n.integer, int64);
   }
   if (n.var.ndim() != 0 || is_float(n.var.dtype()))
     throw TypeError(fmt::format("scan: n_steps must be an integer scalar, got '{}' ({})", n.var.label(), n.var.type_str()));

@@ -75,16 +75,16 @@ TEST_CASE("scaled, negated and transposed products become gemms with beta 0") {
   check_gemm(gemms({2.5 * T::dot(a, b)}, in)[0], a, b, 2.5, 0);
   check_gemm(gemms({T::dot(a, b) * 2.5}, in)[0], a, b, 2.5, 0);
   check_gemm(gemms({-T::dot(a, b)}, in)[0], a, b, -1, 0);
-  const Inputs b_transposed{{a, uniform({4, 3}, -1, 1, 1)}, {b, uniform({5, 3}, -1, 1, 2)}};
+  const InputValues b_transposed{{a, uniform({4, 3}, -1, 1, 1)}, {b, uniform({5, 3}, -1, 1, 2)}};
   check_gemm(gemms({2 * T::dot(a, b.T())}, b_transposed)[0], a, b, 2, 0, false, true);
-  const Inputs a_transposed{{a, uniform({3, 4}, -1, 1, 1)}, {b, uniform({3, 5}, -1, 1, 2)}};
+  const InputValues a_transposed{{a, uniform({3, 4}, -1, 1, 1)}, {b, uniform({3, 5}, -1, 1, 2)}};
   check_gemm(gemms({2 * T::dot(a.T(), b)}, a_transposed)[0], a, b, 2, 0, true, false);
-  const Inputs both{{a, uniform({3, 4}, -1, 1, 1)}, {b, uniform({5, 3}, -1, 1, 2)}};
+  const InputValues both{{a, uniform({3, 4}, -1, 1, 1)}, {b, uniform({5, 3}, -1, 1, 2)}};
   check_gemm(gemms({T::dot(a.T(), b.T())}, both)[0], a, b, 1, 0, true, true);
   // A plain product stays a dot: a gemm would only add a c to fill.
   CHECK(gemms({T::dot(a, b)}, in)[0]->op == OpCode::Dot);
   // Compiled: BLAS gets the flags and leading dimensions right for each.
-  for (const auto& [out, args] : std::vector<std::pair<Variable, Inputs>>{
+  for (const auto& [out, args] : std::vector<std::pair<Variable, InputValues>>{
            {2 * T::dot(a, b.T()), b_transposed}, {2 * T::dot(a.T(), b), a_transposed}, {3 * T::dot(a.T(), b.T()), both}}) {
     std::vector<Argument> values;
     for (const auto& [var, value] : args) values.push_back(value);
