@@ -210,17 +210,19 @@ std::vector<ir::NodeRef> push_out_products(Loop& loop, const std::vector<ir::Nod
   return pushed.empty() ? outs : ir::clone_replace(outs, pushed);
 }
 
-Variable steps_input(const ScanOptions& o) {
+Variable steps_input(const ScanOptions& o, std::source_location where) {
   if (!o.n_steps) return constant(std::int64_t{-1}, int64);
   const Operand& n = *o.n_steps;
   if (!n.var.defined()) {
     // `integer` is empty for an integer literal past INT64_MAX.
     if (!n.integer_literal || !n.integer || *n.integer < 0)
-      throw TypeError(fmt::format("scan: n_steps must be a non-negative integer that fits int64, got {}", n.number));
+      throw TypeError(fmt::format("scan at {}: n_steps must be a non-negative integer that fits int64, got {}",
+                                  ops::where_str(where), n.number));
     return constant(*n.integer, int64);
   }
   if (n.var.ndim() != 0 || is_float(n.var.dtype()))
-    throw TypeError(fmt::format("scan: n_steps must be an integer scalar, got '{}' ({})", n.var.label(), n.var.type_str()));
+    throw TypeError(fmt::format("scan at {}: n_steps must be an integer scalar, got '{}' ({})", ops::where_str(where),
+                                n.var.label(), n.var.type_str()));
   return n.var.dtype() == int64 ? n.var : T::cast(n.var, int64);
 }
 
@@ -262,7 +264,7 @@ ScanResult scan(const ScanFunction& fn, const ScanOptions& options, std::source_
   body.inner_outputs = outs;
   body.truncate_gradient = options.truncate_gradient;
 
-  std::vector<Variable> inputs{steps_input(options)};
+  std::vector<Variable> inputs{steps_input(options, where)};
   for (const auto* group : {&loop.sequences, &loop.initials, &loop.non_sequences})
     inputs.insert(inputs.end(), group->begin(), group->end());
   ScanResult result;

@@ -265,3 +265,15 @@ TEST_CASE("a scan read only at its last step keeps only its last state; with a g
   check_close(out[0], {1, 8, 27});
   check_close(out[1], {3, 12, 27});  // d(a^3)/da = 3 a^2
 }
+
+TEST_CASE("a bad n_steps names the scan's line") {
+  auto x = T::vector("x");
+  auto step = [&](const Args& a) -> ScanStep { return a[0] * 2.0; };
+  const std::string negative = error_of([&] { graphjit::scan(step, {.outputs_info = {x}, .n_steps = -3}); });
+  CHECK(contains(negative, "n_steps must be a non-negative integer"));
+  CHECK(contains(negative, "test_scan.cpp:"));
+  auto f = T::scalar("f");
+  const std::string floating = error_of([&] { graphjit::scan(step, {.outputs_info = {x}, .n_steps = f}); });
+  CHECK(contains(floating, "n_steps must be an integer scalar, got 'f'"));
+  CHECK(contains(floating, "test_scan.cpp:"));
+}
