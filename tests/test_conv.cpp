@@ -60,6 +60,9 @@ std::vector<Case> cases() {
   for (const auto& m : modes) out.push_back({{3, 2, 9, 8}, {4, 2, 3, 2}, m});
   out.push_back({{2, 3, 7, 7}, {5, 3, 1, 1}, {}});  // 1x1 filters
   out.push_back({{1, 1, 5, 4}, {2, 1, 5, 4}, {}});  // filters as large as the image
+  // Batches large enough that the native kernels split them over the thread pool.
+  out.push_back({{20, 3, 12, 12}, {8, 3, 3, 3}, nnet::padded(1, 1, {.subsample = {2, 1}})});
+  out.push_back({{24, 8, 10, 10}, {16, 8, 1, 1}, {}});  // pointwise: no unrolling
   return out;
 }
 
