@@ -19,6 +19,8 @@
 #include <graphjit/tensor.hpp>
 
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -288,6 +290,17 @@ template <class T> void max_pool_tiles(const PoolGeometry& g, const T* x, T* y, 
     }
 }
 
+// `value` when `keep`, else +0, without a branch: which elements hold their
+// window's max is data-dependent, and mispredicted branches cost more than the loop.
+template <class T> T kept_or_zero(bool keep, T value) {
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  Bits bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  bits &= Bits{0} - static_cast<Bits>(keep);
+  std::memcpy(&value, &bits, sizeof bits);
+  return value;
+}
+
 // The max-pool gradient of tiling windows over planes [p0, p1): each element
 // gets its window's gradient when it equals the window's max, else 0 (also
 // the rows and columns no window covers), written once without a fill.
@@ -304,7 +317,7 @@ void max_unpool_tiles(const PoolGeometry& g, const T* x, const T* y, const T* gy
       const T* top = y + (p * g.out_rows + i) * g.out_cols;
       const T* grad = gy + (p * g.out_rows + i) * g.out_cols;
       for (std::int64_t j = 0; j < g.out_cols; ++j)
-        for (std::int64_t c = 0; c < wc; ++c) gx[at + j * wc + c] = x[at + j * wc + c] == top[j] ? grad[j] : T(0);
+        for (std::int64_t c = j * wc; c < (j + 1) * wc; ++c) gx[at + c] = kept_or_zero(x[at + c] == top[j], grad[j]);
       std::fill(gx + at + covered, gx + at + g.cols, T(0));
     }
   }
