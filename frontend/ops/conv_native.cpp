@@ -13,10 +13,14 @@
 #include "frontend/ops/conv_native.hpp"
 
 #include "compiler/exec/thread_pool.hpp"
+#include "frontend/ops/conv_direct.hpp"
+
+#include <graphjit/conv_algorithm.hpp>
 
 #include <graphjit/runtime/blas.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <type_traits>
 
@@ -37,10 +41,14 @@ template <class T> Tensor scratch(std::int64_t rows, std::int64_t cols) {
   return Tensor::from_external(buffer.data(), {rows, cols}, dtype_of<T>());
 }
 
+// Pointers to image n of an NCHW tensor.
+template <class T> T* image_data(const Tensor& t, std::int64_t n) {
+  return const_cast<T*>(t.data<T>()) + n * t.shape(1) * t.shape(2) * t.shape(3);
+}
+
 // Image n of an NCHW tensor as the (channels, pixels) matrix it is in memory.
 template <class T> Tensor image_matrix(const Tensor& t, std::int64_t n) {
-  const std::int64_t channels = t.shape(1), size = t.shape(2) * t.shape(3);
-  return Tensor::from_external(const_cast<T*>(t.data<T>()) + n * channels * size, {channels, size}, dtype_of<T>());
+  return Tensor::from_external(image_data<T>(t, n), {t.shape(1), t.shape(2) * t.shape(3)}, dtype_of<T>());
 }
 
 // A 1x1 filter with unit stride and no padding reads each image as it is:
@@ -165,8 +173,39 @@ Tensor operand(const Node& node, const Tensor& t) {
   return typed.contiguous();
 }
 
+using tensor::nnet::ConvAlgorithm;
+std::atomic<ConvAlgorithm> chosen_algorithm{ConvAlgorithm::by_shape};
+
+// Which kernel the by-shape choice gives, from the measurements in
+// docs/architecture.md (bench_conv_algorithms): the direct filter gradient
+// beats im2col + gemm when there are few taps and every output row is whole
+// vectors (LeNet's conv1: 25 taps, 24 columns); the direct forward was never
+// clearly faster than the gemm, so the forward keeps the gemm; the input
+// gradient has no direct form.
+enum class Pass { forward, filter_gradient };
+constexpr std::int64_t kDirectMaxTaps = 64;
+
+template <class T> bool use_direct(const ConvGeometry& g, Pass pass) {
+  if (!conv_direct::supports(g)) return false;
+  switch (chosen_algorithm.load(std::memory_order_relaxed)) {
+    case ConvAlgorithm::gemm: return false;
+    case ConvAlgorithm::direct: return true;
+    case ConvAlgorithm::by_shape: break;
+  }
+  return pass == Pass::filter_gradient && taps(g) <= kDirectMaxTaps && g.out_cols % conv_direct::lanes<T>() == 0;
+}
+
+template <class T> void forward_direct(const ConvGeometry& g, const Tensor& x, const Tensor& w, Tensor& y) {
+  const Tensor w_taps = filter_matrix<T>(g, w).transpose().contiguous();
+  over_images(g, image_pieces(g), [&](int, std::int64_t first, std::int64_t last) {
+    for (std::int64_t n = first; n < last; ++n)
+      conv_direct::forward_image(g, image_data<T>(x, n), w_taps.data<T>(), image_data<T>(y, n));
+  });
+}
+
 // y[n] = W @ col(x[n]), image by image.
 template <class T> void forward(const ConvGeometry& g, const Tensor& x, const Tensor& w, Tensor& y) {
+  if (use_direct<T>(g, Pass::forward)) return forward_direct<T>(g, x, w, y);
   const Tensor wm = filter_matrix<T>(g, w);
   over_images(g, image_pieces(g), [&](int, std::int64_t first, std::int64_t last) {
     for (std::int64_t n = first; n < last; ++n) {
@@ -202,11 +241,13 @@ template <class T> void backward_weights(const ConvGeometry& g, const Tensor& x,
   const int pieces = image_pieces(g);
   std::vector<Tensor> partials(static_cast<std::size_t>(pieces), gm);
   for (int k = 1; k < pieces; ++k) partials[static_cast<std::size_t>(k)] = Tensor::empty({OC, K}, dtype_of<T>());
+  const bool direct = use_direct<T>(g, Pass::filter_gradient);
   over_images(g, pieces, [&](int k, std::int64_t first, std::int64_t last) {
     Tensor& sum = partials[static_cast<std::size_t>(k)];
-    if (first == last) sum.fill(0);
+    if (first == last || direct) sum.fill(0);
     for (std::int64_t n = first; n < last; ++n)
-      gemm(false, true, 1.0, image_matrix<T>(gy, n), unrolled<T>(g, x, n), n == first ? 0.0 : 1.0, sum);
+      if (direct) conv_direct::add_weight_grad_image(g, image_data<T>(x, n), image_data<T>(gy, n), sum.data<T>());
+      else gemm(false, true, 1.0, image_matrix<T>(gy, n), unrolled<T>(g, x, n), n == first ? 0.0 : 1.0, sum);
   });
   T* total = gm.data<T>();
   for (int k = 1; k < pieces; ++k) {
@@ -249,3 +290,10 @@ Tensor grad_weights_run(const Node& node, const std::vector<Tensor>& inputs, Out
 }
 
 }  // namespace graphjit::ir::conv_native
+
+namespace graphjit::tensor::nnet {
+
+void set_conv_algorithm(ConvAlgorithm algorithm) { ir::conv_native::chosen_algorithm.store(algorithm); }
+ConvAlgorithm conv_algorithm() { return ir::conv_native::chosen_algorithm.load(); }
+
+}  // namespace graphjit::tensor::nnet
