@@ -4,6 +4,7 @@
 // against finite differences (first and second order); shape errors.
 #include <doctest/doctest.h>
 
+#include <graphjit/conv_algorithm.hpp>
 #include <graphjit/graphjit.hpp>
 
 #include "op_test_support.hpp"
@@ -44,6 +45,12 @@ void check_close(const Tensor& got, const Tensor& want, double tol) {
   CHECK(worst <= tol);
 }
 
+// Forces the compiled kernels' algorithm for a scope.
+struct AlgorithmForced {
+  explicit AlgorithmForced(nnet::ConvAlgorithm a) { nnet::set_conv_algorithm(a); }
+  ~AlgorithmForced() { nnet::set_conv_algorithm(nnet::ConvAlgorithm::by_shape); }
+};
+
 struct Case {
   Shape x, w;
   nnet::Conv2dOptions options;
@@ -60,6 +67,10 @@ std::vector<Case> cases() {
   for (const auto& m : modes) out.push_back({{3, 2, 9, 8}, {4, 2, 3, 2}, m});
   out.push_back({{2, 3, 7, 7}, {5, 3, 1, 1}, {}});  // 1x1 filters
   out.push_back({{1, 1, 5, 4}, {2, 1, 5, 4}, {}});  // filters as large as the image
+  // Batches large enough that the native kernels split them over the thread pool.
+  out.push_back({{20, 3, 12, 12}, {8, 3, 3, 3}, nnet::padded(1, 1, {.subsample = {2, 1}})});
+  out.push_back({{24, 8, 10, 10}, {16, 8, 1, 1}, {}});  // pointwise: no unrolling
+  out.push_back({{30, 1, 12, 11}, {6, 1, 3, 4}, {}});   // rows of whole vectors: by shape, the direct filter gradient
   return out;
 }
 
@@ -91,17 +102,21 @@ TEST_CASE("conv2d matches PyTorch's convolution (flipped cross-correlation)") {
 
 TEST_CASE("compiled conv2d and its gradients match the reference over modes, strides, dilations and dtypes") {
   std::uint64_t seed = 1;
-  for (const Case& c : cases())
-    for (DType dtype : {float64, float32}) {
-      const Tensor x = random_tensor(c.x, ++seed, dtype), w = random_tensor(c.w, ++seed, dtype);
-      auto X = T::tensor4("x", dtype), W = T::tensor4("w", dtype);
-      const Shape y_shape = function({X, W}, {nnet::conv2d(X, W, c.options)}, {.mode = Mode::reference})(x, w)[0].shape();
-      const Tensor r = random_tensor(y_shape, ++seed, dtype);
-      const auto want = conv_and_grads(c, dtype, Mode::reference, {x, w, r});
-      const auto got = conv_and_grads(c, dtype, Mode::fast_run, {x, w, r});
-      const double tol = dtype == float32 ? 1e-5 : 1e-12;
-      for (std::size_t k = 0; k < want.size(); ++k) check_close(got[k], want[k], tol);
-    }
+  for (nnet::ConvAlgorithm algorithm : {nnet::ConvAlgorithm::by_shape, nnet::ConvAlgorithm::gemm, nnet::ConvAlgorithm::direct}) {
+    CAPTURE(static_cast<int>(algorithm));
+    const AlgorithmForced forced(algorithm);
+    for (const Case& c : cases())
+      for (DType dtype : {float64, float32}) {
+        const Tensor x = random_tensor(c.x, ++seed, dtype), w = random_tensor(c.w, ++seed, dtype);
+        auto X = T::tensor4("x", dtype), W = T::tensor4("w", dtype);
+        const Shape y_shape = function({X, W}, {nnet::conv2d(X, W, c.options)}, {.mode = Mode::reference})(x, w)[0].shape();
+        const Tensor r = random_tensor(y_shape, ++seed, dtype);
+        const auto want = conv_and_grads(c, dtype, Mode::reference, {x, w, r});
+        const auto got = conv_and_grads(c, dtype, Mode::fast_run, {x, w, r});
+        const double tol = dtype == float32 ? 1e-5 : 1e-12;
+        for (std::size_t k = 0; k < want.size(); ++k) check_close(got[k], want[k], tol);
+      }
+  }
 }
 
 TEST_CASE("compiled conv2d reads strided and transposed inputs") {

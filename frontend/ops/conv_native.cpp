@@ -1,21 +1,26 @@
-// conv2d's compiled kernels: im2col + gemm. A chunk of images is unrolled
-// into the matrix `col` (one row per filter tap (c, u, v), one column per
-// output pixel of each image in the chunk), so each op is one large BLAS call
-// per chunk:
-//   forward:       y     = W (out, taps) @ col
-//   grad inputs:   gcol  = W^T @ gy, scattered back (col2im, accumulating)
-//   grad weights:  gW   += gy @ col^T
+// conv2d's compiled kernels: im2col + gemm, image by image. Each image is
+// unrolled into the matrix `col` (one row per filter tap (c, u, v), one column
+// per output pixel), small enough to stay in the core's L2 cache, and each op
+// is one BLAS call per image, reading and writing the NCHW images in place:
+//   forward:       y[n]  = W (out, taps) @ col
+//   grad inputs:   gcol  = W^T @ gy[n], scattered back into gx[n] (col2im)
+//   grad weights:  gW   += gy[n] @ col^T
 // W is the filters as the cross-correlation reads them (flipped for a true
-// convolution). Chunks bound the scratch memory (kChunkElements per matrix);
-// scratch is kept per thread across calls, since fresh pages cost more than
-// the unrolling. Measured against other choices in docs/architecture.md.
+// convolution). The batch is split over the kernel thread pool, each thread
+// making single-threaded gemms on its own images, so the unrolling runs in
+// parallel too. A pointwise filter (1x1, unit stride, no pad) skips the
+// unrolling. Measured against other choices in docs/architecture.md.
 #include "frontend/ops/conv_native.hpp"
 
 #include "compiler/exec/thread_pool.hpp"
+#include "frontend/ops/conv_direct.hpp"
+
+#include <graphjit/conv_algorithm.hpp>
 
 #include <graphjit/runtime/blas.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <type_traits>
 
@@ -25,23 +30,32 @@ namespace {
 
 using ops::ConvGeometry;
 
-constexpr std::int64_t kChunkElements = std::int64_t{1} << 21;
-
 std::int64_t taps(const ConvGeometry& g) { return g.in_channels * g.filter_rows * g.filter_cols; }
 std::int64_t pixels(const ConvGeometry& g) { return g.out_rows * g.out_cols; }
 
-// Images per chunk: as many as keep `col` and the gemm's other operand under the bound.
-std::int64_t chunk_images(const ConvGeometry& g) {
-  const std::int64_t per_image = std::max(taps(g), g.out_channels) * pixels(g);
-  return std::clamp<std::int64_t>(kChunkElements / std::max<std::int64_t>(per_image, 1), 1, std::max<std::int64_t>(g.batch, 1));
+// A (rows, cols) matrix of this thread's scratch memory (an unrolled image),
+// kept across calls, since fresh pages cost more than the unrolling.
+template <class T> Tensor scratch(std::int64_t rows, std::int64_t cols) {
+  thread_local std::vector<T> buffer;
+  if (static_cast<std::int64_t>(buffer.size()) < rows * cols) buffer.resize(static_cast<std::size_t>(rows * cols));
+  return Tensor::from_external(buffer.data(), {rows, cols}, dtype_of<T>());
 }
 
-// A (rows, cols) matrix of scratch memory, slot `slot` of this thread's two.
-template <class T> Tensor scratch(int slot, std::int64_t rows, std::int64_t cols) {
-  thread_local std::vector<T> buffers[3];
-  std::vector<T>& b = buffers[slot];
-  if (static_cast<std::int64_t>(b.size()) < rows * cols) b.resize(static_cast<std::size_t>(rows * cols));
-  return Tensor::from_external(b.data(), {rows, cols}, dtype_of<T>());
+// Pointers to image n of an NCHW tensor.
+template <class T> T* image_data(const Tensor& t, std::int64_t n) {
+  return const_cast<T*>(t.data<T>()) + n * t.shape(1) * t.shape(2) * t.shape(3);
+}
+
+// Image n of an NCHW tensor as the (channels, pixels) matrix it is in memory.
+template <class T> Tensor image_matrix(const Tensor& t, std::int64_t n) {
+  return Tensor::from_external(image_data<T>(t, n), {t.shape(1), t.shape(2) * t.shape(3)}, dtype_of<T>());
+}
+
+// A 1x1 filter with unit stride and no padding reads each image as it is:
+// its unrolled matrix is the image itself, so no im2col/col2im is needed.
+bool pointwise(const ConvGeometry& g) {
+  return g.filter_rows == 1 && g.filter_cols == 1 && g.stride_rows == 1 && g.stride_cols == 1 && g.pad_rows == 0 &&
+         g.pad_cols == 0 && g.out_rows == g.rows && g.out_cols == g.cols;
 }
 
 // Output columns j whose tap v reads inside the input: [first, last).
@@ -55,42 +69,62 @@ Span valid_span(std::int64_t out, std::int64_t stride, std::int64_t offset, std:
   return {std::min(first, out), std::clamp(last, std::min(first, out), out)};
 }
 
-// Runs f(first, last) over pieces of [0, count) images on the thread pool
-// (pieces write disjoint columns of col and disjoint images).
-template <class F> void over_images(std::int64_t count, std::int64_t work_per_image, F f) {
-  auto& pool = exec::ThreadPool::global();
-  const int pieces = count * work_per_image < (1 << 15) ? 1 : static_cast<int>(std::min<std::int64_t>(pool.concurrency(), count));
-  if (pieces <= 1) return f(std::int64_t{0}, count);
-  pool.run(pieces, [&](int k) { f(count * k / pieces, count * (k + 1) / pieces); });
+// Holds BLAS to one thread while the kernel pool's threads each make their
+// own small gemms (forking BLAS's threads per small call would cost more and
+// oversubscribe the cores), and restores the count after.
+class SingleThreadedBlas {
+ public:
+  SingleThreadedBlas() : threads_(blas_threads()) {
+    if (threads_ != 1) set_blas_threads(1);
+  }
+  ~SingleThreadedBlas() {
+    if (threads_ != 1) set_blas_threads(threads_);
+  }
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  int threads_;
+};
+
+// The number of pieces the batch is cut into: one per pool thread, fewer for small work.
+int image_pieces(const ConvGeometry& g) {
+  const std::int64_t work = g.batch * taps(g) * pixels(g) * g.out_channels;
+  if (work < (std::int64_t{1} << 18)) return 1;
+  return static_cast<int>(std::min<std::int64_t>(exec::ThreadPool::global().concurrency(), g.batch));
 }
 
-// Visits every (tap row of col, output row) pair of images [n0, n0 + count):
-// f(segment of col: one output row's pixels, the input row it reads shifted
-// by the tap's column offset or null where the tap reads the padding, the
-// output columns whose tap lies inside the input).
-template <class T, class F>
-void for_each_segment(const ConvGeometry& g, T* x, std::int64_t n0, std::int64_t count, T* col, std::int64_t ld, F f) {
+// Runs f(piece, first, last) over `pieces` pieces of the batch's images, in
+// parallel on the kernel thread pool (pieces touch disjoint images).
+template <class F> void over_images(const ConvGeometry& g, int pieces, F f) {
+  if (pieces <= 1) return f(0, std::int64_t{0}, g.batch);
+  SingleThreadedBlas one_thread;
+  exec::ThreadPool::global().run(pieces, [&](int k) { f(k, g.batch * k / pieces, g.batch * (k + 1) / pieces); });
+}
+
+// Visits every (tap row of col, output row) pair of image n: f(segment of
+// col: one output row's pixels, the input row it reads shifted by the tap's
+// column offset or null where the tap reads the padding, the output columns
+// whose tap lies inside the input). col is the image's (taps, pixels) matrix.
+template <class T, class F> void for_each_segment(const ConvGeometry& g, T* x, std::int64_t n, T* col, F f) {
   const std::int64_t P = pixels(g), image = g.in_channels * g.rows * g.cols;
-  over_images(count, taps(g) * P, [&](std::int64_t b0, std::int64_t b1) {
-    for (std::int64_t c = 0; c < g.in_channels; ++c)
-      for (std::int64_t u = 0; u < g.filter_rows; ++u)
-        for (std::int64_t v = 0; v < g.filter_cols; ++v) {
-          T* row = col + ((c * g.filter_rows + u) * g.filter_cols + v) * ld;
-          const std::int64_t offset = v * g.dil_cols - g.pad_cols;
-          const Span span = valid_span(g.out_cols, g.stride_cols, offset, g.cols);
-          for (std::int64_t b = b0; b < b1; ++b)
-            for (std::int64_t i = 0; i < g.out_rows; ++i) {
-              const std::int64_t r = g.input_row(i, u);
-              T* in = (r >= 0 && r < g.rows) ? x + (n0 + b) * image + (c * g.rows + r) * g.cols + offset : nullptr;
-              f(row + b * P + i * g.out_cols, in, span);
-            }
+  for (std::int64_t c = 0; c < g.in_channels; ++c)
+    for (std::int64_t u = 0; u < g.filter_rows; ++u)
+      for (std::int64_t v = 0; v < g.filter_cols; ++v) {
+        T* row = col + ((c * g.filter_rows + u) * g.filter_cols + v) * P;
+        const std::int64_t offset = v * g.dil_cols - g.pad_cols;
+        const Span span = valid_span(g.out_cols, g.stride_cols, offset, g.cols);
+        for (std::int64_t i = 0; i < g.out_rows; ++i) {
+          const std::int64_t r = g.input_row(i, u);
+          T* in = (r >= 0 && r < g.rows) ? x + n * image + (c * g.rows + r) * g.cols + offset : nullptr;
+          f(row + i * g.out_cols, in, span);
         }
-  });
+      }
 }
 
-template <class T> void im2col(const ConvGeometry& g, const T* x, std::int64_t n0, std::int64_t count, T* col, std::int64_t ld) {
+template <class T> void im2col(const ConvGeometry& g, const T* x, std::int64_t n, T* col) {
   const std::int64_t s = g.stride_cols, w = g.out_cols;
-  for_each_segment(g, const_cast<T*>(x), n0, count, col, ld, [&](T* dst, const T* in, Span span) {
+  for_each_segment(g, const_cast<T*>(x), n, col, [&](T* dst, const T* in, Span span) {
     if (!in) return void(std::fill(dst, dst + w, T(0)));
     std::fill(dst, dst + span.first, T(0));
     if (s == 1) std::memcpy(dst + span.first, in + span.first, sizeof(T) * (span.last - span.first));
@@ -100,12 +134,21 @@ template <class T> void im2col(const ConvGeometry& g, const T* x, std::int64_t n
   });
 }
 
-template <class T> void col2im(const ConvGeometry& g, T* x, std::int64_t n0, std::int64_t count, const T* col, std::int64_t ld) {
+// Adds the unrolled gradient col back into image n of x (which starts zeroed).
+template <class T> void col2im(const ConvGeometry& g, T* x, std::int64_t n, const T* col) {
   const std::int64_t s = g.stride_cols;
-  for_each_segment(g, x, n0, count, const_cast<T*>(col), ld, [&](const T* src, T* in, Span span) {
+  for_each_segment(g, x, n, const_cast<T*>(col), [&](const T* src, T* in, Span span) {
     if (!in) return;
     for (std::int64_t j = span.first; j < span.last; ++j) in[j * s] += src[j];
   });
+}
+
+// Image n of x unrolled into this thread's scratch, or x's own image when pointwise.
+template <class T> Tensor unrolled(const ConvGeometry& g, const Tensor& x, std::int64_t n) {
+  if (pointwise(g)) return image_matrix<T>(x, n);
+  Tensor col = scratch<T>(taps(g), pixels(g));
+  im2col(g, x.data<T>(), n, col.data<T>());
+  return col;
 }
 
 // The filters as the (out, taps) matrix the cross-correlation multiplies by:
@@ -119,25 +162,9 @@ template <class T> void flip_taps(const ConvGeometry& g, const T* from, T* to) {
 
 template <class T> Tensor filter_matrix(const ConvGeometry& g, const Tensor& w) {
   if (!g.flip) return w.reshape({g.out_channels, taps(g)});
-  Tensor m = scratch<T>(2, g.out_channels, taps(g));
+  Tensor m = Tensor::empty({g.out_channels, taps(g)}, dtype_of<T>());
   flip_taps(g, w.data<T>(), m.data<T>());
   return m;
-}
-
-// Moves images [n0, n0 + count) between NCHW `images` (per image (C, P)) and
-// the matrix layout (C, count * P), in the direction `to_matrix` says.
-template <class T> void regroup(const ConvGeometry& g, std::int64_t channels, T* images, std::int64_t n0, std::int64_t count,
-                                T* matrix, std::int64_t ld, bool to_matrix) {
-  const std::int64_t P = pixels(g);
-  over_images(count, channels * P, [&](std::int64_t b0, std::int64_t b1) {
-    for (std::int64_t b = b0; b < b1; ++b)
-      for (std::int64_t c = 0; c < channels; ++c) {
-        T* img = images + ((n0 + b) * channels + c) * P;
-        T* mat = matrix + c * ld + b * P;
-        if (to_matrix) std::memcpy(mat, img, sizeof(T) * P);
-        else std::memcpy(img, mat, sizeof(T) * P);
-      }
-  });
 }
 
 // The inputs as contiguous tensors of the node's dtype.
@@ -146,46 +173,88 @@ Tensor operand(const Node& node, const Tensor& t) {
   return typed.contiguous();
 }
 
+using tensor::nnet::ConvAlgorithm;
+std::atomic<ConvAlgorithm> chosen_algorithm{ConvAlgorithm::by_shape};
+
+// Which kernel the by-shape choice gives, from the measurements in
+// docs/architecture.md (bench_conv_algorithms): the direct filter gradient
+// beats im2col + gemm when there are few taps and every output row is whole
+// vectors (LeNet's conv1: 25 taps, 24 columns); the direct forward was never
+// clearly faster than the gemm, so the forward keeps the gemm; the input
+// gradient has no direct form.
+enum class Pass { forward, filter_gradient };
+constexpr std::int64_t kDirectMaxTaps = 64;
+
+template <class T> bool use_direct(const ConvGeometry& g, Pass pass) {
+  if (!conv_direct::supports(g)) return false;
+  switch (chosen_algorithm.load(std::memory_order_relaxed)) {
+    case ConvAlgorithm::gemm: return false;
+    case ConvAlgorithm::direct: return true;
+    case ConvAlgorithm::by_shape: break;
+  }
+  return pass == Pass::filter_gradient && taps(g) <= kDirectMaxTaps && g.out_cols % conv_direct::lanes<T>() == 0;
+}
+
+template <class T> void forward_direct(const ConvGeometry& g, const Tensor& x, const Tensor& w, Tensor& y) {
+  const Tensor w_taps = filter_matrix<T>(g, w).transpose().contiguous();
+  over_images(g, image_pieces(g), [&](int, std::int64_t first, std::int64_t last) {
+    for (std::int64_t n = first; n < last; ++n)
+      conv_direct::forward_image(g, image_data<T>(x, n), w_taps.data<T>(), image_data<T>(y, n));
+  });
+}
+
+// y[n] = W @ col(x[n]), image by image.
 template <class T> void forward(const ConvGeometry& g, const Tensor& x, const Tensor& w, Tensor& y) {
-  const std::int64_t B = chunk_images(g), P = pixels(g), K = taps(g);
+  if (use_direct<T>(g, Pass::forward)) return forward_direct<T>(g, x, w, y);
   const Tensor wm = filter_matrix<T>(g, w);
-  Tensor col = scratch<T>(0, K, B * P), prod = scratch<T>(1, g.out_channels, B * P);
-  for (std::int64_t n0 = 0; n0 < g.batch; n0 += B) {
-    const std::int64_t count = std::min(B, g.batch - n0);
-    im2col(g, x.data<T>(), n0, count, col.data<T>(), B * P);
-    Tensor c = col.slice(1, 0, count * P), p = prod.slice(1, 0, count * P);
-    gemm(false, false, 1.0, wm, c, 0.0, p);
-    regroup(g, g.out_channels, y.data<T>(), n0, count, prod.data<T>(), B * P, false);
-  }
+  over_images(g, image_pieces(g), [&](int, std::int64_t first, std::int64_t last) {
+    for (std::int64_t n = first; n < last; ++n) {
+      Tensor yn = image_matrix<T>(y, n);
+      gemm(false, false, 1.0, wm, unrolled<T>(g, x, n), 0.0, yn);
+    }
+  });
 }
 
+// gx[n] = col2im(W^T @ gy[n]), image by image (straight into gx[n] when pointwise).
 template <class T> void backward_inputs(const ConvGeometry& g, const Tensor& w, const Tensor& gy, Tensor& gx) {
-  const std::int64_t B = chunk_images(g), P = pixels(g), K = taps(g);
   const Tensor wm = filter_matrix<T>(g, w);
-  Tensor col = scratch<T>(0, K, B * P), grads = scratch<T>(1, g.out_channels, B * P);
-  gx.fill(0);
-  for (std::int64_t n0 = 0; n0 < g.batch; n0 += B) {
-    const std::int64_t count = std::min(B, g.batch - n0);
-    regroup(g, g.out_channels, gy.data<T>(), n0, count, grads.data<T>(), B * P, true);
-    Tensor c = col.slice(1, 0, count * P), gr = grads.slice(1, 0, count * P);
-    gemm(true, false, 1.0, wm, gr, 0.0, c);
-    col2im(g, gx.data<T>(), n0, count, col.data<T>(), B * P);
-  }
+  over_images(g, image_pieces(g), [&](int, std::int64_t first, std::int64_t last) {
+    for (std::int64_t n = first; n < last; ++n) {
+      Tensor gxn = image_matrix<T>(gx, n);
+      if (pointwise(g)) {
+        gemm(true, false, 1.0, wm, image_matrix<T>(gy, n), 0.0, gxn);
+        continue;
+      }
+      Tensor col = scratch<T>(taps(g), pixels(g));
+      gemm(true, false, 1.0, wm, image_matrix<T>(gy, n), 0.0, col);
+      gxn.fill(0);
+      col2im(g, gx.data<T>(), n, col.data<T>());
+    }
+  });
 }
 
+// gW = sum over n of gy[n] @ col(x[n])^T: each piece sums its images into its
+// own partial (the first piece straight into the result), then the partials add up.
 template <class T> void backward_weights(const ConvGeometry& g, const Tensor& x, const Tensor& gy, Tensor& gw) {
-  const std::int64_t B = chunk_images(g), P = pixels(g), K = taps(g);
-  Tensor col = scratch<T>(0, K, B * P), grads = scratch<T>(1, g.out_channels, B * P);
-  Tensor gm = g.flip ? scratch<T>(2, g.out_channels, K) : gw.reshape({g.out_channels, K});
-  for (std::int64_t n0 = 0; n0 < g.batch; n0 += B) {
-    const std::int64_t count = std::min(B, g.batch - n0);
-    im2col(g, x.data<T>(), n0, count, col.data<T>(), B * P);
-    regroup(g, g.out_channels, gy.data<T>(), n0, count, grads.data<T>(), B * P, true);
-    Tensor c = col.slice(1, 0, count * P), gr = grads.slice(1, 0, count * P);
-    gemm(false, true, 1.0, gr, c, n0 == 0 ? 0.0 : 1.0, gm);
+  const std::int64_t K = taps(g), OC = g.out_channels;
+  Tensor gm = g.flip ? Tensor::empty({OC, K}, dtype_of<T>()) : gw.reshape({OC, K});
+  const int pieces = image_pieces(g);
+  std::vector<Tensor> partials(static_cast<std::size_t>(pieces), gm);
+  for (int k = 1; k < pieces; ++k) partials[static_cast<std::size_t>(k)] = Tensor::empty({OC, K}, dtype_of<T>());
+  const bool direct = use_direct<T>(g, Pass::filter_gradient);
+  over_images(g, pieces, [&](int k, std::int64_t first, std::int64_t last) {
+    Tensor& sum = partials[static_cast<std::size_t>(k)];
+    if (first == last || direct) sum.fill(0);
+    for (std::int64_t n = first; n < last; ++n)
+      if (direct) conv_direct::add_weight_grad_image(g, image_data<T>(x, n), image_data<T>(gy, n), sum.data<T>());
+      else gemm(false, true, 1.0, image_matrix<T>(gy, n), unrolled<T>(g, x, n), n == first ? 0.0 : 1.0, sum);
+  });
+  T* total = gm.data<T>();
+  for (int k = 1; k < pieces; ++k) {
+    const T* part = partials[static_cast<std::size_t>(k)].data<T>();
+    for (std::int64_t i = 0; i < OC * K; ++i) total[i] += part[i];
   }
-  if (g.batch == 0) gm.fill(0);
-  if (g.flip) flip_taps(g, gm.data<T>(), gw.data<T>());  // flipping twice is the identity
+  if (g.flip) flip_taps(g, total, gw.data<T>());  // flipping twice is the identity
 }
 
 // Runs `kernel<T>` for the node's float dtype.
@@ -221,3 +290,10 @@ Tensor grad_weights_run(const Node& node, const std::vector<Tensor>& inputs, Out
 }
 
 }  // namespace graphjit::ir::conv_native
+
+namespace graphjit::tensor::nnet {
+
+void set_conv_algorithm(ConvAlgorithm algorithm) { ir::conv_native::chosen_algorithm.store(algorithm); }
+ConvAlgorithm conv_algorithm() { return ir::conv_native::chosen_algorithm.load(); }
+
+}  // namespace graphjit::tensor::nnet

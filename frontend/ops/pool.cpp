@@ -19,6 +19,8 @@
 #include <graphjit/tensor.hpp>
 
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -262,6 +264,65 @@ void unpool_planes(const PoolGeometry& g, const Windows& w, const T* x, const T*
   }
 }
 
+// Windows that tile the input without overlap or padding (stride == window,
+// as LeNet's 2x2 pools): each input element is in at most one window, so the
+// loops run row by row over whole windows, without per-window bounds.
+bool tiling(const PoolGeometry& g) {
+  return g.stride[0] == g.ws[0] && g.stride[1] == g.ws[1] && g.pad[0] == 0 && g.pad[1] == 0 &&
+         g.out_rows * g.ws[0] <= g.rows && g.out_cols * g.ws[1] <= g.cols;
+}
+
+// Max pooling of tiling windows over planes [p0, p1); the same comparisons in
+// the same order as pool_planes, so NaNs and ties come out the same.
+template <class T> void max_pool_tiles(const PoolGeometry& g, const T* x, T* y, std::int64_t p0, std::int64_t p1) {
+  const std::int64_t wr = g.ws[0], wc = g.ws[1];
+  for (std::int64_t p = p0; p < p1; ++p)
+    for (std::int64_t i = 0; i < g.out_rows; ++i) {
+      T* out = y + (p * g.out_rows + i) * g.out_cols;
+      const T* in = x + (p * g.rows + i * wr) * g.cols;
+      for (std::int64_t j = 0; j < g.out_cols; ++j) out[j] = in[j * wc];
+      for (std::int64_t r = 0; r < wr; ++r)
+        for (std::int64_t c = 0; c < wc; ++c)
+          for (std::int64_t j = 0; j < g.out_cols; ++j) {
+            const T v = in[r * g.cols + j * wc + c];
+            out[j] = v > out[j] ? v : out[j];
+          }
+    }
+}
+
+// `value` when `keep`, else +0, without a branch: which elements hold their
+// window's max is data-dependent, and mispredicted branches cost more than the loop.
+template <class T> T kept_or_zero(bool keep, T value) {
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  Bits bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  bits &= Bits{0} - static_cast<Bits>(keep);
+  std::memcpy(&value, &bits, sizeof bits);
+  return value;
+}
+
+// The max-pool gradient of tiling windows over planes [p0, p1): each element
+// gets its window's gradient when it equals the window's max, else 0 (also
+// the rows and columns no window covers), written once without a fill.
+template <class T>
+void max_unpool_tiles(const PoolGeometry& g, const T* x, const T* y, const T* gy, T* gx, std::int64_t p0, std::int64_t p1) {
+  const std::int64_t wr = g.ws[0], wc = g.ws[1], covered = g.out_cols * wc;
+  for (std::int64_t p = p0; p < p1; ++p) {
+    for (std::int64_t r = 0; r < g.rows; ++r) {
+      const std::int64_t at = (p * g.rows + r) * g.cols, i = r / wr;
+      if (i >= g.out_rows) {
+        std::fill(gx + at, gx + at + g.cols, T(0));
+        continue;
+      }
+      const T* top = y + (p * g.out_rows + i) * g.out_cols;
+      const T* grad = gy + (p * g.out_rows + i) * g.out_cols;
+      for (std::int64_t j = 0; j < g.out_cols; ++j)
+        for (std::int64_t c = j * wc; c < (j + 1) * wc; ++c) gx[at + c] = kept_or_zero(x[at + c] == top[j], grad[j]);
+      std::fill(gx + at + covered, gx + at + g.cols, T(0));
+    }
+  }
+}
+
 template <class F> void for_float(DType dtype, F f) {
   if (dtype == float32) f(float{});
   else f(double{});
@@ -275,7 +336,8 @@ Tensor pool_native(const Node& node, const std::vector<Tensor>& inputs, OutputMe
     using T = decltype(tag);
     const Windows w(g);
     over_planes(g, [&](std::int64_t p0, std::int64_t p1) {
-      if (g.mode == PoolMode::max) pool_planes<T, true>(g, w, x.data<T>(), y.data<T>(), p0, p1);
+      if (g.mode == PoolMode::max && tiling(g)) max_pool_tiles<T>(g, x.data<T>(), y.data<T>(), p0, p1);
+      else if (g.mode == PoolMode::max) pool_planes<T, true>(g, w, x.data<T>(), y.data<T>(), p0, p1);
       else pool_planes<T, false>(g, w, x.data<T>(), y.data<T>(), p0, p1);
     });
   });
@@ -294,7 +356,8 @@ Tensor unpool_native(const Node& node, const std::vector<Tensor>& inputs, Output
     using T = decltype(tag);
     const Windows w(g);
     over_planes(g, [&](std::int64_t p0, std::int64_t p1) {
-      if (max) unpool_planes<T, true>(g, w, x.data<T>(), y.data<T>(), gy.data<T>(), gx.data<T>(), p0, p1);
+      if (max && tiling(g)) max_unpool_tiles<T>(g, x.data<T>(), y.data<T>(), gy.data<T>(), gx.data<T>(), p0, p1);
+      else if (max) unpool_planes<T, true>(g, w, x.data<T>(), y.data<T>(), gy.data<T>(), gx.data<T>(), p0, p1);
       else unpool_planes<T, false>(g, w, x.data<T>(), nullptr, gy.data<T>(), gx.data<T>(), p0, p1);
     });
   });
