@@ -135,3 +135,23 @@ TEST_CASE("truncated to k steps, the sums after the loop equal the gradient of t
     for (std::size_t j = 0; j < g.size(); ++j) CHECK(g[j] == doctest::Approx(e[j]).epsilon(1e-10));
   }
 }
+
+TEST_CASE("a loss on h[-1] only: the gradient enters as the first pending sum, not as a sequence of zeros") {
+  auto X = T::tensor3("X");
+  auto h0 = T::matrix("h0");
+  auto W = T::matrix("W");
+  auto r = graphjit::scan([&](const Args& a) -> ScanStep { return T::tanh(a[0] + T::dot(a[1], W)); },
+                          {.sequences = {X}, .outputs_info = {h0}});
+  const std::vector<Variable> g = graphjit::grad(T::sum(T::sqr(r.outputs[0][-1])), {W, h0, X});
+  const auto names = backward_inputs(g);
+  REQUIRE(!names.empty());
+  for (const std::string& name : names) CHECK(!(name.size() > 5 && name.compare(name.size() - 5, 5, "_grad") == 0));
+  graphjit::verify_grad(
+      [](const Args& in) {
+        auto h = graphjit::scan([&](const Args& a) -> ScanStep { return T::tanh(a[0] + T::dot(a[1], in[2])); },
+                                {.sequences = {in[0]}, .outputs_info = {in[1]}})
+                     .outputs[0];
+        return h[-1] * h[-1];
+      },
+      {random({5, 2, 3}, 31, 1), random({2, 3}, 32), random({3, 3}, 33)});
+}

@@ -89,6 +89,21 @@ Variable history(const ScanBody& f, std::size_t j, const Variable& initial, cons
 }
 
 
+// v when g is zeros but for v in its last row (the gradient of y[-1]), else nothing.
+Variable last_row_gradient(const Variable& g) {
+  if (!g.defined()) return {};
+  const Node& n = *g.node();
+  if (n.op != OpCode::IncSubtensor || n.attrs.set_instead_of_inc || n.attrs.index.size() != 1 ||
+      n.attrs.index[0].kind != IndexEntry::Scalar || n.inputs.size() != 3)
+    return {};
+  const Node& base = *n.inputs[0];
+  const Node& at = *n.inputs[2];
+  const bool zeros = base.op == OpCode::Alloc && base.inputs[0]->op == OpCode::Constant &&
+                     base.inputs[0]->value.item<double>() == 0;
+  const bool last = at.op == OpCode::Constant && at.value.item<std::int64_t>() == -1;
+  return zeros && last && n.inputs[1]->type == row_type(n.type) ? Variable(n.inputs[1]) : Variable();
+}
+
 // Moves the sum over steps of a non-sequence's gradient g after the loop when
 // its terms allow (scan_step_sums.hpp): the factors become stacked sources,
 // sequences the loop reads or values it emits (emitting new ones if needed).
@@ -140,15 +155,20 @@ void backward_step(const ScanBody& f, const std::vector<Variable>& y, const std:
     const Variable out(f.inner_outputs[j]);
     const Type row = row_type(y[j].node()->type);
     Variable c;
-    if (gy[j].defined()) {
+    const int lags = f.outputs[j].lags();
+    // A state read only at its last step (an RNN's h[-1]) sends its gradient as
+    // the backward loop's first pending sum, not as a sequence of zeros.
+    const Variable last_grad = lags == 1 ? last_row_gradient(gy[j]) : Variable();
+    if (gy[j].defined() && !last_grad.defined()) {
       c = placeholder(row, fmt::format("{}_grad", out.label()), where);
       b.sequence(c, reversed(gy[j]));
     }
-    if (const int lags = f.outputs[j].lags(); lags > 0) {
+    if (lags > 0) {
       const Type& state = f.inner_inputs[state_tap]->type;
       pending[j] = b.state_inner.size();
       for (int m = 0; m < lags; ++m)
-        b.state(placeholder(state, fmt::format("{}_pending{}", out.label(), m), where), T::zeros_like(hist[j][Index(0)]));
+        b.state(placeholder(state, fmt::format("{}_pending{}", out.label(), m), where),
+                last_grad.defined() ? T::cast(last_grad, state.dtype) : T::zeros_like(hist[j][Index(0)]));
       const Variable carried = b.state_inner[pending[j] + static_cast<std::size_t>(lags) - 1];
       c = c.defined() ? c + carried : carried;
       state_tap += f.outputs[j].taps.size();
