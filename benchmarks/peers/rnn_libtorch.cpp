@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,8 @@ void run(const Options& options) {
   const auto dtype = options.dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
   Data data = load(options.data_dir, dtype);
   const auto init = options.init.empty() ? glorot_init() : read_npz(options.init);
+  for (const char* name : {"W_xh", "W_hh", "b_h", "W_hy", "b_y"})
+    if (!init.count(name)) throw std::runtime_error(options.init + ": no array '" + name + "'");
   std::unique_ptr<Model> model;
   if (options.variant == "loop") model = std::make_unique<LoopModel>(init, dtype);
   else model = std::make_unique<NnModel>(init, dtype);
