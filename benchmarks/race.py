@@ -43,9 +43,11 @@ GRAPHJIT = "graphjit"
 RACE_ENV = {"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"}
 
 # How the C++ peers are built: plain g++, so the project's CMake never needs torch.
+LIBTORCH_BUILD = ["-isystem", "/usr/include/torch/csrc/api/include", "{src}", "-o", "{out}",
+                  "-ltorch", "-ltorch_cpu", "-lc10", "-lz"]
 CXX_PEERS = {
-    "seed_libtorch": ["-isystem", "/usr/include/torch/csrc/api/include", "{src}", "-o", "{out}",
-                      "-ltorch", "-ltorch_cpu", "-lc10", "-lz"],
+    "seed_libtorch": LIBTORCH_BUILD,
+    "rnn_libtorch": LIBTORCH_BUILD,
     "gemm_bound": ["-I/usr/include/x86_64-linux-gnu/openblas-pthread", "{src}", "-o", "{out}",
                    "-lopenblas"],
 }
@@ -58,7 +60,9 @@ class NotAvailable(Exception):
 def build_cxx_peer(name):
     src = os.path.join(PEERS, name + ".cpp")
     out = os.path.join(PEER_BUILD, name)
-    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
+    shared = os.path.join(PEERS, "libtorch_peer.hpp")  # the LibTorch peers' common header
+    newest = max(os.path.getmtime(src), os.path.getmtime(shared) if "libtorch" in name else 0)
+    if os.path.exists(out) and os.path.getmtime(out) >= newest:
         return out
     os.makedirs(PEER_BUILD, exist_ok=True)
     args = [a.format(src=src, out=out) for a in CXX_PEERS[name]]
@@ -89,9 +93,9 @@ def python_peer(script, *flags):
                                   "--dtype", dtype, "--epochs", str(epochs)]
 
 
-def cxx_peer(name):
+def cxx_peer(name, *flags):
     def command(dtype, epochs):
-        return [build_cxx_peer(name), "--dtype", dtype, "--epochs", str(epochs)]
+        return [build_cxx_peer(name), *flags, "--dtype", dtype, "--epochs", str(epochs)]
     return command
 
 
@@ -114,6 +118,9 @@ RNN_SYSTEMS = {
     "torch-loop": ("PyTorch 1.13 eager, Python loop over the 28 steps",
                    python_peer("rnn_torch.py", "--variant", "loop")),
     "torch-rnn": ("PyTorch 1.13 torch.nn.RNN", python_peer("rnn_torch.py", "--variant", "nn")),
+    "libtorch-loop": ("LibTorch 1.13 C++, a loop over the 28 steps",
+                      cxx_peer("rnn_libtorch", "--variant", "loop")),
+    "libtorch-rnn": ("LibTorch 1.13 C++ torch::nn::RNN", cxx_peer("rnn_libtorch", "--variant", "nn")),
 }
 RNN_INIT = os.path.join(PEER_BUILD, "rnn_init.npz")
 

@@ -6,6 +6,7 @@
 
 #include "compiler/ir/graph.hpp"
 #include "compiler/pipeline.hpp"
+#include "frontend/default_updates.hpp"
 #include "frontend/function_impl.hpp"
 #include "frontend/ops/op_support.hpp"
 
@@ -53,32 +54,20 @@ bool opted_out(const FunctionOptions& options, const SharedState* state) {
 }
 
 // Theano's default updates: every shared variable the outputs or updates read
-// that has one (graphjit/random_streams.hpp), is not updated explicitly and
-// not opted out, gets it. An added update may read more such variables, so
-// the search repeats on what it added.
+// that has one, is not updated explicitly and not opted out, gets it.
 std::vector<std::pair<SharedVariable, Variable>> with_default_updates(const std::vector<Variable>& outputs,
                                                                       const FunctionOptions& options) {
   std::vector<std::pair<SharedVariable, Variable>> updates = options.updates;
-  std::unordered_set<const SharedState*> done;
-  for (const auto& [target, value] : updates)
-    if (target.state()) done.insert(target.state().get());
-  std::vector<ir::NodeRef> frontier;
-  for (const Variable& v : outputs)
-    if (v.defined()) frontier.push_back(v.node());
-  for (const auto& [target, value] : updates)
-    if (value.defined()) frontier.push_back(value.node());
-  while (!frontier.empty()) {
-    std::vector<ir::NodeRef> added;
-    for (const ir::NodeRef& n : ir::toposort(frontier)) {
-      if (n->op != ir::OpCode::Shared || !done.insert(n->shared.get()).second || opted_out(options, n->shared.get()))
-        continue;
-      if (std::optional<Variable> update = default_update(n->shared.get())) {
-        updates.emplace_back(SharedVariable(n, n->shared), *update);
-        added.push_back(update->node());
-      }
-    }
-    frontier = std::move(added);
+  std::unordered_set<const SharedState*> explicit_targets;
+  std::vector<Variable> roots = outputs;
+  for (const auto& [target, value] : updates) {
+    if (target.state()) explicit_targets.insert(target.state().get());
+    roots.push_back(value);
   }
+  for (auto& found : gather_default_updates(roots, [&](const SharedState* s) {
+         return explicit_targets.count(s) > 0 || opted_out(options, s);
+       }))
+    updates.push_back(std::move(found));
   return updates;
 }
 

@@ -196,9 +196,17 @@ void RandomStreams::seed(std::uint64_t s) {
   for (std::size_t i = 0; i < impl_->draws.size(); ++i) impl_->draws[i].first.set_value(initial_state(s, i));
 }
 
+// Each state's current default update: a draw inside a scan step is advanced
+// by the scan's final state (frontend/scan.cpp), not by its per-step update.
 std::vector<std::pair<SharedVariable, Variable>> RandomStreams::updates() const {
-  const std::lock_guard lock(impl_->mutex);
-  return impl_->draws;
+  std::vector<std::pair<SharedVariable, Variable>> draws;
+  {
+    const std::lock_guard lock(impl_->mutex);
+    draws = impl_->draws;
+  }
+  for (auto& [state, update] : draws)
+    if (std::optional<Variable> current = default_update(state.state().get())) update = *current;
+  return draws;
 }
 
 Variable tensor::nnet::dropout(const Variable& x, double p, RandomStreams& rng, std::source_location where) {

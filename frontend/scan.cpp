@@ -2,11 +2,13 @@
 // inputs, moves what does not change from step to step out of the loop, and
 // makes one Scan node per output (frontend/ops/scan.cpp runs them).
 #include <graphjit/errors.hpp>
+#include <graphjit/random_streams.hpp>
 #include <graphjit/scan.hpp>
 #include <graphjit/tensor.hpp>
 
 #include "compiler/ir/graph.hpp"
 #include "compiler/ir/scan_body.hpp"
+#include "frontend/default_updates.hpp"
 #include "frontend/ops/op_support.hpp"
 
 #include <algorithm>
@@ -135,6 +137,26 @@ std::vector<ir::NodeRef> add_update_states(Loop& loop, ScanStep& step, std::sour
   return inner_of.empty() ? outs : ir::clone_replace(outs, inner_of);
 }
 
+// Random draws (and any shared variable with a default update) inside the
+// step are drawn afresh at every step, as in Theano: the stream state the
+// step reads becomes a state of the loop, its default update the step's next
+// state, and its value after the last step an update scan returns. Returns
+// the states so added (their final values become their default updates).
+std::vector<SharedVariable> add_default_updates(ScanStep& step) {
+  std::unordered_set<const SharedState*> updated;
+  std::vector<Variable> roots = step.outputs;
+  for (const auto& [target, value] : step.updates) {
+    if (target.state()) updated.insert(target.state().get());
+    roots.push_back(value);
+  }
+  std::vector<SharedVariable> added;
+  for (auto& found : gather_default_updates(roots, [&](const SharedState* s) { return updated.count(s) > 0; })) {
+    added.push_back(found.first);
+    step.updates.push_back(std::move(found));
+  }
+  return added;
+}
+
 // Loop-invariant values leave the body: a value the step computes without
 // reading a sequence or a state (a shared variable, an outer input, W.T of a
 // non-sequence W) is computed once before the loop and passed in as a
@@ -253,6 +275,7 @@ ScanResult scan(const ScanFunction& fn, const ScanOptions& options, std::source_
                                 label, options.outputs_info.size(), num_outputs));
   while (loop.body->outputs.size() < num_outputs) loop.body->outputs.push_back({});
   check_step_types(loop, step.outputs, label);
+  const std::vector<SharedVariable> streams = add_default_updates(step);
   std::vector<ir::NodeRef> outs = add_update_states(loop, step, where);
   outs = hoist_invariants(loop, outs, options.strict, where);
   if (options.push_out) outs = push_out_products(loop, outs, where);
@@ -277,6 +300,11 @@ ScanResult scan(const ScanFunction& fn, const ScanOptions& options, std::source_
     if (j < num_outputs) result.outputs.push_back(out);
     else result.updates.emplace_back(loop.updates[j - num_outputs].first, out[Index(-1, where)]);
   }
+  // A function computing the loop advances the streams its step drew from,
+  // whether or not the caller passes result.updates.
+  for (const auto& [target, value] : result.updates)
+    for (const SharedVariable& s : streams)
+      if (s.state() == target.state()) set_default_update(target, value);
   return result;
 }
 

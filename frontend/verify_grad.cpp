@@ -46,7 +46,9 @@ void verify_grad(const std::function<Variable(const std::vector<Variable>&)>& f,
     options.rel_tol = std::max(options.rel_tol, 1e-2);
     options.abs_tol = std::max(options.abs_tol, 1e-3);
   }
-  const FunctionOptions quiet{.on_unused_input = OnUnusedInput::ignore};
+  // No default updates: every evaluation must see the same random draws (a
+  // dropout mask fixed by the stream's seed), or the differences are noise.
+  const FunctionOptions quiet{.on_unused_input = OnUnusedInput::ignore, .no_default_updates = true};
   const Tensor out_value = function(inputs, {out}, quiet).call(as_arguments(point))[0];
 
   // A random projection makes the cost a scalar that involves every output element.

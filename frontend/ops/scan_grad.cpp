@@ -13,6 +13,7 @@
 // backward body does not recompute them (tanh's gradient reads tanh's output).
 // truncate_gradient = k runs the backward loop over the last k steps only.
 #include "frontend/ops/op_support.hpp"
+#include "frontend/ops/scan_step_sums.hpp"
 
 #include "compiler/ir/graph.hpp"
 #include "compiler/ir/scan_body.hpp"
@@ -20,6 +21,7 @@
 #include <graphjit/grad.hpp>
 #include <graphjit/tensor.hpp>
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <unordered_map>
 #include <unordered_set>
@@ -52,6 +54,14 @@ struct Backward {
   std::vector<Variable> seq_inner, seq_outer, state_inner, state_initial, state_next, non_seq_inner, non_seq_outer;
   std::vector<Variable> emitted;  // non-recurrent outputs
   std::vector<bool> accumulates;  // per forward non-sequence: the step's value depends on it (an accumulator state)
+  // Per forward non-sequence: its gradient's terms summed after the loop
+  // (scan_step_sums.hpp), each factor's stacked source: e >= 0 is emitted[e],
+  // -1 - k is sequence k.
+  struct Deferred {
+    StepSumTerm term;
+    std::vector<int> sources;
+  };
+  std::vector<std::vector<Deferred>> deferred;
   void sequence(const Variable& inner, const Variable& outer_reversed) {
     seq_inner.push_back(inner);
     seq_outer.push_back(outer_reversed);
@@ -79,6 +89,57 @@ Variable history(const ScanBody& f, std::size_t j, const Variable& initial, cons
 }
 
 
+// v when g is zeros but for v in its last row (the gradient of y[-1]), else nothing.
+Variable last_row_gradient(const Variable& g) {
+  if (!g.defined()) return {};
+  const Node& n = *g.node();
+  if (n.op != OpCode::IncSubtensor || n.attrs.set_instead_of_inc || n.attrs.index.size() != 1 ||
+      n.attrs.index[0].kind != IndexEntry::Scalar || n.inputs.size() != 3)
+    return {};
+  const Node& base = *n.inputs[0];
+  const Node& at = *n.inputs[2];
+  const bool zeros = base.op == OpCode::Alloc && base.inputs[0]->op == OpCode::Constant &&
+                     base.inputs[0]->value.item<double>() == 0;
+  const bool last = at.op == OpCode::Constant && at.value.item<std::int64_t>() == -1;
+  return zeros && last && n.inputs[1]->type == row_type(n.type) ? Variable(n.inputs[1]) : Variable();
+}
+
+// Moves the sum over steps of a non-sequence's gradient g after the loop when
+// its terms allow (scan_step_sums.hpp): the factors become stacked sources,
+// sequences the loop reads or values it emits (emitting new ones if needed).
+bool defer_sum(const Variable& g, const Replacements& stored, Backward& b, std::vector<Backward::Deferred>& out) {
+  auto position = [](const std::vector<Variable>& in, const NodeRef& v) {
+    auto it = std::find_if(in.begin(), in.end(), [&](const Variable& x) { return x.node() == v; });
+    return it == in.end() ? -1 : static_cast<int>(it - in.begin());
+  };
+  auto as_stored = [&](const NodeRef& v) { auto it = stored.find(v.get()); return it == stored.end() ? v : it->second; };
+  auto in_loop = [&](const NodeRef& v) { return position(b.seq_inner, as_stored(v)) >= 0 || position(b.emitted, v) >= 0; };
+  const std::optional<std::vector<StepSumTerm>> terms = step_sum_terms(g.node(), in_loop);
+  if (!terms) return false;
+  std::vector<Backward::Deferred> deferred;
+  std::vector<Variable> emitted = b.emitted;
+  for (const StepSumTerm& term : *terms) {
+    Backward::Deferred d{term, {}};
+    for (const NodeRef& factor : term.factors) {
+      if (const int k = position(b.seq_inner, as_stored(factor)); k >= 0) {
+        d.sources.push_back(-1 - k);
+        continue;
+      }
+      if (factor->op == OpCode::Input) return false;  // a state or a non-sequence: not stacked anywhere
+      int e = position(emitted, factor);
+      if (e < 0) {
+        emitted.push_back(Variable(factor));
+        e = static_cast<int>(emitted.size()) - 1;
+      }
+      d.sources.push_back(e);
+    }
+    deferred.push_back(std::move(d));
+  }
+  b.emitted = std::move(emitted);
+  out = std::move(deferred);
+  return true;
+}
+
 // The backward step: cotangents, the step's vector-Jacobian product, the
 // pending sums of the states and the accumulators of the non-sequences.
 // Returns, per forward inner input, the index of its gradient among the
@@ -94,15 +155,20 @@ void backward_step(const ScanBody& f, const std::vector<Variable>& y, const std:
     const Variable out(f.inner_outputs[j]);
     const Type row = row_type(y[j].node()->type);
     Variable c;
-    if (gy[j].defined()) {
+    const int lags = f.outputs[j].lags();
+    // A state read only at its last step (an RNN's h[-1]) sends its gradient as
+    // the backward loop's first pending sum, not as a sequence of zeros.
+    const Variable last_grad = lags == 1 ? last_row_gradient(gy[j]) : Variable();
+    if (gy[j].defined() && !last_grad.defined()) {
       c = placeholder(row, fmt::format("{}_grad", out.label()), where);
       b.sequence(c, reversed(gy[j]));
     }
-    if (const int lags = f.outputs[j].lags(); lags > 0) {
+    if (lags > 0) {
       const Type& state = f.inner_inputs[state_tap]->type;
       pending[j] = b.state_inner.size();
       for (int m = 0; m < lags; ++m)
-        b.state(placeholder(state, fmt::format("{}_pending{}", out.label(), m), where), T::zeros_like(hist[j][Index(0)]));
+        b.state(placeholder(state, fmt::format("{}_pending{}", out.label(), m), where),
+                last_grad.defined() ? T::cast(last_grad, state.dtype) : T::zeros_like(hist[j][Index(0)]));
       const Variable carried = b.state_inner[pending[j] + static_cast<std::size_t>(lags) - 1];
       c = c.defined() ? c + carried : carried;
       state_tap += f.outputs[j].taps.size();
@@ -142,19 +208,6 @@ void backward_step(const ScanBody& f, const std::vector<Variable>& y, const std:
     }
     tap_input += f.outputs[j].taps.size();
   }
-  const auto connected = cost.defined() ? ancestors({cost.node()}) : std::unordered_set<const Node*>{};
-  b.accumulates.assign(f.num_non_sequences, false);
-  for (std::size_t p = 0; p < f.num_non_sequences; ++p) {
-    const NodeRef& in = f.inner_inputs[f.inner_inputs.size() - f.num_non_sequences + p];
-    // A non-sequence the step no longer reads (W_xh once x_t W_xh is pushed
-    // out of the loop) gets zeros, not an accumulator of zeros.
-    if (!is_float(in->type.dtype) || !connected.count(in.get())) continue;
-    b.accumulates[p] = true;
-    const Variable acc = placeholder(in->type, fmt::format("{}_grad_sum", in->label()), where);
-    const Variable g = grad_of(in);
-    b.state(acc, T::zeros_like(b.non_seq_outer[p]));
-    b.state_next.back() = g.defined() ? acc + g : acc;
-  }
   std::size_t k = 0;
   for (std::size_t s = 0; s < f.sequences.size(); ++s)
     for (std::size_t t = 0; t < f.sequences[s].taps.size(); ++t, ++k)
@@ -162,6 +215,21 @@ void backward_step(const ScanBody& f, const std::vector<Variable>& y, const std:
         const Variable g = grad_of(f.inner_inputs[k]);
         b.emitted.push_back(g.defined() ? g : T::zeros_like(Variable(f.inner_inputs[k])));
       }
+  const auto connected = cost.defined() ? ancestors({cost.node()}) : std::unordered_set<const Node*>{};
+  b.accumulates.assign(f.num_non_sequences, false);
+  b.deferred.assign(f.num_non_sequences, {});
+  for (std::size_t p = 0; p < f.num_non_sequences; ++p) {
+    const NodeRef& in = f.inner_inputs[f.inner_inputs.size() - f.num_non_sequences + p];
+    // A non-sequence the step no longer reads (W_xh once x_t W_xh is pushed
+    // out of the loop) gets zeros, not an accumulator of zeros.
+    if (!is_float(in->type.dtype) || !connected.count(in.get())) continue;
+    const Variable g = grad_of(in);
+    if (g.defined() && defer_sum(g, stored, b, b.deferred[p])) continue;
+    b.accumulates[p] = true;
+    const Variable acc = placeholder(in->type, fmt::format("{}_grad_sum", in->label()), where);
+    b.state(acc, T::zeros_like(b.non_seq_outer[p]));
+    b.state_next.back() = g.defined() ? acc + g : acc;
+  }
   // The stored outputs stand in for the body's output nodes.
   if (!stored.empty()) {
     std::vector<NodeRef> outs;
@@ -197,6 +265,21 @@ std::vector<Variable> backward_nodes(Backward& b, const Variable& nb, std::sourc
 }
 
 
+// A deferred gradient: each term summed over the steps the backward loop ran.
+Variable deferred_sum(const Backward& b, const std::vector<Backward::Deferred>& terms, const std::vector<Variable>& back,
+                      const Variable& nb) {
+  Variable total;
+  for (const Backward::Deferred& d : terms) {
+    std::vector<Variable> stacked;
+    for (int source : d.sources)
+      stacked.push_back(source >= 0 ? back[b.state_inner.size() + static_cast<std::size_t>(source)]
+                                    : rows(b.seq_outer[static_cast<std::size_t>(-1 - source)], int64_constant(0), nb));
+    const Variable v = sum_over_steps(d.term, stacked);
+    total = total.defined() ? total + v : v;
+  }
+  return total;
+}
+
 // The gradients of the forward scan's outer inputs from the backward loop's
 // outputs: its states first (pending sums per recurrent output, then the
 // non-sequences' accumulators), then the sequences' gradients per tap.
@@ -227,6 +310,7 @@ std::vector<Variable> outer_gradients(const ScanBody& f, const Backward& b, cons
     const std::size_t k = f.first_non_sequence() + p;
     if (!is_float(outer[k].dtype())) continue;
     result[k] = b.accumulates[p] ? last(back[q++]) : T::zeros_like(outer[k]);
+    if (!b.deferred[p].empty()) result[k] = deferred_sum(b, b.deferred[p], back, nb);
   }
   for (std::size_t s = 0; s < f.sequences.size(); ++s) {
     const Variable& x = outer[1 + s];

@@ -73,7 +73,9 @@ History start_history(const ir::ScanBody& body, std::size_t j, const std::vector
   // A ring has one row more than the taps reach back, so that the row a step
   // writes is never one it reads.
   const std::int64_t rows = h.ring ? h.lags + 1 : h.lags + n;
-  h.rows = Tensor::empty(prepend(rows, state), body.inner_outputs[j]->type.dtype);
+  // Every row is written (the initial ones here, one per step) before it is
+  // read: no zero-fill.
+  h.rows = Tensor::uninitialized(prepend(rows, state), body.inner_outputs[j]->type.dtype);
   if (out.plain_initial) h.rows.select(0, 0).assign(init);
   else h.rows.slice(0, 0, h.lags).assign(init.slice(0, 0, h.lags));
   return h;
@@ -109,7 +111,7 @@ std::vector<Tensor> run_scan(const ir::Node& node, const std::vector<Tensor>& in
     for (std::size_t j = 0; j < body.outputs.size(); ++j) {
       History& h = history[j];
       if (!h.rows.defined())
-        h.rows = Tensor::empty(prepend(h.ring ? 1 : n, values[j].shape()), body.inner_outputs[j]->type.dtype);
+        h.rows = Tensor::uninitialized(prepend(h.ring ? 1 : n, values[j].shape()), body.inner_outputs[j]->type.dtype);
       Tensor row = h.row(h.lags + t);
       if (values[j].raw_data() == row.raw_data() && values[j].shape() == row.shape() &&
           values[j].strides() == row.strides() && values[j].dtype() == row.dtype())
