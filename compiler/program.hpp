@@ -19,6 +19,9 @@ struct Program {
   std::vector<ir::NodeRef> outputs;  // the user's outputs, then one value per update
   std::size_t num_user_outputs = 0;
   std::vector<std::shared_ptr<SharedState>> update_targets;  // the shared variable each update writes
+  // Per user output: Out(x, borrow=true), which lets the call return memory
+  // it does not own (a shared variable's, an argument's) without a copy.
+  std::vector<bool> borrowed;
 
   std::vector<ir::NodeRef> update_values() const {
     return {outputs.begin() + static_cast<std::ptrdiff_t>(num_user_outputs), outputs.end()};

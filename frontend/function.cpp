@@ -73,6 +73,39 @@ std::vector<std::pair<SharedVariable, Variable>> with_default_updates(const std:
 
 }  // namespace
 
+// Every shared variable a program reads (its Shared nodes) or updates, once
+// each, in graph order; `targets` are the update targets as the user gave them.
+static std::vector<SharedVariable> shared_variables_of(const compiler::Program& program,
+                                                const std::vector<SharedVariable>& targets) {
+  std::vector<SharedVariable> all;
+  auto add = [&](const SharedVariable& v) {
+    for (const SharedVariable& seen : all)
+      if (seen.state() == v.state()) return;
+    all.push_back(v);
+  };
+  for (const ir::NodeRef& n : ir::toposort(program.outputs))
+    if (n->op == ir::OpCode::Shared) add(SharedVariable(n, n->shared));
+  for (const SharedVariable& t : targets) add(t);
+  return all;
+}
+
+// The part of building a function that a copy repeats: what it locks, and
+// the compiled program (impl's names, defaults, borrow flags and compile
+// options are set).
+void compile_into(Function::Impl& impl, compiler::Program program, const std::vector<SharedVariable>& targets) {
+  program.borrowed = impl.borrow;
+  impl.shared_variables = shared_variables_of(program, targets);
+  for (const SharedVariable& v : impl.shared_variables) impl.shared_states.push_back(v.state());
+  const auto& updated = program.update_targets;
+  // Each variable once (locking one mutex twice would deadlock), by address.
+  for (const auto& state : impl.shared_states)
+    impl.lock_order.push_back({state.get(), std::find(updated.begin(), updated.end(), state) != updated.end()});
+  std::sort(impl.lock_order.begin(), impl.lock_order.end(),
+            [](const auto& a, const auto& b) { return std::less<>()(a.state, b.state); });
+  impl.original = program;
+  impl.compiled = compiler::compile(std::move(program), impl.compile_options);
+}
+
 Function function(const Inputs& inputs_, const Outputs& outputs_, const FunctionOptions& options,
                   std::source_location where) {
   const std::string fname = fn_name(options, where);
@@ -147,27 +180,15 @@ Function function(const Inputs& inputs_, const Outputs& outputs_, const Function
   }
   for (const Out& out : outputs_.items) impl->borrow.push_back(out.borrow);
   impl->print_profile = config().profile && options.profile;
-  for (const ir::NodeRef& n : ir::toposort(program.outputs))
-    if (n->op == ir::OpCode::Shared) impl->shared_states.push_back(n->shared);
-  for (const auto& target : program.update_targets)
-    if (std::find(impl->shared_states.begin(), impl->shared_states.end(), target) == impl->shared_states.end())
-      impl->shared_states.push_back(target);
-  // Each variable once (locking one mutex twice would deadlock), by address.
-  for (const auto& state : impl->shared_states)
-    impl->lock_order.push_back({state.get(), updated.count(state.get()) > 0});
-  std::sort(impl->lock_order.begin(), impl->lock_order.end(),
-            [](const auto& a, const auto& b) { return std::less<>()(a.state, b.state); });
-  impl->lock_order.erase(std::unique(impl->lock_order.begin(), impl->lock_order.end(),
-                                     [](const auto& a, const auto& b) { return a.state == b.state; }),
-                         impl->lock_order.end());
-  impl->original = program;
-  impl->compiled = compiler::compile(
-      std::move(program), {.mode = options.mode,
+  impl->compile_options = {.mode = options.mode,
                            .optimizer = options.optimizer,
                            .excluded_passes = options.excluded_passes,
                            .name = options.name,
                            .profile = options.profile,
-                           .nan_guard = options.nan_guard});
+                           .nan_guard = options.nan_guard};
+  std::vector<SharedVariable> targets;
+  for (const auto& [target, value] : updates) targets.push_back(target);
+  compile_into(*impl, std::move(program), targets);
   return Function(std::move(impl));
 }
 
@@ -289,7 +310,8 @@ Results Function::call(const std::vector<Argument>& given, const std::vector<Nam
   std::vector<Tensor> results = f.compiled.executor->run(values);
 
   // Outputs are the caller's to keep: none may share storage with a shared
-  // variable (whose value an update may overwrite) or with another result.
+  // variable (whose value an update may overwrite) or with another result,
+  // unless borrowed.
   std::vector<Tensor> outputs(results.begin(), results.begin() + static_cast<std::ptrdiff_t>(program.num_user_outputs));
   auto aliases_state = [&](const Tensor& t) {
     for (const auto& state : f.shared_states)
@@ -299,7 +321,8 @@ Results Function::call(const std::vector<Argument>& given, const std::vector<Nam
     return false;
   };
   for (std::size_t i = 0; i < outputs.size(); ++i) {
-    bool alias = !f.borrow[i] && aliases_state(outputs[i]);
+    if (f.borrow[i]) continue;  // Out(x, borrow=true): may alias (graphjit/function.hpp)
+    bool alias = aliases_state(outputs[i]);
     for (std::size_t j = 0; j < i && !alias; ++j) alias = outputs[i].shares_storage_with(outputs[j]);
     if (alias) outputs[i] = outputs[i].copy();
   }

@@ -27,6 +27,8 @@ struct Function::Impl {
   // Every shared variable the function reads or writes: results that share
   // storage with one of them are copied before they reach the caller.
   std::vector<std::shared_ptr<SharedState>> shared_states;
+  std::vector<SharedVariable> shared_variables;  // the same variables, as the user's handles
+  compiler::CompileOptions compile_options;      // what a copy is compiled with
 
   // Threads (docs/reliability.md): calls of one function run one at a time,
   // since the executor's buffers are the function's own. A call also locks
@@ -41,5 +43,11 @@ struct Function::Impl {
   std::vector<SharedLock> lock_order;
   bool print_profile = false;  // the profile flag was on when it was compiled
 };
+
+// Fills in what a function's shared variables, locks and compiled program
+// are, from `program` (impl's names, defaults, borrow flags and compile
+// options already set; `targets`: the update targets). function() and
+// Function::copy (frontend/function_copy.cpp) both end with it.
+void compile_into(Function::Impl& impl, compiler::Program program, const std::vector<SharedVariable>& targets);
 
 }  // namespace graphjit

@@ -226,96 +226,6 @@ const void* element_at(const Tensor& t, const std::int64_t* index, std::size_t c
   return static_cast<const char*>(t.raw_data()) + offset * static_cast<std::int64_t>(dtype_size(t.dtype()));
 }
 
-// --- to_string ---------------------------------------------------------------
-
-// numpy prints floats with 8 significant digits and always marks them with a '.'.
-std::string format_float(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  std::string s = fmt::format("{:.8g}", v);
-  const auto e = s.find('e');
-  if (s.find('.') == std::string::npos) s.insert(e == std::string::npos ? s.size() : e, ".");
-  return s;
-}
-
-std::string format_element(const void* p, DType t) {
-  return visit_dtype(t, [p](auto tag) -> std::string {
-    using T = decltype(tag);
-    const T v = *static_cast<const T*>(p);
-    if constexpr (std::is_same_v<T, bool>) return v ? "True" : "False";
-    else if constexpr (std::is_floating_point_v<T>) return format_float(v);
-    else return std::to_string(static_cast<std::int64_t>(v));
-  });
-}
-
-// Like numpy, tensors above this many elements print only the ends of long axes.
-constexpr std::int64_t summary_threshold = 1000;
-constexpr std::int64_t summary_edge = 3;
-constexpr std::int64_t gap = -1;  // marks the "..." between the printed ends
-
-std::vector<std::int64_t> printed_positions(std::int64_t n, bool summarize) {
-  std::vector<std::int64_t> pos;
-  const bool cut = summarize && n > 2 * summary_edge;
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (cut && i == summary_edge) {
-      pos.push_back(gap);
-      i = n - summary_edge;
-    }
-    pos.push_back(i);
-  }
-  return pos;
-}
-
-class ReprWriter {
- public:
-  explicit ReprWriter(const Tensor& t) : t_(t), summarize_(t.size() > summary_threshold) {}
-
-  std::string run() {
-    collect(0, 0);
-    for (const auto& c : cells_) width_ = std::max(width_, c.size());
-    write(0);
-    return out_;
-  }
-
- private:
-  // First pass: the printed elements as text, so all can be padded to one width.
-  void collect(int axis, std::int64_t offset) {
-    if (axis == t_.ndim()) {
-      const auto* base = static_cast<const char*>(t_.raw_data());
-      cells_.push_back(format_element(base + offset * static_cast<std::int64_t>(dtype_size(t_.dtype())), t_.dtype()));
-      return;
-    }
-    for (std::int64_t i : printed_positions(t_.shape(axis), summarize_))
-      if (i != gap) collect(axis + 1, offset + i * t_.strides()[axis]);
-  }
-
-  // Second pass: brackets and separators, rows of an outer axis on new lines.
-  void write(int axis) {
-    if (axis == t_.ndim()) {
-      const std::string& cell = cells_[next_++];
-      out_ += std::string(width_ - cell.size(), ' ') + cell;
-      return;
-    }
-    out_ += '[';
-    const auto positions = printed_positions(t_.shape(axis), summarize_);
-    for (std::size_t k = 0; k < positions.size(); ++k) {
-      if (k > 0)
-        out_ += axis == t_.ndim() - 1 ? std::string(" ")
-                                      : std::string(t_.ndim() - 1 - axis, '\n') + std::string(axis + 1, ' ');
-      if (positions[k] == gap) out_ += "...";
-      else write(axis + 1);
-    }
-    out_ += ']';
-  }
-
-  const Tensor& t_;
-  bool summarize_;
-  std::vector<std::string> cells_;
-  std::size_t width_ = 0;
-  std::size_t next_ = 0;
-  std::string out_;
-};
-
 }  // namespace
 
 // --- shapes ------------------------------------------------------------------
@@ -725,12 +635,5 @@ bool Tensor::equal(const Tensor& other) const {
   return same;
 }
 
-std::string Tensor::to_string() const {
-  if (!defined()) return "Tensor(undefined)";
-  std::string out = size() == 0 ? "[]" : ReprWriter(*this).run();
-  if (size() == 0 && ndim() != 1) out += " shape=" + shape_str(shape_);
-  if (dtype_ != DType::float64) out += std::string(" dtype=") + dtype_name(dtype_);
-  return out;
-}
 
 }  // namespace graphjit

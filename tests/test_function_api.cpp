@@ -74,14 +74,7 @@ TEST_CASE("Out(x, borrow) is accepted and returns the value") {
   CHECK(borrowed().to_vector<double>() == std::vector<double>{1, 2, 3});
 }
 
-// Known gap: the schedule copies a returned value that lives in a leaf's
-// memory (plan_memory's output_copy) before the function sees Out's borrow
-// flag, so borrow=true still returns a copy. Passes once that is fixed.
-TEST_CASE("Out(x, borrow=true) returns a shared value without a copy" * doctest::should_fail()) {
-  auto w = graphjit::shared(std::vector<double>{1, 2, 3}, "w");
-  auto borrowed = graphjit::function({}, Out(w, true));
-  CHECK(borrowed().only().shares_storage_with(w.get_value(true)));
-}
+// Out(x, borrow=true) without a copy, and its limits: tests/test_function_borrow.cpp.
 
 TEST_CASE("shared of a number or a std::vector; parameters in a std::vector<SharedVariable>") {
   auto a = graphjit::shared(0.5);

@@ -1,5 +1,5 @@
-// The Theano tutorial's examples ("Baby Steps - Algebra", "More Examples",
-// "Derivatives in Theano"), ported line for line; the expectations are the
+// The Theano tutorial's examples ("Baby Steps - Algebra", "More Examples"
+// with "Copying functions", "Derivatives in Theano"), ported line for line; the expectations are the
 // values the tutorial prints.
 #include <doctest/doctest.h>
 
@@ -129,4 +129,22 @@ TEST_CASE("derivatives: the gradient of x ** 2 and of the logistic's sum") {
   auto gs = T::grad(s, x);
   auto dlogistic = function({x}, gs);
   check_matrix(dlogistic(Tensor({{0, 1}, {-1, -2}})), {0.25, 0.19661193, 0.19661193, 0.10499359});
+}
+
+TEST_CASE("more examples: copying functions (swap, delete_updates)") {
+  auto state = shared(0, "state");
+  auto inc = T::iscalar("inc");
+  auto accumulator = function({inc}, state, {.updates = {{state, state + inc}}});
+  CHECK(accumulator(10).item<std::int64_t>() == 0);
+  CHECK(state.get_value().item<std::int64_t>() == 10);
+
+  auto new_state = shared(0, "new_state");
+  auto new_accumulator = accumulator.copy({.swap = {{state, new_state}}});
+  CHECK(new_accumulator(100).item<std::int64_t>() == 0);
+  CHECK(new_state.get_value().item<std::int64_t>() == 100);
+  CHECK(state.get_value().item<std::int64_t>() == 10);
+
+  auto null_accumulator = accumulator.copy({.delete_updates = true});
+  CHECK(null_accumulator(9000).item<std::int64_t>() == 10);
+  CHECK(state.get_value().item<std::int64_t>() == 10);
 }

@@ -12,7 +12,9 @@ std::string describe(const Node& node) {
   std::string args;
   for (std::size_t i = 0; i < node.inputs.size(); ++i)
     args += fmt::format("{}{}: {}", i ? ", " : "", node.inputs[i]->label(), node.inputs[i]->type.str());
-  return fmt::format("{}({}) built at {}", op_info(node.op).name, args, where_str(node.where));
+  // A user op is named by the user's name for it: custom{cube}.
+  const std::string op = node.op == OpCode::Custom ? node.head() : op_info(node.op).name;
+  return fmt::format("{}({}) built at {}", op, args, where_str(node.where));
 }
 
 void type_error(const Node& node, const std::string& what) {

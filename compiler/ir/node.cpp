@@ -69,6 +69,7 @@ std::string Node::head() const {
     for (std::size_t i = 0; i < attrs.ints.size(); ++i)
       params += fmt::format("{}{}", i ? "," : "", attrs.ints[i] < 0 ? "x" : std::to_string(attrs.ints[i]));
   if (op == OpCode::Cast) params += dtype_name(attrs.dtype);
+  if (op == OpCode::Custom) params += attrs.text;  // the user op's name (frontend/ops/custom.cpp)
   if (op == OpCode::Scan && attrs.scan && !attrs.ints.empty()) {
     const auto j = static_cast<std::size_t>(attrs.ints[0]);
     params += fmt::format("{}, output {}{}", attrs.scan->name, j,

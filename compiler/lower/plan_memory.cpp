@@ -15,13 +15,19 @@ bool is_leaf(const ir::Node& n) { return ir::op_info(n.op).kind == ir::OpKind::L
 // Which returned values the call must copy: those living in a leaf's memory
 // (an argument, a shared variable, a constant; except updates written in
 // place, which are that memory by design) and those whose memory an earlier
-// returned value already holds. Everything else is returned as computed.
+// returned value already holds. Everything else is returned as computed. A
+// borrowed output (Out(x, borrow=true), Program::borrowed) is returned as it
+// is: no update of the same call overwrites it, since choose_inplace writes
+// no shared variable whose memory a user output is.
 void mark_copies(Schedule& s) {
+  const std::vector<bool>& borrowed = s.program.borrowed;
   std::unordered_set<int> handed_out;
   for (std::size_t o = 0; o < s.output_slots.size(); ++o) {
     const int root = s.root[s.output_slots[o]];
     const bool in_leaf = is_leaf(s.node(root)) && !s.output_inplace[o];
-    s.output_copy[o] = in_leaf || !handed_out.insert(root).second;
+    const bool first = handed_out.insert(root).second;
+    const bool borrow = o < borrowed.size() && borrowed[o];
+    s.output_copy[o] = !borrow && (in_leaf || !first);
   }
 }
 

@@ -19,24 +19,7 @@ std::pair<Variable, Variable> operands(const Operand& a, const Operand& b) {
     auto [x, y] = operands(a, b);                              \
     return fn(x, y, where);                                    \
   }
-GRAPHJIT_NUMBER_BINARY(add)
-GRAPHJIT_NUMBER_BINARY(sub)
-GRAPHJIT_NUMBER_BINARY(mul)
-GRAPHJIT_NUMBER_BINARY(true_div)
-GRAPHJIT_NUMBER_BINARY(int_div)
-GRAPHJIT_NUMBER_BINARY(mod)
-GRAPHJIT_NUMBER_BINARY(pow)
-GRAPHJIT_NUMBER_BINARY(maximum)
-GRAPHJIT_NUMBER_BINARY(minimum)
-GRAPHJIT_NUMBER_BINARY(eq)
-GRAPHJIT_NUMBER_BINARY(neq)
-GRAPHJIT_NUMBER_BINARY(lt)
-GRAPHJIT_NUMBER_BINARY(le)
-GRAPHJIT_NUMBER_BINARY(gt)
-GRAPHJIT_NUMBER_BINARY(ge)
-GRAPHJIT_NUMBER_BINARY(and_)
-GRAPHJIT_NUMBER_BINARY(or_)
-GRAPHJIT_NUMBER_BINARY(xor_)
+GRAPHJIT_NUMBER_BINARY_BUILDERS(GRAPHJIT_NUMBER_BINARY)
 #undef GRAPHJIT_NUMBER_BINARY
 
 }  // namespace graphjit::tensor

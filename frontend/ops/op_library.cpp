@@ -21,6 +21,7 @@ void register_random_ops();  // issue 12
 void register_ifelse_op();
 void register_grad_control_op();
 void register_scan_op();  // issue 13
+void register_custom_op();  // issue 8: user-defined ops
 void register_rops();  // after every family: reads their gradients
 
 namespace {
@@ -42,6 +43,7 @@ void install_op_library() {
   register_ifelse_op();
   register_grad_control_op();
   register_scan_op();
+  register_custom_op();
   register_rops();
 }
 

@@ -58,11 +58,18 @@ struct In {
   std::string name;
 };
 
-// Theano's Out(x, borrow=True): with borrow, function() skips its own copy of
-// a result that aliases a shared variable or an argument. Known gap: the
-// compiled schedule still copies a returned value that lives in a leaf's
-// memory (plan_memory's output_copy), so a shared value comes back copied
-// (tests/test_function_api.cpp marks this should_fail).
+// Theano's Out(x, borrow=True). Without borrow, every result is the
+// caller's own memory: nothing the function or a later call does changes it.
+// With borrow, a result may be the memory it was computed in when that is
+// not the caller's: a shared variable's value (`Out(W, true)` returns W's
+// tensor itself), an argument (`Out(x, true)` returns x), or the memory of
+// another result of the same call. What it aliases may change under it: a
+// borrowed shared value changes when any function updates that variable in
+// place (a function never does so for a variable it returns, so the result
+// is the value from before the call's own updates) or its memory is written
+// through get_value(true); treat it as valid until the next call of a
+// function using the variable, as Theano does. A result computed into new
+// memory is returned without a copy either way.
 struct Out {
   Out(const Variable& variable, bool borrow = false) : variable(variable), borrow(borrow) {}
   Variable variable;
@@ -126,7 +133,8 @@ class Function {
   // Runs the function: checks the arguments against the inputs (positional
   // first, then by name, then the inputs' defaults), computes the outputs
   // and all updates from the values before the call, then writes the
-  // updates. Outputs never alias a shared variable's storage.
+  // updates. Outputs never alias a shared variable's storage, unless
+  // borrowed (Out(x, true)).
   Results call(const std::vector<Argument>& args, const std::vector<NamedArgument>& named = {}) const;
   template <class... A> Results operator()(const A&... args) const {
     std::vector<Argument> positional;
@@ -134,6 +142,17 @@ class Function {
     (add_argument(positional, by_name, args), ...);
     return call(positional, by_name);
   }
+
+  // Theano's Function.copy: a new function computing the same outputs and
+  // updates. By default it reads and updates the same shared variables as
+  // this one (an update by either is seen by both); `swap` and `own_shared`
+  // give it shared variables of its own (CopyOptions).
+  struct CopyOptions;
+  Function copy(const CopyOptions& options) const;
+  Function copy() const;
+  // Every shared variable the function reads or updates, in graph order
+  // (what a copy with own_shared made, for the caller to read and set).
+  std::vector<SharedVariable> shared_variables() const;
 
   const std::shared_ptr<Impl>& impl() const { return impl_; }
 
@@ -150,6 +169,22 @@ class Function {
 
 Function function(const Inputs& inputs, const Outputs& outputs, const FunctionOptions& options = {},
                   std::source_location where = std::source_location::current());
+
+// The arguments of Function::copy, as Theano's.
+struct Function::CopyOptions {
+  // Theano's swap: the copy reads and updates `second` wherever the original
+  // reads and updates `first` (same type required). The user's graph is not
+  // changed.
+  std::vector<std::pair<SharedVariable, SharedVariable>> swap{};
+  // Every shared variable that swap does not map gets a deep copy of its
+  // current value in the copy (shared_variables() lists them), so that
+  // neither function's updates reach the other.
+  bool own_shared = false;
+  // Theano's delete_updates: the copy computes the outputs only, no updates
+  // (neither explicit nor default ones).
+  bool delete_updates = false;
+  std::string name{};  // default: the original's name followed by " copy"
+};
 
 // Options by name, in any order and any subset (Theano's keyword arguments):
 //   using namespace graphjit::kw;

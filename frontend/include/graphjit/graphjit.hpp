@@ -6,6 +6,7 @@
 #include <graphjit/function.hpp>
 #include <graphjit/batch_norm.hpp>
 #include <graphjit/conv.hpp>
+#include <graphjit/custom_op.hpp>
 #include <graphjit/grad.hpp>
 #include <graphjit/grad_control.hpp>
 #include <graphjit/ifelse.hpp>
@@ -15,7 +16,9 @@
 #include <graphjit/rop.hpp>
 #include <graphjit/runtime/config.hpp>
 #include <graphjit/runtime/dtype.hpp>
+#include <graphjit/runtime/random.hpp>
 #include <graphjit/runtime/tensor.hpp>
+#include <graphjit/runtime/tensor_print.hpp>
 #include <graphjit/scan.hpp>
 #include <graphjit/shared.hpp>
 #include <graphjit/tensor.hpp>

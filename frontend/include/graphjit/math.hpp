@@ -14,26 +14,14 @@ namespace graphjit::tensor {
 using SL = std::source_location;
 
 // Binary ops with a number on either side. Two variables pick the overloads
-// in tensor.hpp; two numbers make constants (int64 or float64) first.
+// in tensor.hpp; two numbers make constants (int64 or float64) first. The
+// list is given once, as an X-macro: frontend/ops/number_operands.cpp
+// defines the same builders from it.
+#define GRAPHJIT_NUMBER_BINARY_BUILDERS(X) \
+  X(add) X(sub) X(mul) X(true_div) X(int_div) X(mod) X(pow) X(maximum) X(minimum) \
+  X(eq) X(neq) X(lt) X(le) X(gt) X(ge) X(and_) X(or_) X(xor_)
 #define GRAPHJIT_NUMBER_BINARY(fn) Variable fn(const Operand& a, const Operand& b, SL where = SL::current());
-GRAPHJIT_NUMBER_BINARY(add)
-GRAPHJIT_NUMBER_BINARY(sub)
-GRAPHJIT_NUMBER_BINARY(mul)
-GRAPHJIT_NUMBER_BINARY(true_div)
-GRAPHJIT_NUMBER_BINARY(int_div)
-GRAPHJIT_NUMBER_BINARY(mod)
-GRAPHJIT_NUMBER_BINARY(pow)
-GRAPHJIT_NUMBER_BINARY(maximum)
-GRAPHJIT_NUMBER_BINARY(minimum)
-GRAPHJIT_NUMBER_BINARY(eq)
-GRAPHJIT_NUMBER_BINARY(neq)
-GRAPHJIT_NUMBER_BINARY(lt)
-GRAPHJIT_NUMBER_BINARY(le)
-GRAPHJIT_NUMBER_BINARY(gt)
-GRAPHJIT_NUMBER_BINARY(ge)
-GRAPHJIT_NUMBER_BINARY(and_)
-GRAPHJIT_NUMBER_BINARY(or_)
-GRAPHJIT_NUMBER_BINARY(xor_)
+GRAPHJIT_NUMBER_BINARY_BUILDERS(GRAPHJIT_NUMBER_BINARY)
 #undef GRAPHJIT_NUMBER_BINARY
 
 // Trigonometric and hyperbolic functions (numpy's names, as Theano's).

@@ -137,8 +137,10 @@ class Tensor {
 
   // Exact equality of dtype, shape and values (NaN equals nothing, as in numpy).
   bool equal(const Tensor& other) const;
-  // numpy's str(): "[[1. 2.]\n [3. 4.]]", long axes cut to "..." above 1000
-  // elements, and a note for other dtypes: "[0 1 2] dtype=int32".
+  // numpy's str(), with numpy's default print options: "[[1. 2.]\n [3. 4.]]",
+  // "[ 0.5 -2.  10. ]", "5.0" for a 0-d float, long axes cut to "..." above
+  // 1000 elements (runtime/tensor_print.cpp; repr and operator<< are in
+  // graphjit/runtime/tensor_print.hpp).
   std::string to_string() const;
 
  private:
