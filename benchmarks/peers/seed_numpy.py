@@ -21,6 +21,11 @@ the weights from before step k's update (what Theano's train(k, 500) returns);
 "valid" and "test_accuracy" are those of the whole validation and test sets
 with the weights after step N-1. json writes floats
 with repr, so every value round-trips exactly.
+--reshuffle-npz FILE (with --dump-losses) trains as the example does with its per-epoch
+reshuffle, on a smaller training set: FILE holds int64 arrays order0, order1, ... of one
+length R (a multiple of 500); the training set is its first R rows, an epoch is R/500 steps,
+and after epoch e the rows are reordered as numpy's x[order<e>] (row i becomes old row
+order<e>[i]). N may then span several epochs.
 --save-init FILE --seed S writes a Glorot initialisation in that format.
 """
 import argparse
@@ -105,14 +110,30 @@ def evaluate(params, x, y):
     return loss, accuracy
 
 
-def dump_losses(train_x, train_y, params, steps):
+def load_orders(path):
+    """The reshuffles of --reshuffle-npz: order0, order1, ... in that order."""
+    with np.load(path) as saved:
+        orders = [saved[f"order{e}"] for e in range(len(saved.files))]
+    rows = len(orders[0]) if orders else 0
+    if rows == 0 or rows % BATCH or any(sorted(o) != list(range(rows)) for o in orders):
+        raise ValueError(f"{path}: needs order0, order1, ...: permutations of 0..R-1, R a multiple of {BATCH}")
+    return orders
+
+
+def dump_losses(train_x, train_y, params, steps, orders=None):
+    if orders:
+        train_x, train_y = train_x[:len(orders[0])], train_y[:len(orders[0])]
     batches = train_x.shape[0] // BATCH
-    if not 1 <= steps <= batches:
-        raise ValueError(f"--dump-losses {steps}: must be 1..{batches}, the batches of the "
-                         "first epoch (the reference never shuffles)")
+    epochs = len(orders) + 1 if orders else 1
+    if not 1 <= steps <= batches * epochs:
+        raise ValueError(f"--dump-losses {steps}: must be 1..{batches * epochs}, the batches of "
+                         f"{epochs} epoch(s): one more than the reshuffles given")
     losses, accuracies = [], []
     for k in range(steps):
-        rows = slice(k * BATCH, (k + 1) * BATCH)
+        if k and k % batches == 0:
+            order = orders[k // batches - 1]
+            train_x, train_y = train_x[order], train_y[order]
+        rows = slice(k % batches * BATCH, (k % batches + 1) * BATCH)
         loss, accuracy = train_step(params, train_x[rows], train_y[rows])
         losses.append(float(loss))
         accuracies.append(float(accuracy))
@@ -150,6 +171,7 @@ def main():
     parser.add_argument("--dump-losses", type=int, metavar="N")
     parser.add_argument("--init-npz", metavar="FILE")
     parser.add_argument("--save-init", metavar="FILE")
+    parser.add_argument("--reshuffle-npz", metavar="FILE")
     args = parser.parse_args()
     dtype = np.dtype(args.dtype)
     rng = np.random.default_rng(args.seed)
@@ -163,7 +185,8 @@ def main():
         data = fashion_data.load(dtype, args.data_dir)
         try:
             params = load_params(args.init_npz, dtype)
-            losses, accuracies = dump_losses(*data["train"], params, args.dump_losses)
+            orders = load_orders(args.reshuffle_npz) if args.reshuffle_npz else None
+            losses, accuracies = dump_losses(*data["train"], params, args.dump_losses, orders)
         except (KeyError, ValueError) as error:
             parser.error(str(error))
         valid_loss, valid_accuracy = evaluate(params, *data["valid"])
