@@ -21,6 +21,9 @@ void register_random_ops();  // issue 12
 void register_ifelse_op();
 void register_grad_control_op();
 void register_scan_op();  // issue 13
+void register_construction_ops();  // issue 8: shape and construction
+void register_repeat_split_ops();
+void register_broadcast_pattern_op();
 void register_rops();  // after every family: reads their gradients
 
 namespace {
@@ -42,6 +45,9 @@ void install_op_library() {
   register_ifelse_op();
   register_grad_control_op();
   register_scan_op();
+  register_construction_ops();  // issue 8: shape and construction
+  register_repeat_split_ops();
+  register_broadcast_pattern_op();
   register_rops();
 }
 
