@@ -7,6 +7,7 @@
 // attrs.index has one IndexEntry per indexed dim (leading dims of x; the rest
 // are kept whole); the entries' integer scalars, slice bounds and index
 // arrays are node inputs, in order, after x (and y, for the inc ops).
+#include "frontend/ops/newaxis.hpp"
 #include "frontend/ops/op_support.hpp"
 
 #include <graphjit/tensor.hpp>
@@ -408,6 +409,7 @@ Slice slice(Bound start, Bound stop, Bound step) { return Slice(std::move(start)
 Variable subtensor(const Variable& x, const std::vector<Index>& indices, SL where) {
   if (!x.defined())
     throw TypeError(fmt::format("subtensor at {}: indexing an undefined Variable", ops::where_str(where)));
+  if (auto expanded = ops::index_with_newaxes(x, indices, where)) return *expanded;
   ir::Attrs attrs;
   std::vector<Variable> inputs{x};
   bool advanced = false;

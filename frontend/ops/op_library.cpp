@@ -22,6 +22,9 @@ void register_ifelse_op();
 void register_grad_control_op();
 void register_scan_op();  // issue 13
 void register_custom_op();  // issue 8: user-defined ops
+void register_construction_ops();  // issue 8: shape and construction
+void register_repeat_split_ops();
+void register_broadcast_pattern_op();
 void register_rops();  // after every family: reads their gradients
 
 namespace {
@@ -44,6 +47,9 @@ void install_op_library() {
   register_grad_control_op();
   register_scan_op();
   register_custom_op();
+  register_construction_ops();  // issue 8: shape and construction
+  register_repeat_split_ops();
+  register_broadcast_pattern_op();
   register_rops();
 }
 

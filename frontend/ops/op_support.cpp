@@ -3,6 +3,7 @@
 #include <graphjit/tensor.hpp>
 
 #include <fmt/format.h>
+#include <stdexcept>
 
 namespace graphjit::ops {
 
@@ -26,6 +27,23 @@ int normalize_axis(const ir::Node& node, std::int64_t axis, int ndim) {
   if (ndim == 0 || axis < -ndim || axis >= ndim)
     type_error(node, fmt::format("axis {} is out of range for an input of {} dimensions", axis, ndim));
   return static_cast<int>(axis < 0 ? axis + ndim : axis);
+}
+
+void require_int_scalars(const ir::Node& node, std::size_t first, const char* role) {
+  for (std::size_t i = first; i < node.inputs.size(); ++i) {
+    const ir::Type& t = node.inputs[i]->type;
+    if (t.ndim() != 0 || !is_integer(t.dtype) || t.dtype == bool_)
+      type_error(node, fmt::format("input {} ('{}', {}) is {}, which must be an integer scalar", i,
+                                   node.inputs[i]->label(), t.str(), role));
+  }
+}
+
+std::int64_t checked_numel(const ir::Node& node, const std::vector<Tensor>& inputs, const Shape& shape) {
+  try {
+    return shape_numel(shape);
+  } catch (const std::overflow_error&) {
+    shape_error(node, inputs, fmt::format("the shape {} has more elements than an int64 can count", shape_str(shape)));
+  }
 }
 
 Variable sum_to_input(const Variable& g, const ir::Node& input) {

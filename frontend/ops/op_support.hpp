@@ -34,6 +34,15 @@ Variable apply(ir::OpCode op, const std::vector<Variable>& inputs, ir::Attrs att
 // Normalises a possibly negative axis against ndim, or throws naming the node.
 int normalize_axis(const ir::Node& node, std::int64_t axis, int ndim);
 
+// Inputs first..end of `node` must be integer scalars (the lengths of a
+// shape, eye's n, m, k); `role` says what they are, for the error.
+void require_int_scalars(const ir::Node& node, std::size_t first, const char* role);
+
+// The element count of a run-time shape, or a ShapeError naming the node
+// when its lengths multiply past int64 (where a wrapped product could pass
+// any later check and index past the end of a buffer).
+std::int64_t checked_numel(const ir::Node& node, const std::vector<Tensor>& inputs, const Shape& shape);
+
 // The gradient `g` (shaped like an elementwise op's output) summed over the
 // dims where `input` was broadcast, and cast to the input's dtype: what an
 // elementwise op's gradient must return for that input.

@@ -133,6 +133,9 @@ void register_rops() {
   define_op(OpCode::Alloc).rop = linear_rop<0>;
   define_op(OpCode::IfElse).rop = linear_rop<1, 2>;
   define_op(OpCode::Concatenate).rop = all_linear_rop;
+  define_op(OpCode::Repeat).rop = linear_rop<0>;  // issue 8: shape and construction
+  define_op(OpCode::SplitPart).rop = linear_rop<0>;
+  define_op(OpCode::Rebroadcast).rop = linear_rop<0>;
   define_op(OpCode::Print).rop = identity_rop;
   define_op(OpCode::GradControl).rop = identity_rop;
   define_op(OpCode::Max).rop = extremum_rop;

@@ -15,15 +15,8 @@ namespace graphjit::ir {
 
 namespace {
 
-bool is_int_scalar(const Type& t) { return t.ndim() == 0 && is_integer(t.dtype) && t.dtype != bool_; }
-
-// Inputs first..end must be integer scalars (dims of a target shape).
-void require_int_scalars(const Node& node, std::size_t first, const char* role) {
-  for (std::size_t i = first; i < node.inputs.size(); ++i)
-    if (!is_int_scalar(node.inputs[i]->type))
-      ops::type_error(node, fmt::format("input {} ('{}', {}) is {}, which must be an integer scalar", i,
-                                        node.inputs[i]->label(), node.inputs[i]->type.str(), role));
-}
+using ops::checked_numel;
+using ops::require_int_scalars;
 
 // Theano's rule: a target dim is broadcastable only when it is the constant 1,
 // the one case where its length is known before run time.
@@ -42,17 +35,6 @@ Shape read_dims(const std::vector<Tensor>& inputs, std::size_t first) {
   Shape dims;
   for (std::size_t i = first; i < inputs.size(); ++i) dims.push_back(inputs[i].item<std::int64_t>());
   return dims;
-}
-
-// The element count of a run-time shape, or a ShapeError naming the node
-// when its lengths multiply past int64 (where a wrapped product could pass
-// any later check and index past the end of a buffer).
-std::int64_t checked_numel(const Node& node, const std::vector<Tensor>& inputs, const Shape& shape) {
-  try {
-    return shape_numel(shape);
-  } catch (const std::overflow_error&) {
-    ops::shape_error(node, inputs, fmt::format("the shape {} has more elements than an int64 can count", shape_str(shape)));
-  }
 }
 
 // --- Reshape: (x, one int scalar per output dim) ---------------------------------
@@ -217,13 +199,35 @@ Tensor shape_i_reference(const Node& node, const std::vector<Tensor>& inputs) {
   return Tensor::scalar<std::int64_t>(inputs[0].shape(shape_i_axis(node)));
 }
 
-// --- Alloc: (value scalar, one int scalar per dim) ----------------------------------
+// --- Alloc: (value, one int scalar per dim) ------------------------------------------
+// The value (a scalar, or a tensor whose dims line up with the trailing dims
+// of the shape) broadcast to the shape.
 
 Type alloc_type(const Node& node) {
-  if (node.inputs.empty() || node.inputs[0]->type.ndim() != 0)
-    ops::type_error(node, "the value to fill with (input 0) must be a scalar");
+  if (node.inputs.empty()) ops::type_error(node, "needs the value to fill with (input 0)");
+  const int value_ndim = node.inputs[0]->type.ndim();
+  if (value_ndim > static_cast<int>(node.inputs.size()) - 1)
+    ops::type_error(node, fmt::format("the value '{}' ({}) has more dimensions than the {} lengths of the shape",
+                                      node.inputs[0]->label(), node.inputs[0]->type.str(), node.inputs.size() - 1));
   require_int_scalars(node, 1, "a length of the allocated shape");
   return Type{node.inputs[0]->type.dtype, constant_one_dims(node, 1)};
+}
+
+// A value's dim stretches only where its type says it is broadcastable, so
+// that the gradient (which sums over those dims) has the value's shape.
+void check_alloc_value(const Node& node, const std::vector<Tensor>& inputs, const Shape& shape) {
+  const Tensor& value = inputs[0];
+  const std::size_t lead = shape.size() - static_cast<std::size_t>(value.ndim());
+  for (int j = 0; j < value.ndim(); ++j) {
+    const std::int64_t want = shape[lead + static_cast<std::size_t>(j)];
+    if (value.shape(j) != want && !(node.inputs[0]->type.broadcastable[j] && value.shape(j) == 1))
+      ops::shape_error(node, inputs,
+                       fmt::format("the value '{}' has shape {}, which does not fit the shape {}: its dim {} has length "
+                                   "{} where {} is needed (only dims broadcastable in its type, {}, stretch; declare "
+                                   "them with T::addbroadcast)",
+                                   node.inputs[0]->label(), shape_str(value.shape()), shape_str(shape), j,
+                                   value.shape(j), want, node.inputs[0]->type.str()));
+  }
 }
 
 Shape alloc_shape(const Node& node, const std::vector<Tensor>& inputs) {
@@ -231,6 +235,7 @@ Shape alloc_shape(const Node& node, const std::vector<Tensor>& inputs) {
   for (std::int64_t n : shape)
     if (n < 0) ops::shape_error(node, inputs, fmt::format("cannot allocate the negative shape {}", shape_str(shape)));
   checked_numel(node, inputs, shape);
+  check_alloc_value(node, inputs, shape);
   return shape;
 }
 
@@ -251,11 +256,16 @@ Tensor alloc_native(const Node& node, const std::vector<Tensor>& inputs, OutputM
   return out;
 }
 
-// Every element is the value, so its gradient is the sum of g.
+// Each element of the value fills a block of the output, so its gradient is
+// g summed over the leading dims and over the dims the value stretched along.
 std::vector<Variable> alloc_grad(const Node& node, const Variable&, const Variable& g) {
   const Variable value = ops::input(node, 0);
   Variable gv;
-  if (is_float(value.dtype())) gv = tensor::cast(g.ndim() == 0 ? g : tensor::sum(g), value.dtype());
+  if (is_float(value.dtype())) {
+    std::vector<int> lead(static_cast<std::size_t>(g.ndim() - value.ndim()));
+    for (std::size_t d = 0; d < lead.size(); ++d) lead[d] = static_cast<int>(d);
+    gv = ops::sum_to_input(lead.empty() ? g : tensor::sum(g, lead), *node.inputs[0]);
+  }
   return no_grads_after({gv}, node.inputs.size());
 }
 

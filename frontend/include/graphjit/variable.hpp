@@ -109,8 +109,13 @@ class Slice {
   Bound start, stop, step;
 };
 
+// numpy's newaxis (Theano's None in an index): `x[{T::slice(), newaxis}]`
+// inserts a broadcastable dim of length 1 there.
+struct NewAxis {};
+inline constexpr NewAxis newaxis{};
+
 // One entry of an index expression: an integer (scalar variable or C++ int),
-// a slice, or an integer array variable (advanced indexing).
+// a slice, an integer array variable (advanced indexing), or newaxis.
 class Index {
  public:
   Index(const Variable& v, std::source_location where = std::source_location::current()) : value_(v), where_(where) {}
@@ -119,11 +124,12 @@ class Index {
   template <std::integral T>
   Index(T i, std::source_location where = std::source_location::current())
       : value_(static_cast<std::int64_t>(i)), where_(where) {}
-  const std::variant<Variable, Slice, std::int64_t>& value() const { return value_; }
+  Index(NewAxis, std::source_location where = std::source_location::current()) : value_(NewAxis{}), where_(where) {}
+  const std::variant<Variable, Slice, std::int64_t, NewAxis>& value() const { return value_; }
   const std::source_location& where() const { return where_; }  // the user's indexing expression
 
  private:
-  std::variant<Variable, Slice, std::int64_t> value_;
+  std::variant<Variable, Slice, std::int64_t, NewAxis> value_;
   std::source_location where_;
 };
 
