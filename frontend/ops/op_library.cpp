@@ -21,6 +21,8 @@ void register_random_ops();  // issue 12
 void register_ifelse_op();
 void register_grad_control_op();
 void register_scan_op();  // issue 13
+void register_tensordot_op();  // issue 8: linear algebra
+void register_linalg_ops();
 void register_rops();  // after every family: reads their gradients
 
 namespace {
@@ -42,6 +44,8 @@ void install_op_library() {
   register_ifelse_op();
   register_grad_control_op();
   register_scan_op();
+  register_tensordot_op();  // issue 8: linear algebra
+  register_linalg_ops();
   register_rops();
 }
 
