@@ -403,3 +403,14 @@ TEST_CASE("singular and non-positive-definite inputs are errors naming the op, t
   CHECK(contains(thrown_message<graphjit::TypeError>([&] { T::nlinalg::matrix_inverse(T::vector("v")); }), "matrix"));
   CHECK(contains(thrown_message<graphjit::TypeError>([&] { T::slinalg::solve(a, T::tensor3("c")); }), "vector or matrix"));
 }
+
+TEST_CASE("Mode::debug checks every tensordot and LAPACK kernel against its reference") {
+  const Variable a = T::matrix("a"), p = T::matrix("p"), x = T::tensor3("x");
+  const auto [w, v] = T::nlinalg::eigh(p);
+  const Variable cost = T::sum(T::nlinalg::matrix_inverse(a)) + T::nlinalg::det(a) + T::sum(T::slinalg::cholesky(p)) +
+                        T::sum(w) + T::sum(v) + T::sum(T::slinalg::solve(a, p)) + T::sum(T::dot(x, a)) +
+                        T::sum(T::batched_dot(x, x.dimshuffle({0, 2, 1})));
+  const auto grads = T::grad(cost, {a, p, x});
+  auto f = graphjit::function({a, p, x}, {cost, grads[0], grads[1], grads[2]}, {.mode = graphjit::Mode::debug});
+  CHECK_NOTHROW(f(well_conditioned(4, 91), spd(4, 92), random_tensor({2, 3, 4}, 93)));
+}
