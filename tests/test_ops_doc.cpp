@@ -62,6 +62,12 @@ std::string theano_spelling(const std::string& name) {
       {"sigmoid", "T.nnet.sigmoid"},
       {"softplus", "T.nnet.softplus"},
       {"relu", "T.nnet.relu"},
+      {"tensordot", "T.tensordot, T.dot (n-d), T.batched_dot, T.batched_tensordot"},
+      {"matrix_inverse", "T.nlinalg.matrix_inverse"},
+      {"det", "T.nlinalg.det"},
+      {"eigh", "T.nlinalg.eigh"},
+      {"solve", "T.slinalg.solve"},
+      {"cholesky", "T.slinalg.cholesky"},
   };
   const auto it = differs.find(name);
   return it != differs.end() ? it->second : "T." + name;
@@ -71,7 +77,10 @@ std::string how_it_runs(const graphjit::ir::OpInfo& info) {
   if (info.kind == OpKind::Leaf) return "a leaf (a call's argument, a constant, a shared value)";
   if (info.kind == OpKind::Elemwise) return "fused JIT kernel";
   if (info.fused_reduction) return "fused JIT kernel (reduction)";
-  if (std::string(info.name) == "dot" || std::string(info.name) == "gemm") return "BLAS (native)";
+  const std::string name = info.name;
+  if (name == "dot" || name == "gemm" || name == "tensordot") return "BLAS (native)";
+  if (name == "matrix_inverse" || name == "det" || name == "eigh" || name == "solve" || name == "cholesky")
+    return "LAPACK (native)";
   if (info.native) return "native kernel";
   return "not compiled";
 }
@@ -88,7 +97,7 @@ std::string generate() {
   for (OpCode op : kAllOps) {
     const graphjit::ir::OpInfo& info = graphjit::ir::op_info(op);
     const bool bool_valued = info.kind == OpKind::Elemwise && info.elem_dtype == graphjit::ir::ElemDType::Bool;
-    const char* grad = info.grad ? "yes" : (bool_valued || info.kind == OpKind::Leaf ? "n/a" : "no");
+    const char* grad = info.grad || info.grad_outputs ? "yes" : (bool_valued || info.kind == OpKind::Leaf ? "n/a" : "no");
     out << "| `" << info.name << "` | `" << theano_spelling(info.name) << "` | " << grad << " | " << how_it_runs(info)
         << " |\n";
   }

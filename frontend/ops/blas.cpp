@@ -179,6 +179,7 @@ namespace graphjit::tensor {
 Variable dot(const Variable& a, const Variable& b, SL where) {
   // numpy.dot with a 0-d operand is a product (undefined operands are reported by the builders).
   if (a.defined() && b.defined() && (a.ndim() == 0 || b.ndim() == 0)) return mul(a, b, where);
+  if (a.defined() && b.defined() && (a.ndim() > 2 || b.ndim() > 2)) return dot_nd(a, b, where);  // tensordot
   return ops::apply(ir::OpCode::Dot, {a, b}, {}, where);
 }
 

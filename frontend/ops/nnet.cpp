@@ -1,5 +1,5 @@
 // Neural-network ops (theano.tensor.nnet): softmax and log-softmax along the
-// last axis, softmax's gradient as an op of its own (so the optimizer can
+// last axis of tensors of any rank (a (T, B, C) sequence output is T * B rows), softmax's gradient as an op of its own (so the optimizer can
 // recognise it), categorical cross-entropy with integer targets, and one-hot
 // encoding. The composite losses (one-hot cross-entropy, binary
 // cross-entropy) are builders over elementwise ops and reductions.
@@ -21,8 +21,8 @@ namespace {
 // --- types ----------------------------------------------------------------------
 
 void require_float_rows(const Node& node, const Type& t, const char* what) {
-  if (t.ndim() != 1 && t.ndim() != 2)
-    ops::type_error(node, fmt::format("{} must be a vector or a matrix (the op works along the last axis), not {}",
+  if (t.ndim() < 1)
+    ops::type_error(node, fmt::format("{} must have at least one dim (the op works along the last axis), not {}",
                                       what, t.str()));
   if (!is_float(t.dtype))
     ops::type_error(node, fmt::format("{} must be float32 or float64, not {}; cast it first (T::cast)", what,
@@ -50,13 +50,21 @@ Type softmax_grad_type(const Node& node) {
   return out;
 }
 
+// probs (..., C) of class probabilities along the last axis, integer targets
+// (...) of one class per row: a (T, B, C) sequence output takes (T, B) targets.
 Type crossentropy_type(const Node& node) {
   const Type& probs = node.inputs[0]->type;
   const Type& targets = node.inputs[1]->type;
-  if (probs.ndim() != 2 || !is_float(probs.dtype))
-    ops::type_error(node, "the probabilities must be a float matrix, one row of class probabilities per example");
-  require_int_vector(node, targets, "the targets (or one-hot rows of the probabilities' type)");
-  return Type{probs.dtype, {probs.broadcastable[0] && targets.broadcastable[0]}};
+  if (probs.ndim() < 1 || !is_float(probs.dtype))
+    ops::type_error(node, "the probabilities must be float, one row of class probabilities per example along the "
+                          "last axis");
+  if (targets.ndim() != probs.ndim() - 1 || !is_integer(targets.dtype) || targets.dtype == bool_)
+    ops::type_error(node, fmt::format("the targets must be integer class indices with one dim less than the "
+                                      "probabilities ({} dims), or one-hot rows of the probabilities' type; got {}",
+                                      probs.ndim() - 1, targets.str()));
+  Type out{probs.dtype, targets.broadcastable};
+  for (int d = 0; d < targets.ndim(); ++d) out.broadcastable[d] = out.broadcastable[d] && probs.broadcastable[d];
+  return out;
 }
 
 Type one_hot_type(const Node& node) {
@@ -77,11 +85,12 @@ Shape softmax_grad_shape(const Node& node, const std::vector<Tensor>& inputs) {
 }
 
 Shape crossentropy_shape(const Node& node, const std::vector<Tensor>& inputs) {
-  if (inputs[0].shape(0) != inputs[1].shape(0))
+  const Shape rows(inputs[0].shape().begin(), inputs[0].shape().end() - 1);
+  if (rows != inputs[1].shape())
     ops::shape_error(node, inputs,
-                     fmt::format("there are {} rows of probabilities but {} targets; give one target per row",
-                                 inputs[0].shape(0), inputs[1].shape(0)));
-  return {inputs[0].shape(0)};
+                     fmt::format("the probabilities have rows {} but the targets have shape {}; give one target per "
+                                 "row", shape_str(rows), shape_str(inputs[1].shape())));
+  return rows;
 }
 
 Shape one_hot_shape(const Node& node, const std::vector<Tensor>& inputs) {
@@ -98,7 +107,8 @@ struct Rows {
   std::int64_t count, length;
 
   explicit Rows(const Tensor& x)
-      : values(x.astype(float64)), count(x.ndim() == 2 ? x.shape(0) : 1), length(x.shape(-1)) {}
+      : values(x.astype(float64)), count(shape_numel(Shape(x.shape().begin(), x.shape().end() - 1))),
+        length(x.shape(-1)) {}
   double* row(std::int64_t r) const { return values.data<double>() + r * length; }
   Tensor as(DType dtype) const { return dtype == float64 ? values : values.astype(dtype); }
 };
@@ -175,15 +185,16 @@ bool of_log_probs(const Node& node) { return node.attrs.ints.size() == 1 && node
 
 Tensor crossentropy_reference(const Node& node, const std::vector<Tensor>& inputs) {
   const Shape shape = crossentropy_shape(node, inputs);
-  const Tensor& probs = inputs[0];
-  const Tensor labels = inputs[1].astype(int64);
-  Tensor out = Tensor::empty(shape, node.type.dtype);
-  for (std::int64_t i = 0; i < shape[0]; ++i) {
-    const std::int64_t c = class_of(node, inputs, labels, i, probs.shape(1), "target");
+  const std::int64_t rows = shape_numel(shape), classes = inputs[0].shape(-1);
+  const Tensor probs = inputs[0].reshape({rows, classes});
+  const Tensor labels = inputs[1].astype(int64).reshape({rows});
+  Tensor out = Tensor::empty({rows}, node.type.dtype);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const std::int64_t c = class_of(node, inputs, labels, i, classes, "target");
     const double p = probs.get({i, c});
     out.set({i}, of_log_probs(node) ? -p : -std::log(p));
   }
-  return out;
+  return out.reshape(shape);
 }
 
 // Compiled crossentropy and one-hot: typed loops into the planned memory,
@@ -191,8 +202,8 @@ Tensor crossentropy_reference(const Node& node, const std::vector<Tensor>& input
 Tensor crossentropy_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& memory) {
   const Shape shape = crossentropy_shape(node, inputs);
   const Tensor probs = inputs[0].contiguous();
-  const Tensor labels = inputs[1].astype(int64);
-  const std::int64_t classes = probs.shape(1);
+  const Tensor labels = inputs[1].astype(int64).reshape({shape_numel(shape)});
+  const std::int64_t classes = probs.shape(-1), rows = shape_numel(shape);
   Tensor out = memory.get(shape, node.type.dtype);
   visit_dtype(node.type.dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -200,7 +211,7 @@ Tensor crossentropy_native(const Node& node, const std::vector<Tensor>& inputs, 
       const T* p = probs.data<T>();
       T* o = out.data<T>();
       const bool log_probs = of_log_probs(node);
-      for (std::int64_t i = 0; i < shape[0]; ++i) {
+      for (std::int64_t i = 0; i < rows; ++i) {
         const T chosen = p[i * classes + class_of(node, inputs, labels, i, classes, "target")];
         o[i] = log_probs ? -chosen : -std::log(chosen);
       }
@@ -258,9 +269,14 @@ std::vector<Variable> softmax_grad_grad(const Node& node, const Variable&, const
 // = nan where a probability is 0, hence the switch).
 std::vector<Variable> crossentropy_grad(const Node& node, const Variable&, const Variable& g) {
   const Variable probs = ops::input(node, 0), targets = ops::input(node, 1);
-  const Variable classes = tensor::arange(probs.shape(1)).dimshuffle({-1, 0});
-  const Variable chosen = tensor::eq(classes, targets.dimshuffle({0, -1}));
-  const Variable per_row = -g.dimshuffle({0, -1});
+  const int last = probs.ndim() - 1;
+  std::vector<std::int64_t> along_last(static_cast<std::size_t>(last), -1), per_row_pattern;  // (x.., C), (.., x)
+  along_last.push_back(0);
+  for (int d = 0; d < last; ++d) per_row_pattern.push_back(d);
+  per_row_pattern.push_back(-1);
+  const Variable classes = tensor::arange(probs.shape(last)).dimshuffle(along_last);
+  const Variable chosen = tensor::eq(classes, targets.dimshuffle(per_row_pattern));
+  const Variable per_row = -g.dimshuffle(per_row_pattern);
   const Variable grad = tensor::switch_(chosen, of_log_probs(node) ? per_row : per_row / probs, 0);
   return {ops::sum_to_input(grad, *node.inputs[0]), Variable()};
 }

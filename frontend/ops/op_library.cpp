@@ -25,6 +25,8 @@ void register_custom_op();  // issue 8: user-defined ops
 void register_construction_ops();  // issue 8: shape and construction
 void register_repeat_split_ops();
 void register_broadcast_pattern_op();
+void register_tensordot_op();  // issue 8: linear algebra
+void register_linalg_ops();
 void register_rops();  // after every family: reads their gradients
 
 namespace {
@@ -50,6 +52,8 @@ void install_op_library() {
   register_construction_ops();  // issue 8: shape and construction
   register_repeat_split_ops();
   register_broadcast_pattern_op();
+  register_tensordot_op();  // issue 8: linear algebra
+  register_linalg_ops();
   register_rops();
 }
 

@@ -1,0 +1,33 @@
+// The oracles of the LAPACK ops (frontend/ops/linalg.cpp): textbook
+// algorithms in double on row-major n x n matrices, written for being
+// obviously right rather than fast. Each returns nullopt where the op must
+// report an error (a zero pivot, a leading minor that is not positive).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace graphjit::ops::linalg_reference {
+
+using Matrix = std::vector<double>;  // row-major, n * n (solve's b: n * k)
+
+// Gauss-Jordan elimination with partial pivoting on [a | I].
+std::optional<Matrix> inverse(const Matrix& a, std::int64_t n);
+// Gaussian elimination with partial pivoting on [a | b], then back substitution.
+std::optional<Matrix> solve(const Matrix& a, const Matrix& b, std::int64_t n, std::int64_t k);
+// The product of the pivots of an LU factorization with partial pivoting,
+// negated per row swap; 0 when a column has no nonzero pivot.
+double det(const Matrix& a, std::int64_t n);
+// Cholesky-Banachiewicz, row by row, reading a's lower triangle only.
+std::optional<Matrix> cholesky_lower(const Matrix& a, std::int64_t n);
+// Cyclic Jacobi rotations on the symmetric matrix a's lower triangle
+// describes, until the off-diagonal part is negligible; eigenvalues ascending,
+// eigenvectors as the columns of v.
+struct Eigen {
+  std::vector<double> w;
+  Matrix v;
+};
+Eigen eigh_lower(const Matrix& a, std::int64_t n);
+
+}  // namespace graphjit::ops::linalg_reference
