@@ -62,6 +62,9 @@ std::string theano_spelling(const std::string& name) {
       {"sigmoid", "T.nnet.sigmoid"},
       {"softplus", "T.nnet.softplus"},
       {"relu", "T.nnet.relu"},
+      {"cumsum", "T.extra_ops.cumsum, T.cumsum"},
+      {"cumprod", "T.extra_ops.cumprod, T.cumprod"},
+      {"permute_along_axis", "(sort's gradient)"},
   };
   const auto it = differs.find(name);
   return it != differs.end() ? it->second : "T." + name;

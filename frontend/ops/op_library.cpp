@@ -21,6 +21,8 @@ void register_random_ops();  // issue 12
 void register_ifelse_op();
 void register_grad_control_op();
 void register_scan_op();  // issue 13
+void register_cumulative_ops();  // issue 8: cumsum, cumprod
+void register_sort_ops();        // issue 8: sort, argsort
 void register_rops();  // after every family: reads their gradients
 
 namespace {
@@ -42,6 +44,8 @@ void install_op_library() {
   register_ifelse_op();
   register_grad_control_op();
   register_scan_op();
+  register_cumulative_ops();
+  register_sort_ops();
   register_rops();
 }
 

@@ -136,3 +136,4 @@ Variable to_one_hot(const Variable& y, std::int64_t nb_class, DType dtype = conf
 #include <graphjit/math.hpp>  // issue 8: elementwise math, numbers in binary ops
 #include <graphjit/statistics.hpp>  // issue 8: var, std, any, all, logsumexp
 #include <graphjit/input_builders.hpp>  // issue 8: row, col, dmatrices, dtypes by name
+#include <graphjit/extra_ops.hpp>  // issue 8: cumsum, cumprod, sort, argsort
