@@ -68,6 +68,9 @@ std::string theano_spelling(const std::string& name) {
       {"eigh", "T.nlinalg.eigh"},
       {"solve", "T.slinalg.solve"},
       {"cholesky", "T.slinalg.cholesky"},
+      {"cumsum", "T.extra_ops.cumsum, T.cumsum"},
+      {"cumprod", "T.extra_ops.cumprod, T.cumprod"},
+      {"permute_along_axis", "(sort's gradient)"},
   };
   const auto it = differs.find(name);
   return it != differs.end() ? it->second : "T." + name;

@@ -40,6 +40,7 @@ void register_math_ops() {
   SCALAR(Erfinv, PromoteFloat, return static_cast<T>(erfinv(static_cast<double>(a[0]))););
   SCALAR(Gammaln, PromoteFloat, return static_cast<T>(std::lgamma(a[0])););
   SCALAR(Psi, PromoteFloat, return static_cast<T>(digamma(static_cast<double>(a[0]))););
+  SCALAR(TriGamma, PromoteFloat, return static_cast<T>(trigamma(static_cast<double>(a[0]))););
   // Integers are never nan or inf.
   SCALAR(IsNan, Bool, if constexpr (std::is_floating_point_v<T>) return std::isnan(a[0]); else return false;);
   SCALAR(IsInf, Bool, if constexpr (std::is_floating_point_v<T>) return std::isinf(a[0]); else return false;);
@@ -71,7 +72,8 @@ void register_math_ops() {
   GRAD(Erfc) { return to_inputs(node, {g * (-2.0 / std::sqrt(std::numbers::pi)) * T_::exp(-T_::sqr(x0(node)))}); };
   GRAD(Erfinv) { return to_inputs(node, {g * (std::sqrt(std::numbers::pi) / 2.0) * T_::exp(T_::sqr(out))}); };
   GRAD(Gammaln) { return to_inputs(node, {g * T_::psi(x0(node))}); };
-  // Psi has no gradient here: its derivative, trigamma, is not an op yet.
+  GRAD(Psi) { return to_inputs(node, {g * T_::tri_gamma(x0(node))}); };
+  // TriGamma has no gradient: Theano's raises NotImplementedError.
 }
 
 }  // namespace graphjit::ir
@@ -105,6 +107,7 @@ UNARY(erfc, Erfc)
 UNARY(erfinv, Erfinv)
 UNARY(gammaln, Gammaln)
 UNARY(psi, Psi)
+UNARY(tri_gamma, TriGamma)
 UNARY(isnan, IsNan)
 UNARY(isinf, IsInf)
 #undef UNARY

@@ -27,6 +27,8 @@ void register_repeat_split_ops();
 void register_broadcast_pattern_op();
 void register_tensordot_op();  // issue 8: linear algebra
 void register_linalg_ops();
+void register_cumulative_ops();  // issue 8: cumsum, cumprod
+void register_sort_ops();        // issue 8: sort, argsort
 void register_rops();  // after every family: reads their gradients
 
 namespace {
@@ -54,6 +56,8 @@ void install_op_library() {
   register_broadcast_pattern_op();
   register_tensordot_op();  // issue 8: linear algebra
   register_linalg_ops();
+  register_cumulative_ops();
+  register_sort_ops();
   register_rops();
 }
 

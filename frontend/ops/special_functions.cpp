@@ -59,6 +59,28 @@ double digamma(double x) {
   return shift + std::log(x) - 0.5 / x + tail;
 }
 
+double trigamma(double x) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  if (x == inf) return 0;
+  if (std::isnan(x)) return x;
+  if (x <= 0 && x == std::floor(x)) return inf;  // the poles, and -inf as scipy's polygamma(1, -inf)
+  if (x < 0) {
+    // Reflection, psi1(1 - x) + psi1(x) = pi^2 / sin^2(pi x), with the sine of
+    // x's distance to the nearest integer (exact), so large |x| keeps its digits.
+    const double s = std::sin(std::numbers::pi * (x - std::round(x)));
+    return std::numbers::pi * std::numbers::pi / (s * s) - trigamma(1.0 - x);
+  }
+  double shift = 0;
+  for (; x < 10.0; x += 1.0) shift += 1.0 / (x * x);  // psi1(x) = psi1(x + 1) + 1/x^2
+  // The asymptotic series 1/x + 1/(2x^2) + sum B_2k / x^(2k+1); at x >= 10
+  // its next term is below 1e-16 of the sum.
+  const double r = 1.0 / x, f = r * r;
+  double tail = 0;  // Horner over B_2k, highest k first
+  for (double b : {-3617.0 / 510, 7.0 / 6, -691.0 / 2730, 5.0 / 66, -1.0 / 30, 1.0 / 42, -1.0 / 30, 1.0 / 6})
+    tail = f * (b + tail);
+  return shift + r + 0.5 * f + r * tail;
+}
+
 double round_half_to_even(double x) {
   const double r = std::round(x);  // ties away from zero
   if (std::abs(x - std::trunc(x)) == 0.5) return 2.0 * std::round(x / 2.0);

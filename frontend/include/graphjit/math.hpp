@@ -48,13 +48,15 @@ Variable round_half_to_even(const Variable& x, SL where = SL::current());
 Variable round(const Variable& x, SL where = SL::current());
 Variable trunc(const Variable& x, SL where = SL::current());
 
-// Special functions. psi (digamma) has no gradient (trigamma is not an op yet).
+// Special functions. psi's gradient is tri_gamma (polygamma(1, x)), which, as in
+// Theano, has none.
 Variable reciprocal(const Variable& x, SL where = SL::current());
 Variable erf(const Variable& x, SL where = SL::current());
 Variable erfc(const Variable& x, SL where = SL::current());
 Variable erfinv(const Variable& x, SL where = SL::current());
 Variable gammaln(const Variable& x, SL where = SL::current());
 Variable psi(const Variable& x, SL where = SL::current());
+Variable tri_gamma(const Variable& x, SL where = SL::current());
 
 // Predicates; results are bool (integers are never nan or inf).
 Variable isnan(const Variable& x, SL where = SL::current());

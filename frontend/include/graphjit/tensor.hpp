@@ -138,3 +138,4 @@ Variable to_one_hot(const Variable& y, std::int64_t nb_class, DType dtype = conf
 #include <graphjit/input_builders.hpp>  // issue 8: row, col, dmatrices, dtypes by name
 #include <graphjit/shape_ops.hpp>  // issue 8: alloc, zeros, eye, repeat, tile, split, roll, take, patternbroadcast, ...
 #include <graphjit/linalg.hpp>  // issue 8: tensordot, batched_dot, nlinalg, slinalg
+#include <graphjit/extra_ops.hpp>  // issue 8: cumsum, cumprod, sort, argsort
