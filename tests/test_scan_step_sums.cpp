@@ -155,3 +155,18 @@ TEST_CASE("a loss on h[-1] only: the gradient enters as the first pending sum, n
       },
       {random({5, 2, 3}, 31, 1), random({2, 3}, 32), random({3, 3}, 33)});
 }
+
+TEST_CASE("a gradient of a gradient through scan is refused with a clear error, not computed wrong") {
+  auto x = T::vector("x");
+  auto a = T::scalar("a");
+  auto h = graphjit::scan([&](const Args& s) -> ScanStep { return T::tanh(s[0] + s[1] * a); },
+                          {.sequences = {x}, .outputs_info = {T::zeros_like(a)}})
+               .outputs[0];
+  const Variable g = graphjit::grad(T::sum(T::sqr(h)), a);
+  try {
+    graphjit::grad(g, a);
+    FAIL("no error");
+  } catch (const graphjit::GradError& e) {
+    CHECK(std::string(e.what()).find("gradient of a gradient through scan") != std::string::npos);
+  }
+}

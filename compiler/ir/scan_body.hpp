@@ -32,6 +32,10 @@ struct ScanBody {
     // Nothing reads more than the last lags() states: the loop keeps a ring of
     // them instead of the whole history, and the output holds the last one only.
     bool last_only = false;
+    // Step t writes row n-1-t (an output not fed back): the backward loop of
+    // a gradient stores its per-step values in forward order, so nothing
+    // after it reverses them.
+    bool reversed_rows = false;
     int lags() const { return taps.empty() ? 0 : -taps.front(); }
   };
 

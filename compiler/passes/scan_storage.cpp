@@ -48,6 +48,7 @@ NodeRef last_state_only(const NodeRef& node) {
   if (!is_last_row(*node)) return nullptr;
   const NodeRef& scan = node->inputs[0];
   if (scan->op != OpCode::Scan || scan->attrs.scan->outputs.size() != 1 || scan->attrs.scan->outputs[0].last_only ||
+      scan->attrs.scan->outputs[0].reversed_rows ||
       use_count(scan) != 1)
     return nullptr;
   ir::Attrs attrs = scan->attrs;

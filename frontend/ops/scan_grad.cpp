@@ -62,9 +62,11 @@ struct Backward {
     std::vector<int> sources;
   };
   std::vector<std::vector<Deferred>> deferred;
-  void sequence(const Variable& inner, const Variable& outer_reversed) {
+  std::vector<Variable> seq_forward;  // each sequence's outer value in forward step order
+  void sequence(const Variable& inner, const Variable& forward) {
     seq_inner.push_back(inner);
-    seq_outer.push_back(outer_reversed);
+    seq_outer.push_back(reversed(forward));
+    seq_forward.push_back(forward);
   }
   std::size_t state(const Variable& inner, const Variable& initial) {
     state_inner.push_back(inner);
@@ -161,7 +163,7 @@ void backward_step(const ScanBody& f, const std::vector<Variable>& y, const std:
     const Variable last_grad = lags == 1 ? last_row_gradient(gy[j]) : Variable();
     if (gy[j].defined() && !last_grad.defined()) {
       c = placeholder(row, fmt::format("{}_grad", out.label()), where);
-      b.sequence(c, reversed(gy[j]));
+      b.sequence(c, gy[j]);
     }
     if (lags > 0) {
       const Type& state = f.inner_inputs[state_tap]->type;
@@ -178,7 +180,7 @@ void backward_step(const ScanBody& f, const std::vector<Variable>& y, const std:
     cost = cost.defined() ? cost + term : term;
     if (out.node()->op != OpCode::Input) {
       const Variable value = placeholder(row, fmt::format("{}_stored", out.label()), where);
-      b.sequence(value, reversed(y[j]));
+      b.sequence(value, y[j]);
       stored[out.node().get()] = value.node();
     }
   }
@@ -249,7 +251,7 @@ std::vector<Variable> backward_nodes(Backward& b, const Variable& nb, std::sourc
   // states and of the non-sequences): the loop keeps no history of them.
   for (std::size_t q = 0; q < b.state_inner.size(); ++q)
     body.outputs.push_back({.taps = {-1}, .plain_initial = true, .last_only = true});
-  for (std::size_t q = 0; q < b.emitted.size(); ++q) body.outputs.push_back({});
+  for (std::size_t q = 0; q < b.emitted.size(); ++q) body.outputs.push_back({.reversed_rows = true});
   body.num_non_sequences = b.non_seq_inner.size();
   for (const auto* group : {&b.seq_inner, &b.state_inner, &b.non_seq_inner})
     for (const Variable& v : *group) body.inner_inputs.push_back(v.node());
@@ -267,13 +269,14 @@ std::vector<Variable> backward_nodes(Backward& b, const Variable& nb, std::sourc
 
 // A deferred gradient: each term summed over the steps the backward loop ran.
 Variable deferred_sum(const Backward& b, const std::vector<Backward::Deferred>& terms, const std::vector<Variable>& back,
-                      const Variable& nb) {
+                      const Variable& skipped) {
   Variable total;
   for (const Backward::Deferred& d : terms) {
     std::vector<Variable> stacked;
     for (int source : d.sources)
       stacked.push_back(source >= 0 ? back[b.state_inner.size() + static_cast<std::size_t>(source)]
-                                    : rows(b.seq_outer[static_cast<std::size_t>(-1 - source)], int64_constant(0), nb));
+                                    : T::subtensor(b.seq_forward[static_cast<std::size_t>(-1 - source)],
+                                                   {Slice(skipped, std::nullopt)}));
     const Variable v = sum_over_steps(d.term, stacked);
     total = total.defined() ? total + v : v;
   }
@@ -310,7 +313,7 @@ std::vector<Variable> outer_gradients(const ScanBody& f, const Backward& b, cons
     const std::size_t k = f.first_non_sequence() + p;
     if (!is_float(outer[k].dtype())) continue;
     result[k] = b.accumulates[p] ? last(back[q++]) : T::zeros_like(outer[k]);
-    if (!b.deferred[p].empty()) result[k] = deferred_sum(b, b.deferred[p], back, nb);
+    if (!b.deferred[p].empty()) result[k] = deferred_sum(b, b.deferred[p], back, skipped);
   }
   for (std::size_t s = 0; s < f.sequences.size(); ++s) {
     const Variable& x = outer[1 + s];
@@ -324,7 +327,7 @@ std::vector<Variable> outer_gradients(const ScanBody& f, const Backward& b, cons
       const Variable start = truncated ? skipped + int64_constant(offset) : int64_constant(offset);
       std::vector<Variable> parts;
       if (truncated || offset > 0) parts.push_back(T::zeros_like(rows(x, int64_constant(0), start)));
-      parts.push_back(reversed(back[q++]));
+      parts.push_back(back[q++]);  // (rows in forward order)
       parts.push_back(T::zeros_like(T::subtensor(x, {Slice(start + nb, std::nullopt)})));
       const Variable part = T::concatenate(parts, 0);
       g = g.defined() ? g + part : part;
@@ -339,11 +342,24 @@ std::vector<Variable> outer_gradients(const ScanBody& f, const Backward& b, cons
 std::vector<Variable> scan_grad(const Node& node, const std::vector<std::pair<int, Variable>>& output_grads) {
   const ScanBody& f = *node.attrs.scan;
   const std::source_location where = node.where;
+  // A backward loop keeps only its states' last values, which a gradient
+  // through it would need whole.
+  for (const ScanBody::Output& out : f.outputs)
+    if (out.last_only && !out.taps.empty())
+      throw GradError(fmt::format("grad: the gradient through scan '{}' (built at {}) is itself a loop that keeps only "
+                                  "its last states; a gradient of a gradient through scan is not supported",
+                                  f.name, ops::where_str(f.where)));
   std::vector<Variable> outer;
   for (const NodeRef& in : node.inputs) outer.push_back(Variable(in));
   std::vector<Variable> y, gy(f.outputs.size());
   for (std::size_t j = 0; j < f.outputs.size(); ++j) y.push_back(scan_node(outer, node.attrs.scan, j, where));
   for (const auto& [j, g] : output_grads) gy[static_cast<std::size_t>(j)] = g;
+  // A gradient loop's outputs hold step t at row n-1-t: in step order, reversed.
+  for (std::size_t j = 0; j < f.outputs.size(); ++j)
+    if (f.outputs[j].reversed_rows) {
+      y[j] = reversed(y[j]);
+      if (gy[j].defined()) gy[j] = reversed(gy[j]);
+    }
   const Variable n = y[0].shape(0);
   const Variable nb = f.truncate_gradient >= 0 ? T::minimum(n, int64_constant(f.truncate_gradient)) : n;
   const Variable skipped = n - nb;  // forward steps the truncated backward loop does not visit
@@ -356,7 +372,7 @@ std::vector<Variable> scan_grad(const Node& node, const std::vector<std::pair<in
   for (std::size_t s = 0; s < f.sequences.size(); ++s)
     for (int tap : f.sequences[s].taps) {
       const Variable start = int64_constant(tap - f.sequences[s].taps.front());
-      b.sequence(Variable(f.inner_inputs[i++]), reversed(rows(outer[1 + s], start, start + n)));
+      b.sequence(Variable(f.inner_inputs[i++]), rows(outer[1 + s], start, start + n));
     }
   std::vector<Variable> hist(f.outputs.size());
   for (std::size_t j = 0; j < f.outputs.size(); ++j) {
@@ -364,7 +380,7 @@ std::vector<Variable> scan_grad(const Node& node, const std::vector<std::pair<in
     hist[j] = history(f, j, outer[static_cast<std::size_t>(f.initial_input(j))], y[j]);
     for (int tap : f.outputs[j].taps) {
       const Variable start = int64_constant(f.outputs[j].lags() + tap);
-      b.sequence(Variable(f.inner_inputs[i++]), reversed(rows(hist[j], start, start + n)));
+      b.sequence(Variable(f.inner_inputs[i++]), rows(hist[j], start, start + n));
     }
   }
   for (std::size_t p = 0; p < f.num_non_sequences; ++p) {

@@ -49,7 +49,9 @@ struct History {
   Tensor rows;
   std::int64_t lags = 0;
   bool ring = false;
+  std::int64_t reversed_from = -1;  // reversed_rows: n - 1 (position p goes to row n - 1 - p)
   Tensor row(std::int64_t position) const {  // position: lags + step
+    if (reversed_from >= 0) return rows.select(0, reversed_from - position);
     return rows.select(0, ring ? position % rows.shape(0) : position);
   }
 };
@@ -59,6 +61,7 @@ History start_history(const ir::ScanBody& body, std::size_t j, const std::vector
   History h;
   h.lags = out.lags();
   h.ring = out.last_only;
+  if (out.reversed_rows) h.reversed_from = n - 1;  // (an output without taps: lags == 0)
   const int k = body.initial_input(j);
   if (k < 0) return h;  // allocated once the first step tells its shape
   const Tensor& init = inputs[static_cast<std::size_t>(k)];
