@@ -7,7 +7,8 @@
 // Every graph has its own seed, printed with the graph on a mismatch; set
 // GRAPHJIT_RANDOM_GRAPH_SEED=<seed> to run only that graph, or
 // GRAPHJIT_RANDOM_GRAPHS=<n> to run more graphs than the default 200, and
-// GRAPHJIT_RANDOM_GRAPH_MODE=fast_run|fast_compile|debug to force the mode.
+// GRAPHJIT_RANDOM_GRAPH_MODE=fast_run|fast_compile|debug to force the mode;
+// GRAPHJIT_RANDOM_GRAPH_SHOW_ERRORS=1 prints the errors both modes raised.
 // A graph depends on its seed alone: the generator draws from mt19937_64's
 // raw output (fixed by the C++ standard, unlike std's distributions) and
 // never twice within one expression (whose evaluation order is unspecified).
