@@ -62,6 +62,8 @@ std::string theano_spelling(const std::string& name) {
       {"sigmoid", "T.nnet.sigmoid"},
       {"softplus", "T.nnet.softplus"},
       {"relu", "T.nnet.relu"},
+      {"split", "T.split (one node per part)"},
+      {"rebroadcast", "T.addbroadcast, T.unbroadcast, T.patternbroadcast"},
   };
   const auto it = differs.find(name);
   return it != differs.end() ? it->second : "T." + name;
