@@ -71,6 +71,8 @@ std::string theano_spelling(const std::string& name) {
       {"cumsum", "T.extra_ops.cumsum, T.cumsum"},
       {"cumprod", "T.extra_ops.cumprod, T.cumprod"},
       {"permute_along_axis", "(sort's gradient)"},
+      {"split", "T.split (one node per part)"},
+      {"rebroadcast", "T.addbroadcast, T.unbroadcast, T.patternbroadcast"},
   };
   const auto it = differs.find(name);
   return it != differs.end() ? it->second : "T." + name;

@@ -64,6 +64,7 @@ TEST_CASE("zeros, ones and full of a symbolic shape") {
   CHECK(T::zeros({1, n}).broadcastable() == std::vector<bool>{true, false});
   CHECK(T::zeros(T::row("r").shape()).broadcastable() == std::vector<bool>{true, false});
   CHECK(T::full({2}, 3).dtype() == int64);
+  CHECK(T::full({2, 3}, T::vector("fv"), float32).type_str() == T::matrix("", float32).type_str());
   CHECK(T::zeros({}).ndim() == 0);
 }
 
@@ -279,6 +280,17 @@ TEST_CASE("addbroadcast, unbroadcast and patternbroadcast set the pattern and ch
   CHECK(contains(thrown_message<TypeError>([&] { T::patternbroadcast(x, {true}); }), "2 dimensions"));
 }
 
+// Theano's broadcasting tutorial (docs 0.9, tutorial/broadcasting.html) adds a
+// row r to a matrix: f_row(arange(3).reshape(1, 3), arange(9).reshape(3, 3))
+// prints [[0, 2, 4], [3, 5, 7], [6, 8, 10]]. The same with a matrix declared a row.
+TEST_CASE("the broadcasting tutorial's row, declared with addbroadcast") {
+  auto r = T::addbroadcast(T::matrix("r"), 0);
+  CHECK(r.broadcastable() == T::row().broadcastable());
+  auto mtr = T::matrix("mtr");
+  auto out = run({Variable(r.node()->inputs[0]), mtr}, {r + mtr}, {range_tensor({1, 3}), range_tensor({3, 3})})[0];
+  CHECK(values(out) == Values{0, 2, 4, 3, 5, 7, 6, 8, 10});
+}
+
 // --- compiled against the reference on random inputs, strided views and broadcasting ----------------------------
 
 TEST_CASE("compiled results equal the reference on strided views and broadcast inputs") {
@@ -289,13 +301,15 @@ TEST_CASE("compiled results equal the reference on strided views and broadcast i
     auto x = T::matrix("x");
     auto r = T::row("r");
     const Shape s = input.shape();
-    run({x, r},
-        {T::repeat(x * 2, 3, 1), T::repeat(x, 2), T::tile(x + r[{T::slice(), T::slice(0, s[1])}], {2, 2}),
+    const std::vector<Variable> outputs{T::repeat(x * 2, 3, 1), T::repeat(x, 2), T::tile(x + r[{T::slice(), T::slice(0, s[1])}], {2, 2}),
          T::split(x, std::vector<std::int64_t>{1, s[0] - 1}, 0)[1] * 3, T::roll(x, 2, 1) + 1, T::roll(x.T(), -5),
          T::take(x, T::arange(s[1]) - 1, 1), T::alloc(r[{T::slice(), T::slice(0, s[1])}], {2, s[0], s[1]}) + x,
          T::squeeze(T::addbroadcast(x[T::slice(0, 1)], 0)) * 2, T::transpose(x[{newaxis}], {2, 0, 1}) - r.sum(),
-         T::eye(s[0], s[1], 1) * x, T::reshape(x, T::shape(x.T())) * 1},
-        {input, random_tensor({1, 8}, 13)});
+         T::eye(s[0], s[1], 1) * x, T::reshape(x, T::shape(x.T())) * 1};
+    const auto want = run({x, r}, outputs, {input, random_tensor({1, 8}, 13)});
+    // Mode::debug compares every native kernel's result with its reference kernel.
+    const auto debug = function({x, r}, outputs, {.mode = Mode::debug})(input, random_tensor({1, 8}, 13));
+    for (std::size_t o = 0; o < want.size(); ++o) check_same_result(want[o], debug[o], "debug output " + std::to_string(o));
   }
 }
 

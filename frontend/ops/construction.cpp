@@ -134,10 +134,6 @@ Variable ones(const SymbolicShape& shape, DType dtype, SL where) { return alloc(
 
 Variable full(const SymbolicShape& shape, const Operand& fill_value, std::optional<DType> dtype, SL where) {
   Variable value = value_of(fill_value);
-  if (value.ndim() != 0)
-    throw TypeError(fmt::format("full at {}: the fill value '{}' is {}; it must be a scalar (T::alloc broadcasts a "
-                                "tensor)",
-                                ops::where_str(where), value.label(), value.type_str()));
   if (dtype && *dtype != value.dtype()) value = cast(value, *dtype, where);
   return alloc(value, shape, where);
 }

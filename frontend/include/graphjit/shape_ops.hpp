@@ -44,7 +44,7 @@ class SymbolicShape {
 Variable alloc(const Operand& value, const SymbolicShape& shape, SL where = SL::current());
 Variable zeros(const SymbolicShape& shape, DType dtype = config().floatX, SL where = SL::current());
 Variable ones(const SymbolicShape& shape, DType dtype = config().floatX, SL where = SL::current());
-// T.full(shape, fill_value, dtype): dtype defaults to the value's (as alloc's).
+// T.full(shape, fill_value, dtype): alloc of the value, cast to dtype when one is given.
 Variable full(const SymbolicShape& shape, const Operand& fill_value, std::optional<DType> dtype = std::nullopt,
               SL where = SL::current());
 // T.eye(n, m=n, k=0): ones on the k-th diagonal (k > 0 above the main one).
