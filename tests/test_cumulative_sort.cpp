@@ -99,7 +99,10 @@ TEST_CASE("cumsum and cumprod compiled match the reference on random inputs and 
     run({x}, {T::cumsum(x), T::cumprod(x)}, {v});
   }
   auto empty = T::matrix("e");
-  CHECK(run({empty}, {T::cumsum(empty, 1)}, {Tensor::zeros({3, 0}, float64)})[0].size() == 0);
+  for (int axis : {0, 1}) {
+    CHECK(run({empty}, {T::cumsum(empty, axis)}, {Tensor::zeros({3, 0}, float64)})[0].size() == 0);
+    CHECK(run({empty}, {T::cumprod(empty, axis)}, {Tensor::zeros({0, 3}, float64)})[0].size() == 0);
+  }
 }
 
 TEST_CASE("a bad axis names cumsum, the shape and the user's line") {

@@ -83,34 +83,60 @@ Tensor cumulative_reference(const Node& node, const std::vector<Tensor>& inputs)
   return out;
 }
 
-// The compiled kernel: one pass per lane, reading the input through its
-// strides (a transposed or sliced view is not copied) into the planner's memory.
+// Where one lane, or one row of lanes, starts in the input and the output,
+// and the step to its next element along the axis (negative when reversed).
+struct Walk {
+  std::int64_t in_first, out_first, in_step, out_step;
+};
+
+Walk walk_of(const Tensor& x, const Tensor& out, int axis, const std::vector<std::int64_t>& start, bool reverse) {
+  Walk w{ops::offset_of(start, x.strides()), ops::offset_of(start, out.strides()), x.strides()[axis],
+         out.strides()[axis]};
+  if (reverse) {
+    w.in_first += (x.shape(axis) - 1) * w.in_step, w.out_first += (x.shape(axis) - 1) * w.out_step;
+    w.in_step = -w.in_step, w.out_step = -w.out_step;
+  }
+  return w;
+}
+
+// The compiled kernel, reading the input through its strides (a transposed or
+// sliced view is not copied) into the planner's memory. Along the last axis
+// it runs lane by lane; along another, a whole row of lanes (the last dim)
+// steps together, so memory is read in order instead of one lane at a time
+// across rows.
 Tensor cumulative_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& memory) {
   const Tensor& x = inputs[0];
-  const int axis = cumulative_axis(node);
+  const int axis = cumulative_axis(node), last = x.ndim() - 1;
   Tensor out = memory.get(x.shape(), node.type.dtype);
-  const std::int64_t length = x.shape(axis);
+  if (out.size() == 0) return out;
+  const std::int64_t length = x.shape(axis), row = axis == last ? 1 : x.shape(last);
+  const std::int64_t in_across = axis == last ? 0 : x.strides()[last];
+  const std::int64_t out_across = axis == last ? 0 : out.strides()[last];
   const bool reverse = is_reversed(node), product = is_product(node);
+  Shape starts = x.shape();
+  starts[static_cast<std::size_t>(last)] = 1;  // a row of lanes starts at index 0 of the last dim
   with_types(x.dtype(), [&](auto in_tag, auto out_tag) {
     using In = decltype(in_tag);
     using Out = decltype(out_tag);
-    const In* base_in = x.data<In>();
-    Out* base_out = out.data<Out>();
-    std::int64_t in_step = x.strides()[axis], out_step = out.strides()[axis];
-    ops::for_each_lane(x.shape(), axis, [&](const std::vector<std::int64_t>& start) {
-      const In* p = base_in + ops::offset_of(start, x.strides());
-      Out* y = base_out + ops::offset_of(start, out.strides());
-      std::int64_t pi = 0, yi = 0, dp = in_step, dy = out_step;
-      if (reverse) {
-        pi = (length - 1) * in_step, yi = (length - 1) * out_step;
-        dp = -in_step, dy = -out_step;
+    const In* p = x.data<In>();
+    Out* y = out.data<Out>();
+    ops::for_each_lane(starts, axis, [&](const std::vector<std::int64_t>& start) {
+      const Walk w = walk_of(x, out, axis, start, reverse);
+      for (std::int64_t j = 0; j < row; ++j)
+        y[w.out_first + j * out_across] = static_cast<Out>(p[w.in_first + j * in_across]);
+      if (row == 1) {  // one lane: the running value stays in a register
+        Out acc = y[w.out_first];
+        for (std::int64_t i = 1; i < length; ++i) {
+          acc = combine(acc, static_cast<Out>(p[w.in_first + i * w.in_step]), product);
+          y[w.out_first + i * w.out_step] = acc;
+        }
+        return;
       }
-      Out acc = static_cast<Out>(p[pi]);
-      y[yi] = acc;
       for (std::int64_t i = 1; i < length; ++i) {
-        pi += dp, yi += dy;
-        acc = combine(acc, static_cast<Out>(p[pi]), product);
-        y[yi] = acc;
+        const In* in = p + w.in_first + i * w.in_step;
+        Out* o = y + w.out_first + i * w.out_step;
+        for (std::int64_t j = 0; j < row; ++j)
+          o[j * out_across] = combine(o[j * out_across - w.out_step], static_cast<Out>(in[j * in_across]), product);
       }
     });
   });
@@ -148,7 +174,8 @@ std::vector<Variable> cumprod_grad(const Node& node, const Variable& out, const 
   const Variable before = T::eq(zeros_so_far, 0, where);
   const Variable first_zero = T::and_(is_zero, T::eq(zeros_so_far, 1, where), where);
   const Variable before_zero = sum_back(g * out) / T::switch_(before, x, 1, where);
-  const Variable at_zero = sum_back(g * cumulative(OpCode::CumProd, T::switch_(first_zero, 1, x, where), axis, reverse, where));
+  const Variable zero_as_one = T::switch_(first_zero, 1, x, where);
+  const Variable at_zero = sum_back(g * cumulative(OpCode::CumProd, zero_as_one, axis, reverse, where));
   return {T::switch_(before, before_zero, T::switch_(first_zero, at_zero, 0, where), where)};
 }
 
@@ -161,8 +188,9 @@ Variable cumsum_rop(const Node& node, const Variable&, const std::vector<Variabl
 }  // namespace
 
 void register_cumulative_ops() {
-  define_op(OpCode::CumSum, {cumulative_type, cumulative_shape, cumulative_reference, cumsum_grad, cumulative_native});
-  define_op(OpCode::CumProd, {cumulative_type, cumulative_shape, cumulative_reference, cumprod_grad, cumulative_native});
+  for (OpCode op : {OpCode::CumSum, OpCode::CumProd})
+    define_op(op, {cumulative_type, cumulative_shape, cumulative_reference,
+                   op == OpCode::CumSum ? cumsum_grad : cumprod_grad, cumulative_native});
   define_op(OpCode::CumSum).rop = cumsum_rop;  // cumprod has none (Rop says so)
 }
 

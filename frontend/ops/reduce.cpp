@@ -216,7 +216,8 @@ std::vector<Variable> prod_grad(const Node& node, const Variable& out, const Var
   return {as_input_grad(node, unreduce(node, g) * others)};
 }
 
-// Theano's rule: the gradient goes to every element equal to the extremum (ties share it).
+// Theano's rule (MaxAndArgmax.grad: eq(x, max) * g): every element equal to the
+// extremum receives the whole output gradient; ties are not split. A nan extremum equals nothing.
 std::vector<Variable> extremum_grad(const Node& node, const Variable& out, const Variable& g) {
   if (!is_float(node.inputs[0]->type.dtype)) return {Variable()};
   const Variable x = ops::input(node, 0);

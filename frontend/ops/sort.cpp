@@ -235,7 +235,9 @@ Variable sort_along(ir::OpCode op, const Variable& x, std::optional<int> axis, S
 }
 }  // namespace
 
-Variable sort(const Variable& x, std::optional<int> axis, SL where) { return sort_along(ir::OpCode::Sort, x, axis, where); }
+Variable sort(const Variable& x, std::optional<int> axis, SL where) {
+  return sort_along(ir::OpCode::Sort, x, axis, where);
+}
 Variable argsort(const Variable& x, std::optional<int> axis, SL where) {
   return sort_along(ir::OpCode::Argsort, x, axis, where);
 }
