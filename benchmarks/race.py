@@ -46,6 +46,8 @@ RACE_ENV = {"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "OMP_WAIT_POLIC
 CXX_PEERS = {
     "seed_libtorch": ["-isystem", "/usr/include/torch/csrc/api/include", "{src}", "-o", "{out}",
                       "-ltorch", "-ltorch_cpu", "-lc10", "-lz"],
+    "lenet_libtorch": ["-isystem", "/usr/include/torch/csrc/api/include", "{src}", "-o", "{out}",
+                       "-ltorch", "-ltorch_cpu", "-lc10", "-lz"],
     "gemm_bound": ["-I/usr/include/x86_64-linux-gnu/openblas-pthread", "{src}", "-o", "{out}",
                    "-lopenblas"],
 }
@@ -58,7 +60,8 @@ class NotAvailable(Exception):
 def build_cxx_peer(name):
     src = os.path.join(PEERS, name + ".cpp")
     out = os.path.join(PEER_BUILD, name)
-    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
+    newest_source = max(os.path.getmtime(f) for f in [src] + glob.glob(os.path.join(PEERS, "*.hpp")))
+    if os.path.exists(out) and os.path.getmtime(out) >= newest_source:
         return out
     os.makedirs(PEER_BUILD, exist_ok=True)
     args = [a.format(src=src, out=out) for a in CXX_PEERS[name]]
@@ -127,10 +130,11 @@ def write_rnn_init():
 
 
 # The LeNet workload (examples/lenet, the tutorial's convolutional_mlp.py): graphjit
-# against the same model in PyTorch eager. LibTorch has no LeNet peer yet.
+# against the same model in PyTorch eager and in LibTorch.
 LENET_SYSTEMS = {
     GRAPHJIT: ("graphjit (examples/lenet)", None),
     "torch-eager": ("PyTorch 1.13 eager, torch.nn.functional, autograd", python_peer("lenet_torch.py")),
+    "libtorch": ("LibTorch 1.13 C++, autograd", cxx_peer("lenet_libtorch")),
 }
 
 WORKLOADS = {
