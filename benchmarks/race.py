@@ -48,6 +48,7 @@ LIBTORCH_BUILD = ["-isystem", "/usr/include/torch/csrc/api/include", "{src}", "-
 CXX_PEERS = {
     "seed_libtorch": LIBTORCH_BUILD,
     "rnn_libtorch": LIBTORCH_BUILD,
+    "lenet_libtorch": LIBTORCH_BUILD,
     "gemm_bound": ["-I/usr/include/x86_64-linux-gnu/openblas-pthread", "{src}", "-o", "{out}",
                    "-lopenblas"],
 }
@@ -60,9 +61,9 @@ class NotAvailable(Exception):
 def build_cxx_peer(name):
     src = os.path.join(PEERS, name + ".cpp")
     out = os.path.join(PEER_BUILD, name)
-    shared = os.path.join(PEERS, "libtorch_peer.hpp")  # the LibTorch peers' common header
-    newest = max(os.path.getmtime(src), os.path.getmtime(shared) if "libtorch" in name else 0)
-    if os.path.exists(out) and os.path.getmtime(out) >= newest:
+    # Any header of the folder (libtorch_peer.hpp) counts as a source of every peer.
+    newest_source = max(os.path.getmtime(f) for f in [src] + glob.glob(os.path.join(PEERS, "*.hpp")))
+    if os.path.exists(out) and os.path.getmtime(out) >= newest_source:
         return out
     os.makedirs(PEER_BUILD, exist_ok=True)
     args = [a.format(src=src, out=out) for a in CXX_PEERS[name]]
@@ -134,10 +135,11 @@ def write_rnn_init():
 
 
 # The LeNet workload (examples/lenet, the tutorial's convolutional_mlp.py): graphjit
-# against the same model in PyTorch eager. LibTorch has no LeNet peer yet.
+# against the same model in PyTorch eager and in LibTorch.
 LENET_SYSTEMS = {
     GRAPHJIT: ("graphjit (examples/lenet)", None),
     "torch-eager": ("PyTorch 1.13 eager, torch.nn.functional, autograd", python_peer("lenet_torch.py")),
+    "libtorch": ("LibTorch 1.13 C++, autograd", cxx_peer("lenet_libtorch")),
 }
 
 WORKLOADS = {

@@ -116,6 +116,49 @@ TEST_CASE("pool_2d's gradients pass verify_grad") {
   }, {x});
 }
 
+TEST_CASE("the max-pool gradient's gradient sums over every element tied for a window's max") {
+  // Theano's DownsampleFactorMaxGradGrad: z[window] = sum of ggx where x equals the window's max.
+  auto X = T::tensor4("x"), GZ = T::tensor4("gz"), GGX = T::tensor4("ggx");
+  auto gx = T::grad(T::sum(signal::pool_2d(X, {2, 2}, {.ignore_border = true}) * GZ), X);  // max_pool_2d_grad
+  auto z = T::grad(T::sum(gx * GGX), GZ);                                                  // its gradient
+  const Tensor x = tensor_of({3, 3, 1, 2,  //
+                              3, 0, 2, 2,  //
+                              5, 4, 7, 7,  //
+                              5, 5, 7, 7},
+                             {1, 1, 4, 4});
+  const Tensor ggx = tensor_of({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768}, {1, 1, 4, 4});
+  const Tensor gz = Tensor::zeros({1, 1, 2, 2}, float64);
+  // windows: {3,3,3,0} max 3 at ggx 1, 2, 16; {1,2,2,2} max 2 at 8, 64, 128; {5,4,5,5} max 5 at 256, 4096, 8192;
+  // {7,7,7,7} all tied: 1024 + 2048 + 16384 + 32768.
+  const std::vector<double> want = {19, 200, 12544, 52224};
+  for (Mode mode : {Mode::reference, Mode::fast_run})
+    check_all_close(values(function({X, GZ, GGX}, {z}, {.mode = mode})(x, gz, ggx)[0]), want);
+}
+
+TEST_CASE("the max-pool gradient differentiates twice: verify_grad, and compiled against the reference") {
+  const Tensor x = random_tensor({2, 2, 5, 6}, 5);  // distinct values: no ties for finite differences to straddle
+  for (const signal::Pool2dOptions& o :
+       {signal::Pool2dOptions{.ignore_border = true}, signal::Pool2dOptions{.stride = std::array<std::int64_t, 2>{1, 2}},
+        signal::Pool2dOptions{.ignore_border = true, .stride = std::array<std::int64_t, 2>{2, 1}, .pad = {1, 1}}}) {
+    // d/dx of sum(pool(x)^2) = max_pool_2d_grad(x, pool(x), 2 pool(x)); its gradient needs max_pool_2d_grad_grad.
+    const auto gradient_of_squares = [&](const Variable& v) -> Variable {
+      return T::grad(T::sum(T::sqr(signal::pool_2d(v, {2, 3}, o))), v);
+    };
+    verify_grad([&](const std::vector<Variable>& v) { return gradient_of_squares(v[0]); }, {x});
+    // And, with padding, the third order: the gradient op's gradient differentiated again.
+    if (o.pad[0] > 0)
+      verify_grad([&](const std::vector<Variable>& v) { return T::grad(T::sum(T::sqr(gradient_of_squares(v[0]))), v[0]); },
+                  {x});
+    auto X = T::tensor4("x");
+    auto second = T::grad(T::sum(T::sqr(gradient_of_squares(X))), X);
+    for (DType dtype : {float64, float32}) {
+      const Tensor xd = x.astype(dtype);
+      const Tensor want = function({X}, {second}, {.mode = Mode::reference})(xd)[0];
+      check_all_close(values(function({X}, {second})(xd)[0]), values(want), 1e-6);
+    }
+  }
+}
+
 TEST_CASE("pool_2d's option errors say what to change") {
   auto X = T::tensor4("x");
   CHECK(contains(thrown_message([&] { signal::pool_2d(X, {2, 2}, {.pad = {1, 0}}); }), "needs ignore_border=true"));

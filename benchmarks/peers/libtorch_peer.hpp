@@ -1,4 +1,4 @@
-// What the LibTorch race peers share (seed_libtorch.cpp, rnn_libtorch.cpp):
+// What the LibTorch race peers share (seed_libtorch.cpp, rnn_libtorch.cpp, lenet_libtorch.cpp):
 // the Fashion-MNIST split every peer uses (first 50,000 train images train,
 // the last 10,000 validate, t10k tests; pixels / 255 in the run's dtype), the
 // JSON lines of peer_report.py, and an .npz reader for race.py's shared init.
@@ -32,11 +32,12 @@ struct Options {
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   std::string variant = "loop";  // rnn_libtorch: loop or nn
   std::string init;              // rnn_libtorch: an .npz of starting parameters
+  int time_steps = 0;            // > 0: only time this many train steps on random data (lenet_libtorch)
 };
 
-// --dtype, --epochs, --seed, --threads, --data-dir, and with rnn_flags --variant and --init.
-inline Options parse(int argc, char** argv, const std::string& program, bool rnn_flags) {
-  Options options;
+// --dtype, --epochs, --seed, --threads, --data-dir, --time-steps, and with rnn_flags --variant and
+// --init, over `options`' defaults.
+inline Options parse(int argc, char** argv, const std::string& program, bool rnn_flags, Options options = {}) {
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
@@ -46,9 +47,10 @@ inline Options parse(int argc, char** argv, const std::string& program, bool rnn
     else if (flag == "--seed") options.seed = std::stoull(value);
     else if (flag == "--threads") options.threads = std::stoi(value);
     else if (flag == "--data-dir") options.data_dir = value;
+    else if (flag == "--time-steps") options.time_steps = std::stoi(value);
     else if (rnn_flags && flag == "--variant") options.variant = value;
     else if (rnn_flags && flag == "--init") options.init = value;
-    else throw std::invalid_argument("unknown flag " + flag + " (use --dtype, --epochs, --seed, --threads, --data-dir" +
+    else throw std::invalid_argument("unknown flag " + flag + " (use --dtype, --epochs, --seed, --threads, --data-dir, --time-steps" +
                                      (rnn_flags ? ", --variant, --init)" : ")"));
   }
   if (options.dtype != "float64" && options.dtype != "float32")

@@ -135,14 +135,31 @@ Shape pool_shape(const Node& node, const std::vector<Tensor>& inputs) {
   return pooled_shape(inputs[0].shape(), pool_geometry(node, inputs[0].shape()));
 }
 
+// The gradient of the max-pool gradient: (input, pooled, input-shaped), pooled type.
+Type max_pool_grad_grad_type(const Node& node) {
+  pool_grad_type(node);
+  return pool_type(node);
+}
+
+// Operand i must have shape `want`; the error names the operand and what pool_2d makes.
+void require_operand_shape(const Node& node, const std::vector<Tensor>& inputs, std::size_t i, const Shape& want) {
+  if (inputs[i].shape() != want)
+    ops::shape_error(node, inputs,
+                     fmt::format("operand {} has shape ({}) but needs ({}) for pool_2d ({}) of the input ({})", i,
+                                 fmt::join(inputs[i].shape(), ", "), fmt::join(want, ", "),
+                                 mode_name(pool_geometry(node, inputs[0].shape()).mode), fmt::join(inputs[0].shape(), ", ")));
+}
+
+Shape max_pool_grad_grad_shape(const Node& node, const std::vector<Tensor>& inputs) {
+  const Shape pooled = pool_shape(node, inputs);
+  require_operand_shape(node, inputs, 1, pooled);
+  require_operand_shape(node, inputs, 2, inputs[0].shape());
+  return pooled;
+}
+
 Shape pool_grad_shape(const Node& node, const std::vector<Tensor>& inputs) {
   const Shape want = pool_shape(node, inputs);
-  for (std::size_t i = 1; i < inputs.size(); ++i)
-    if (inputs[i].shape() != want)
-      ops::shape_error(node, inputs,
-                       fmt::format("operand {} has shape ({}) but pool_2d ({}) of the input makes ({})", i,
-                                   fmt::join(inputs[i].shape(), ", "), mode_name(pool_geometry(node, inputs[0].shape()).mode),
-                                   fmt::join(want, ", ")));
+  for (std::size_t i = 1; i < inputs.size(); ++i) require_operand_shape(node, inputs, i, want);
   return inputs[0].shape();
 }
 
@@ -170,6 +187,16 @@ Tensor pool_reference(const Node& node, const std::vector<Tensor>& inputs) {
   return out.astype(node.type.dtype).reshape(pooled_shape(inputs[0].shape(), g));
 }
 
+// Calls f(p, i, j, r, c) for every element (p, r, c) of x tied for the max of
+// window (p, i, j), whose pooled value y holds; x and y as (planes, rows, cols).
+template <class F> void for_each_window_max(const Tensor& x, const Tensor& y, const PoolGeometry& g, F f) {
+  for_each_window(x, g, [&](auto p, auto i, auto j, auto rw, auto cw) {
+    for (std::int64_t r = rw.first; r < rw.second; ++r)
+      for (std::int64_t c = cw.first; c < cw.second; ++c)
+        if (x.get({p, r, c}) == y.get({p, i, j})) f(p, i, j, r, c);
+  });
+}
+
 Tensor max_pool_grad_reference(const Node& node, const std::vector<Tensor>& inputs) {
   pool_grad_shape(node, inputs);
   const PoolGeometry g = pool_geometry(node, inputs[0].shape());
@@ -177,12 +204,25 @@ Tensor max_pool_grad_reference(const Node& node, const std::vector<Tensor>& inpu
   const Tensor y = inputs[1].astype(float64).reshape({g.planes, g.out_rows, g.out_cols});
   const Tensor gy = inputs[2].astype(float64).reshape({g.planes, g.out_rows, g.out_cols});
   Tensor gx = Tensor::zeros({g.planes, g.rows, g.cols}, float64);
-  for_each_window(x, g, [&](auto p, auto i, auto j, auto rw, auto cw) {
-    for (std::int64_t r = rw.first; r < rw.second; ++r)
-      for (std::int64_t c = cw.first; c < cw.second; ++c)
-        if (x.get({p, r, c}) == y.get({p, i, j})) gx.set({p, r, c}, gx.get({p, r, c}) + gy.get({p, i, j}));
+  for_each_window_max(x, y, g, [&](auto p, auto i, auto j, auto r, auto c) {
+    gx.set({p, r, c}, gx.get({p, r, c}) + gy.get({p, i, j}));
   });
   return gx.astype(node.type.dtype).reshape(inputs[0].shape());
+}
+
+// z[window] = the sum of ggx over the window's elements equal to its max
+// (Theano's DownsampleFactorMaxGradGrad: tied elements all contribute).
+Tensor max_pool_grad_grad_reference(const Node& node, const std::vector<Tensor>& inputs) {
+  max_pool_grad_grad_shape(node, inputs);
+  const PoolGeometry g = pool_geometry(node, inputs[0].shape());
+  const Tensor x = inputs[0].astype(float64).reshape({g.planes, g.rows, g.cols});
+  const Tensor y = inputs[1].astype(float64).reshape({g.planes, g.out_rows, g.out_cols});
+  const Tensor ggx = inputs[2].astype(float64).reshape({g.planes, g.rows, g.cols});
+  Tensor z = Tensor::zeros({g.planes, g.out_rows, g.out_cols}, float64);
+  for_each_window_max(x, y, g, [&](auto p, auto i, auto j, auto r, auto c) {
+    z.set({p, i, j}, z.get({p, i, j}) + ggx.get({p, r, c}));
+  });
+  return z.astype(node.type.dtype).reshape(pooled_shape(inputs[0].shape(), g));
 }
 
 Tensor average_pool_grad_reference(const Node& node, const std::vector<Tensor>& inputs) {
@@ -344,6 +384,41 @@ Tensor pool_native(const Node& node, const std::vector<Tensor>& inputs, OutputMe
   return y;
 }
 
+// The max-pool gradient's gradient for planes [p0, p1), as its reference.
+template <class T>
+void max_pool_grad_grad_planes(const PoolGeometry& g, const Windows& w, const T* x, const T* y, const T* ggx, T* z,
+                               std::int64_t p0, std::int64_t p1) {
+  for (std::int64_t p = p0; p < p1; ++p) {
+    const std::int64_t in_at = p * g.rows * g.cols, out_at = p * g.out_rows * g.out_cols;
+    for (std::int64_t i = 0; i < g.out_rows; ++i)
+      for (std::int64_t j = 0; j < g.out_cols; ++j) {
+        const std::int64_t o = out_at + i * g.out_cols + j;
+        T sum = 0;
+        for (std::int64_t r = w.rows[i].first; r < w.rows[i].second; ++r)
+          for (std::int64_t c = w.cols[j].first; c < w.cols[j].second; ++c) {
+            const std::int64_t at = in_at + r * g.cols + c;
+            if (x[at] == y[o]) sum += ggx[at];
+          }
+        z[o] = sum;
+      }
+  }
+}
+
+Tensor max_pool_grad_grad_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& memory) {
+  const Shape shape = max_pool_grad_grad_shape(node, inputs);
+  const PoolGeometry g = pool_geometry(node, inputs[0].shape());
+  const Tensor x = inputs[0].contiguous(), y = inputs[1].contiguous(), ggx = inputs[2].contiguous();
+  Tensor z = memory.get(shape, node.type.dtype);
+  for_float(node.type.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const Windows w(g);
+    over_planes(g, [&](std::int64_t p0, std::int64_t p1) {
+      max_pool_grad_grad_planes<T>(g, w, x.data<T>(), y.data<T>(), ggx.data<T>(), z.data<T>(), p0, p1);
+    });
+  });
+  return z;
+}
+
 // Max mode: inputs (x, y, gy); the others: (x, gy).
 Tensor unpool_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory& memory) {
   pool_grad_shape(node, inputs);
@@ -375,6 +450,18 @@ std::vector<Variable> pool_grad(const Node& node, const Variable& out, const Var
   return {ops::apply(op, operands, node.attrs, node.where)};
 }
 
+// The max-pool gradient and its gradient are linear in their third operand
+// and, where no element changes which window max it ties, constant in the
+// input and the pooled values (Theano returns zeros there too); each one's
+// gradient with respect to the third operand is the other op.
+std::vector<Variable> max_pool_grad_grad(const Node& node, const Variable&, const Variable& g) {
+  return {Variable(), Variable(), ops::apply(OpCode::MaxPool2dGradGrad, {ops::input(node, 0), ops::input(node, 1), g}, node.attrs, node.where)};
+}
+
+std::vector<Variable> max_pool_grad_grad_grad(const Node& node, const Variable&, const Variable& g) {
+  return {Variable(), Variable(), ops::apply(OpCode::MaxPool2dGrad, {ops::input(node, 0), ops::input(node, 1), g}, node.attrs, node.where)};
+}
+
 // The average gradient is linear in gy: its own gradient is the pooling
 // itself. The input only gives the shape.
 std::vector<Variable> average_pool_grad_grad(const Node& node, const Variable&, const Variable& g) {
@@ -385,8 +472,10 @@ std::vector<Variable> average_pool_grad_grad(const Node& node, const Variable&, 
 
 void register_pool_ops() {
   define_op(OpCode::Pool2d, {pool_type, pool_shape, pool_reference, pool_grad, pool_native});
-  // Theano differentiates MaxPoolGrad again with an op of its own; graphjit does not yet.
-  define_op(OpCode::MaxPool2dGrad, {pool_grad_type, pool_grad_shape, max_pool_grad_reference, nullptr, unpool_native});
+  define_op(OpCode::MaxPool2dGrad,
+            {pool_grad_type, pool_grad_shape, max_pool_grad_reference, max_pool_grad_grad, unpool_native});
+  define_op(OpCode::MaxPool2dGradGrad, {max_pool_grad_grad_type, max_pool_grad_grad_shape, max_pool_grad_grad_reference,
+                                        max_pool_grad_grad_grad, max_pool_grad_grad_native});
   define_op(OpCode::AveragePool2dGrad, {pool_grad_type, pool_grad_shape, average_pool_grad_reference,
                                         average_pool_grad_grad, unpool_native});
 }
