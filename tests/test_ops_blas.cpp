@@ -165,14 +165,17 @@ TEST_CASE("dot with empty dims") {
 
 // --- dot errors -------------------------------------------------------------------------------
 
-TEST_CASE("dot of more than 2 dims is a TypeError when the graph is built, naming the variable") {
+// Theano's T.dot of n-d operands is numpy.dot, a tensordot (values: tests/test_linalg.cpp).
+TEST_CASE("dot of more than 2 dims is numpy.dot; a length mismatch names the variables and shapes") {
   auto t = T::tensor3("activations");
   auto m = T::matrix("W");
-  const std::string msg = thrown_message<TypeError>([&] { T::dot(t, m); });
+  CHECK(T::dot(t, m).ndim() == 3);
+  CHECK(T::dot(m, t).ndim() == 3);
+  const std::string msg = thrown_message<ShapeError>(
+      [&] { function({t, m}, {T::dot(t, m)})(Tensor::zeros({2, 3, 4}, float64), Tensor::zeros({5, 6}, float64)); });
   CHECK(contains(msg, "activations"));
-  CHECK(contains(msg, "tensor3"));
   CHECK(contains(msg, "W"));
-  CHECK_THROWS_AS(T::dot(m, t), TypeError);
+  CHECK(contains(msg, "a's axis 2 has length 4 but b's axis 0 has length 5"));
   CHECK_THROWS_AS(T::dot(Variable(), m), TypeError);
 }
 

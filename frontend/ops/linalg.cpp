@@ -276,9 +276,10 @@ std::vector<Variable> eigh_grad(const Node& node, const std::vector<std::pair<in
   const Variable on_diagonal = tensor::eq(i, j);
   Variable inner;
   for (const auto& [output, g] : output_grads) {
-    const Variable term =
-        output == 0 ? tensor::switch_(on_diagonal, g.dimshuffle({0, -1}), 0)
-                    : tensor::switch_(on_diagonal, 0, tensor::dot(v.T(), g) / (w.dimshuffle({-1, 0}) - w.dimshuffle({0, -1})));
+    // The diagonal's gaps are 1, not 0, so no step computes an inf the switch then drops (Mode::debug checks).
+    const Variable gaps = w.dimshuffle({-1, 0}) - w.dimshuffle({0, -1}) + tensor::cast(on_diagonal, a.dtype());
+    const Variable term = output == 0 ? tensor::switch_(on_diagonal, g.dimshuffle({0, -1}), 0)
+                                      : tensor::switch_(on_diagonal, 0, tensor::dot(v.T(), g) / gaps);
     inner = inner.defined() ? inner + term : term;
   }
   const Variable full = tensor::dot(tensor::dot(v, tensor::cast(inner, a.dtype())), v.T());
