@@ -12,6 +12,8 @@ docs/benchmark.md (the table, the command, the machine) and docs/benchmark.png
 
     /usr/bin/python3 benchmarks/race.py [--epochs 3] [--systems numpy,libtorch,...]
     /usr/bin/python3 benchmarks/race.py --workload lenet (writes docs/benchmark_lenet.md, .png)
+    /usr/bin/python3 benchmarks/race.py --workload lenet --epochs 1 --train-rows 1000 --docs /tmp/x
+        (a smoke run of the plumbing: 2 batches per epoch, validation and test whole)
     /usr/bin/python3 benchmarks/race.py --workload rnn   (writes docs/benchmark_rnn.md, .png)
 
 Install the peers first with benchmarks/setup-peers.sh. A system that cannot
@@ -135,16 +137,39 @@ def write_rnn_init():
 
 
 # The LeNet workload (examples/lenet, the tutorial's convolutional_mlp.py): graphjit
-# against the same model in PyTorch eager and in LibTorch.
+# against the same model in PyTorch eager and in LibTorch, all from the same
+# parameters (the tutorial's init drawn once, seed 1234, in examples/lenet's
+# checkpoint layout) and on the same batches (epoch 1 in file order, then the
+# permutations of one order file, seed 1235).
 LENET_SYSTEMS = {
     GRAPHJIT: ("graphjit (examples/lenet)", None),
     "torch-eager": ("PyTorch 1.13 eager, torch.nn.functional, autograd", python_peer("lenet_torch.py")),
     "libtorch": ("LibTorch 1.13 C++, autograd", cxx_peer("lenet_libtorch")),
 }
 
+LENET_INIT = os.path.join(PEER_BUILD, "lenet_init.npz")
+LENET_ORDER = os.path.join(PEER_BUILD, "lenet_order.npy")
+
+
+def write_lenet_start(epochs, train_rows):
+    """The one init and the epoch orders every LeNet system reads (--init/--load, --order)."""
+    sys.path.insert(0, PEERS)
+    import numpy as np
+    import fashion_data
+    import lenet_torch
+    os.makedirs(PEER_BUILD, exist_ok=True)
+    np.savez(LENET_INIT, **lenet_torch.init_params(np.random.default_rng(1234), np.float64))
+    rows = train_rows or fashion_data.TRAIN_ROWS
+    rng = np.random.default_rng(1235)
+    orders = np.stack([rng.permutation(rows) for _ in range(max(epochs - 1, 1))]).astype(np.int64)
+    np.save(LENET_ORDER, orders)
+
+
 WORKLOADS = {
     "mlp": {"systems": SYSTEMS, "program": "mnist_mlp", "docs": "benchmark", "init": []},
-    "lenet": {"systems": LENET_SYSTEMS, "program": "lenet", "docs": "benchmark_lenet", "init": []},
+    "lenet": {"systems": LENET_SYSTEMS, "program": "lenet", "docs": "benchmark_lenet",
+              "init": ["--init", LENET_INIT, "--order", LENET_ORDER],
+              "graphjit_init": ["--load", LENET_INIT, "--order", LENET_ORDER]},
     "rnn": {"systems": RNN_SYSTEMS, "program": "rnn_mnist", "docs": "benchmark_rnn",
             "init": ["--init", RNN_INIT], "graphjit_init": ["--load", RNN_INIT]},
 }
@@ -172,8 +197,9 @@ def run_one(command, timeout):
     return {"epochs": epochs, "final": final}
 
 
-def race(systems, epochs, repeats, graphjit_path, workload=WORKLOADS["mlp"]):
-    """Returns {(system, dtype): result or NotAvailable}; with repeats, each keeps its fastest run."""
+def race(systems, epochs, repeats, graphjit_path, workload=WORKLOADS["mlp"], extra=()):
+    """Returns {(system, dtype): result or NotAvailable}; with repeats, each keeps its fastest run.
+    `extra`: flags every system of the workload takes (--train-rows N)."""
     results = {}
     for _ in range(repeats):
         for dtype in DTYPES:
@@ -185,9 +211,9 @@ def race(systems, epochs, repeats, graphjit_path, workload=WORKLOADS["mlp"]):
                     if name == GRAPHJIT:
                         command = [graphjit_path(), "--json", "--dtype", dtype,
                                    "--epochs", str(epochs), "--data", "fashion",
-                                   *workload.get("graphjit_init", [])]
+                                   *workload.get("graphjit_init", []), *extra]
                     else:
-                        command = workload["systems"][name][1](dtype, epochs) + workload["init"]
+                        command = workload["systems"][name][1](dtype, epochs) + workload["init"] + list(extra)
                     print(f"running {name} {dtype}", file=sys.stderr, flush=True)
                     outcome = run_one(command, timeout=300 + 120 * epochs)
                 except (NotAvailable, subprocess.TimeoutExpired, json.JSONDecodeError) as error:
@@ -209,7 +235,7 @@ def table_rows(systems, results):
         for dtype in DTYPES:
             result = results[(name, dtype)]
             if isinstance(result, NotAvailable):
-                rows.append([name, dtype, "not available", "", "", "", "", ""])
+                rows.append([name, dtype, "not available"] + [""] * (len(HEADER) - 3))
                 continue
             final, last = result["final"], (result["epochs"] or [{}])[-1]
             seconds = final["median_epoch_seconds"]
@@ -219,14 +245,22 @@ def table_rows(systems, results):
 
             def number(value, digits):
                 return "—" if value is None else f"{value:.{digits}f}"
-            rows.append([name, dtype, f"{seconds:.4f}", number(last.get("valid_accuracy"), 4),
-                         number(final.get("test_accuracy"), 4), number(final.get("peak_rss_mb"), 0),
+            by_epoch = " / ".join(number(e.get("valid_accuracy"), 4) for e in result["epochs"]) or "—"
+            rss = final.get("peak_rss_mb")
+            rows.append([name, dtype, f"{seconds:.4f}", by_epoch, number(final.get("test_accuracy"), 4),
+                         number(rss, 0), number(None if rss is None else rss - data_mb(dtype), 0),
                          ratio, number(final.get("compile_seconds"), 2)])
     return rows
 
 
-HEADER = ["system", "dtype", "median s/epoch", "final valid acc", "test acc", "peak RSS MB",
-          "graphjit ÷ peer", "compile s"]
+def data_mb(dtype):
+    """MiB of the Fashion-MNIST images every system holds (70,000 x 784 in the run's dtype):
+    the RSS target is this plus 300 MB."""
+    return 70_000 * 784 * (8 if dtype == "float64" else 4) / 2**20
+
+
+HEADER = ["system", "dtype", "median s/epoch", "valid acc by epoch", "test acc", "peak RSS MB",
+          "RSS - data MB", "graphjit ÷ peer", "compile s"]
 
 
 def text_table(rows):
@@ -274,8 +308,13 @@ Generated by `benchmarks/race.py --workload lenet` on {date}.
 Workload: the tutorial's LeNet (conv 20x5x5, 2x2 max pool, tanh; conv 50x5x5, pool,
 tanh; tanh 800-500; softmax 500-10; mean negative log-likelihood, plain SGD with rate
 0.1, batch 500) on Fashion-MNIST split 50,000 / 10,000 / 10,000, {epochs} epochs.
-"median s/epoch" is the median over epochs of the wall time of one epoch's 100
-training steps.
+Every system starts from the same parameters (benchmarks/peers/build/lenet_init.npz,
+the tutorial's init drawn once; the torch peers flip the filters into torch's
+cross-correlation, which trains identically) and sees the same batches (epoch 1
+in file order, then the permutations in lenet_order.npy), so their validation
+accuracies differ only by arithmetic. "median s/epoch" is the median over epochs
+of the wall time of one epoch's 100 training steps. "RSS - data MB" is the peak
+resident set minus the 70,000 images in the run's dtype (the target: at most 300).
 """
 
 HEADS = {"rnn": RNN_DESCRIPTION, "lenet": LENET_DESCRIPTION}
@@ -323,7 +362,7 @@ Systems, each with its float64 command (float32 runs the same with `--dtype floa
         f.write(text)
 
 
-def write_chart(path, systems, results):
+def write_chart(path, systems, results, loss_name="MSE"):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -354,7 +393,7 @@ def write_chart(path, systems, results):
                         color=colors[name], label=f"{name} {dtype}")
     losses.xaxis.get_major_locator().set_params(integer=True)
     losses.set_xlabel("epoch")
-    losses.set_ylabel("validation loss (MSE)")
+    losses.set_ylabel(f"validation loss ({loss_name})")
     losses.set_title("Validation loss")
     losses.legend(fontsize=7)
     figure.tight_layout()
@@ -378,6 +417,9 @@ def main():
     parser.add_argument("--docs", default=os.path.join(REPO, "docs"),
                         help="where benchmark.md and benchmark.png go")
     parser.add_argument("--raw", metavar="FILE", help="also save every system's JSON lines here")
+    parser.add_argument("--train-rows", type=int, default=0,
+                        help="lenet only: train on the first N images (a smoke run of the plumbing; "
+                             "N a multiple of the batch, 500)")
     args = parser.parse_args()
     workload = WORKLOADS[args.workload]
     known = workload["systems"]
@@ -387,6 +429,8 @@ def main():
         parser.error(f"unknown systems {unknown}; choose from {', '.join(known)}")
     if args.epochs < 1 or args.repeats < 1:
         parser.error("--epochs and --repeats must be at least 1")
+    if args.train_rows and (args.workload != "lenet" or args.train_rows < 500 or args.train_rows > 50_000):
+        parser.error("--train-rows applies to --workload lenet only, from 500 to 50000")
     if importlib.util.find_spec("matplotlib") is None:  # checked now, not after the race
         parser.error(f"{sys.executable} has no matplotlib: run with /usr/bin/python3 after "
                      "benchmarks/setup-peers.sh")
@@ -397,8 +441,11 @@ def main():
               "running, times will be noisy (consider --repeats 3)", file=sys.stderr)
     if args.workload == "rnn":
         write_rnn_init()
+    if args.workload == "lenet":
+        write_lenet_start(args.epochs, args.train_rows)
+    extra = ["--train-rows", str(args.train_rows)] if args.train_rows else []
     results = race(systems, args.epochs, args.repeats,
-                   lambda: find_graphjit(args.graphjit, workload["program"]), workload)
+                   lambda: find_graphjit(args.graphjit, workload["program"]), workload, extra)
     load_after = os.getloadavg()[0]
     rows = table_rows(systems, results)
     print(text_table(rows))
@@ -411,7 +458,7 @@ def main():
     stem = os.path.join(args.docs, workload["docs"])
     write_markdown(stem + ".md", rows, results, systems, command,
                    args.epochs, args.repeats, load_before, load_after, args.workload)
-    write_chart(stem + ".png", systems, results)
+    write_chart(stem + ".png", systems, results, "MSE" if args.workload == "mlp" else "NLL")
     if args.raw:
         with open(args.raw, "w") as f:
             json.dump({f"{n} {d}": (str(r) if isinstance(r, NotAvailable) else r)

@@ -6,6 +6,15 @@
 //           [--epochs N] [--batch N] [--lr X] [--hidden N] [--dtype float64|float32]
 //           [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--json]
 //           [--dump DIR] [--profile] [--dropout P (mnist_mlp)] [--clip C (rnn_mnist)]
+//           [--order FILE.npy] [--train-rows N]
+//
+// --order FILE.npy: an integer array (k, training rows) whose row e-1 is the
+// permutation applied to the training set after epoch e (new row i = old row
+// order[i], as numpy's x[order]), in place of the one drawn from --seed; k
+// must be at least --epochs - 1. benchmarks/race.py passes every system the
+// same file, so all visit the same batches.
+// --train-rows N: train on the first N training images only (a short smoke
+// run of the race; validation and test stay whole).
 //
 // --dtype defaults to the floatX flag (GRAPHJIT_FLAGS=floatX=float32), as the
 // seed's Theano script follows theano.config.floatX.
@@ -63,7 +72,9 @@ struct ExampleSpec {
 
 struct Options {
   std::string data = "fashion", model, init = "glorot", dtype, save, load, dump;  // dtype: floatX by default
+  std::string order;  // --order: the reshuffles, from a file
   int epochs = 10, batch = 500, hidden = 128, threads = 2;
+  std::int64_t train_rows = 0;  // --train-rows: 0 means the whole training set
   double lr = 0.3;
   double dropout = 0;  // --dropout: probability of dropping a hidden unit while training
   double clip = 0;     // --clip: bound on each gradient element; 0: none
@@ -83,7 +94,8 @@ inline Options parse(int argc, char** argv, const ExampleSpec& spec) {
       {"--data", [&](auto v) { o.data = v; }},      {"--model", [&](auto v) { o.model = v; }},
       {"--init", [&](auto v) { o.init = v; }},      {"--dtype", [&](auto v) { o.dtype = v; }},
       {"--save", [&](auto v) { o.save = v; }},      {"--load", [&](auto v) { o.load = v; }},
-      {"--dump", [&](auto v) { o.dump = v; }},
+      {"--dump", [&](auto v) { o.dump = v; }},      {"--order", [&](auto v) { o.order = v; }},
+      {"--train-rows", [&](auto v) { o.train_rows = std::stoll(v); }},
       {"--epochs", [&](auto v) { o.epochs = std::stoi(v); }},
       {"--batch", [&](auto v) { o.batch = std::stoi(v); }},
       {"--hidden", [&](auto v) { o.hidden = std::stoi(v); }},
@@ -103,7 +115,7 @@ inline Options parse(int argc, char** argv, const ExampleSpec& spec) {
       std::cout << "usage: " << spec.program << " [--data fashion|mnist|DIR] [--model " << fmt::format("{}", fmt::join(spec.models, "|")) << "] "
                    "[--init glorot|uniform01|uniform11] [--epochs N] [--batch N] [--lr X] [--hidden N] "
                    "[--dtype float64|float32] [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--json] "
-                   "[--dump DIR] [--profile]" << (spec.takes_dropout ? " [--dropout P]" : "")
+                   "[--dump DIR] [--profile] [--order FILE.npy] [--train-rows N]" << (spec.takes_dropout ? " [--dropout P]" : "")
                 << (spec.takes_clip ? " [--clip C]" : "")
                 << "\n\nGRAPHJIT_FLAGS (comma-separated name=value) sets these options:\n"
                 << graphjit::flags_help();
@@ -124,6 +136,7 @@ inline Options parse(int argc, char** argv, const ExampleSpec& spec) {
   one_of("--dtype", o.dtype, {"float64", "float32"});
   if (o.epochs < 1 || o.batch < 1 || o.hidden < 1 || o.threads < 1)
     throw std::invalid_argument("--epochs, --batch, --hidden and --threads must be at least 1");
+  if (o.train_rows < 0) throw std::invalid_argument("--train-rows must be at least 1 (or 0: all)");
   if (!(o.dropout >= 0 && o.dropout < 1)) throw std::invalid_argument("--dropout must be in [0, 1)");
   if (o.dropout != 0 && !spec.takes_dropout) throw std::invalid_argument(spec.program + " has no --dropout");
   if (!(o.clip >= 0)) throw std::invalid_argument("--clip must be at least 0");
@@ -180,11 +193,58 @@ inline double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// --train-rows N: keeps the first N training images.
+inline void keep_first_rows(graphjit::Split& train, std::int64_t rows) {
+  if (rows == 0) return;
+  if (rows > train.x.shape(0))
+    throw std::invalid_argument(fmt::format("--train-rows {}: the training set has only {} images", rows, train.x.shape(0)));
+  train.x = train.x.slice(0, 0, rows).copy();
+  train.y = train.y.slice(0, 0, rows).copy();
+}
+
+// The training set's reshuffle after each epoch: the rows of the --order
+// file, or permutations drawn from --seed + 1.
+class Reshuffles {
+ public:
+  Reshuffles(const Options& o, std::int64_t rows) : rng_(o.seed + 1), rows_(rows) {
+    if (o.order.empty()) return;
+    const Tensor orders = graphjit::load_npy(o.order);
+    const int needed = o.epochs - 1;
+    if (orders.ndim() != 2 || orders.shape(1) != rows || orders.shape(0) < needed || graphjit::is_float(orders.dtype()))
+      throw std::invalid_argument(fmt::format("--order {}: needs an integer array of shape (at least {}, {}) (one "
+                                              "permutation of the training rows per epoch after the first), got {} {}",
+                                              o.order, needed, rows, graphjit::dtype_name(orders.dtype()),
+                                              graphjit::shape_str(orders.shape())));
+    for (int e = 0; e < needed; ++e) {
+      std::vector<std::int64_t> order = orders.select(0, e).to_vector<std::int64_t>();
+      std::vector<bool> seen(static_cast<std::size_t>(rows), false);
+      for (std::int64_t i : order) {
+        if (i < 0 || i >= rows || seen[i])
+          throw std::invalid_argument(fmt::format("--order {}: row {} is not a permutation of 0..{} (it has {})",
+                                                  o.order, e, rows - 1, i));
+        seen[i] = true;
+      }
+      file_orders_.push_back(std::move(order));
+    }
+  }
+  // The permutation to apply after epoch `epoch` (1-based).
+  std::vector<std::int64_t> after_epoch(int epoch) {
+    if (file_orders_.empty()) return rng_.permutation(rows_);
+    return file_orders_.at(static_cast<std::size_t>(epoch - 1));
+  }
+
+ private:
+  graphjit::RandomState rng_;
+  std::int64_t rows_;
+  std::vector<std::vector<std::int64_t>> file_orders_;
+};
+
 inline int run(const Options& o, const ExampleSpec& spec) {
   using clock = std::chrono::steady_clock;
   graphjit::set_num_threads(o.threads);
   const graphjit::DType floatX = graphjit::dtype_from_name(o.dtype);
   graphjit::Dataset datasets = graphjit::load_dataset(o.data, floatX, kClasses);
+  keep_first_rows(datasets.train, o.train_rows);
   if (!o.json) std::cout << datasets.description << "\n";
   Init init{o.init, graphjit::RandomState(o.seed), floatX};
   // --profile is the profile flag: each function's table (graphjit::Profile)
@@ -222,7 +282,7 @@ inline int run(const Options& o, const ExampleSpec& spec) {
     throw std::invalid_argument(fmt::format("--batch {} is larger than the training set ({} images)", batch_size,
                                             train_x.shape(0)));
   const bool tty = !o.json && isatty(fileno(stdout));
-  graphjit::RandomState shuffler(o.seed + 1);
+  Reshuffles reshuffles(o, train_x.shape(0));
   std::vector<double> epoch_seconds;
 
   for (int epoch = 1; epoch <= n_epochs; ++epoch) {
@@ -235,12 +295,13 @@ inline int run(const Options& o, const ExampleSpec& spec) {
       if (tty) progress(epoch, batch_n, batches_in_epoch, l);
     }
     epoch_seconds.push_back(seconds_since(epoch_start));
-    // shuffle train set every epoch
-    auto shuffle = shuffler.permutation(train_x.shape(0));
-    graphjit::permute_rows(train_x, shuffle);
-    graphjit::permute_rows(train_y, shuffle);
-    train_set_x.set_value(train_x, true);
-    train_set_y.set_value(train_y, true);
+    if (epoch < n_epochs) {  // shuffle train set every epoch (after the last, nothing would read it)
+      auto shuffle = reshuffles.after_epoch(epoch);
+      graphjit::permute_rows(train_x, shuffle);
+      graphjit::permute_rows(train_y, shuffle);
+      train_set_x.set_value(train_x, true);
+      train_set_y.set_value(train_y, true);
+    }
 
     const int n_valid = static_cast<int>(datasets.valid.x.shape(0));
     const auto v = mean_over(valid, n_valid, spec.evaluate_in_batches ? batch_size : n_valid);

@@ -4,16 +4,21 @@
 // -> tanh(+b) -> conv 50x5x5 -> pool -> tanh(+b) -> tanh(800->500) ->
 // softmax(500->10)), mean negative log-likelihood, plain SGD lr 0.1, batch
 // 500, the tutorial's init (uniform +-sqrt(6/(fan_in+fan_out)), fan_out =
-// out_channels*kh*kw/pool area; the output layer from zeros). The draws and
-// the epoch permutations come from torch's own seeded generator, so the run is
-// not bit-identical to the Python peer, only alike. Epoch 1 visits the
+// out_channels*kh*kw/pool area; the output layer from zeros). race.py gives
+// every system the same start and the same batches: --init FILE.npz (keys as
+// examples/lenet's checkpoints; Theano's filters, flipped once into torch's
+// cross-correlation filters, which trains them identically) and --order
+// FILE.npy (row e-1: the permutation of the training rows after epoch e).
+// Without them the draws and permutations come from torch's own seeded
+// generator, alike to the Python peer's but not identical. Epoch 1 visits the
 // training set in file order.
 //
 // Build (race.py does this; no CMake, so the main build never needs torch):
 //   g++ -O2 -std=c++17 -I/usr/include/torch/csrc/api/include lenet_libtorch.cpp
 //       -o lenet_libtorch -ltorch -ltorch_cpu -lc10 -lz   (one command line)
 // Run: lenet_libtorch --dtype float64|float32 [--epochs N] [--seed S] [--threads T]
-//      [--data-dir DIR] [--time-steps N]; set OMP_WAIT_POLICY=PASSIVE.
+//      [--data-dir DIR] [--init FILE.npz] [--order FILE.npy] [--train-rows N]
+//      [--time-steps N]; set OMP_WAIT_POLICY=PASSIVE.
 //      --time-steps N only times N train steps on one random batch (after a
 //      warm-up step) and prints {"seconds_per_step": ...}, as lenet_torch.py.
 #include "libtorch_peer.hpp"
@@ -24,7 +29,7 @@
 namespace {
 
 namespace peer = libtorch_peer;
-using peer::Data, peer::Options, peer::Split, peer::kPixels, peer::kTrainRows;
+using peer::Data, peer::Options, peer::Split, peer::kPixels;
 namespace F = torch::nn::functional;
 
 constexpr int64_t kBatch = 500;
@@ -47,6 +52,28 @@ Params init(torch::Dtype dtype) {
           uniform({50, 20, 5, 5}, 500, 50 * 25 / 4, dtype),  zeros({50}, dtype),
           uniform({800, 500}, 800, 500, dtype),              zeros({500}, dtype),
           zeros({500, 10}, dtype),                           zeros({10}, dtype)};
+}
+
+// examples/lenet's checkpoint layout (a race.py init), the filters flipped from Theano's into torch's.
+Params load_init(const std::string& path, torch::Dtype dtype) {
+  const auto arrays = peer::read_npz(path);
+  auto get = [&](const std::string& key, bool filters) {
+    auto it = arrays.find(key);
+    if (it == arrays.end()) throw std::runtime_error(path + ": no array '" + key + "'");
+    auto value = filters ? it->second.flip({2, 3}) : it->second;
+    return value.to(dtype).contiguous().clone().requires_grad_();
+  };
+  return {get("conv1_W", true), get("conv1_b", false), get("conv2_W", true), get("conv2_b", false),
+          get("fc_W", false),   get("fc_b", false),    get("out_W", false),  get("out_b", false)};
+}
+
+// The --order file's permutations, one row per epoch after the first.
+torch::Tensor load_orders(const std::string& path, int epochs, int64_t rows) {
+  auto orders = peer::read_npy(path);
+  if (orders.dim() != 2 || orders.size(0) < epochs - 1 || orders.size(1) != rows || orders.scalar_type() != torch::kInt64)
+    throw std::runtime_error("--order " + path + ": needs int64 of shape (at least " + std::to_string(epochs - 1) +
+                             ", " + std::to_string(rows) + ")");
+  return orders;
 }
 
 torch::Tensor log_probs(const Params& p, const torch::Tensor& x) {
@@ -94,17 +121,22 @@ void run(const Options& options) {
   torch::set_num_threads(options.threads);
   torch::manual_seed(options.seed);
   const auto dtype = options.dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
-  Params params = init(dtype);
+  Params params = options.init.empty() ? init(dtype) : load_init(options.init, dtype);
   if (options.time_steps > 0) {
     std::printf("{\"seconds_per_step\": %.9g}\n", seconds_per_step(params, options.time_steps, dtype));
     return;
   }
   Data data = peer::load(options.data_dir, dtype);
   using torch::indexing::Slice;
+  if (options.train_rows > 0)
+    data.train = {data.train.x.index({Slice(0, options.train_rows)}).clone(),
+                  data.train.y.index({Slice(0, options.train_rows)}).clone()};
+  const int64_t train_rows = data.train.x.size(0);
+  const torch::Tensor orders = options.order.empty() ? torch::Tensor() : load_orders(options.order, options.epochs, train_rows);
   std::vector<double> epoch_seconds;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     double loss_sum = 0;
-    const int64_t batches = kTrainRows / kBatch;
+    const int64_t batches = train_rows / kBatch;
     const auto start = std::chrono::steady_clock::now();
     for (int64_t k = 0; k < batches; ++k) {
       const auto rows = Slice(k * kBatch, (k + 1) * kBatch);
@@ -112,8 +144,10 @@ void run(const Options& options) {
     }
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
     epoch_seconds.push_back(elapsed.count());
-    auto order = torch::randperm(kTrainRows, torch::kInt64);
-    data.train = {data.train.x.index_select(0, order), data.train.y.index_select(0, order)};
+    if (epoch < options.epochs) {  // reshuffle for the next epoch
+      auto order = orders.defined() ? orders[epoch - 1] : torch::randperm(train_rows, torch::kInt64);
+      data.train = {data.train.x.index_select(0, order), data.train.y.index_select(0, order)};
+    }
     auto [valid_loss, valid_accuracy] = evaluate(params, data.valid);
     peer::epoch_line(epoch, loss_sum / double(batches), valid_loss, valid_accuracy, elapsed.count());
   }
@@ -126,7 +160,7 @@ int main(int argc, char** argv) {
   try {
     Options defaults;
     defaults.epochs = 3;
-    run(peer::parse(argc, argv, "lenet_libtorch", /*rnn_flags=*/false, defaults));
+    run(peer::parse(argc, argv, "lenet_libtorch", {"--init", "--order", "--train-rows"}, defaults));
   } catch (const std::exception& error) {
     std::fprintf(stderr, "lenet_libtorch: %s\n", error.what());
     return 2;

@@ -6,9 +6,15 @@ Same model as examples/lenet (conv 20x5x5 -> 2x2 max pool -> tanh(+b) -> conv
 log-likelihood, plain SGD lr 0.1, batch 500, the tutorial's init (uniform
 +-sqrt(6/(fan_in+fan_out)), fan_out = out_channels*kh*kw/pool area; the output
 layer from zeros), drawn from a seeded NumPy generator. torch's conv2d is a
-cross-correlation: with filters drawn symmetric about zero, the flip Theano does
-changes nothing about the distribution, so no flip is applied.
-Prints the peer_report JSON lines; epoch 1 visits the training set in file order.
+cross-correlation, Theano's a true convolution: parameters loaded with --init
+(race.py's one init for every system, keys as examples/lenet's checkpoints)
+are Theano filters, so the filters are flipped once when loaded; training the
+flipped filters is the same SGD, element for element. Without --init the
+filters are drawn symmetric about zero, where the flip changes nothing about
+the distribution, and none is applied.
+Prints the peer_report JSON lines; epoch 1 visits the training set in file
+order, later epochs the permutations of --order (race.py's, shared with the
+other systems) or, without it, ones drawn from --seed.
 """
 import argparse
 import json
@@ -28,14 +34,43 @@ BATCH = 500
 LEARNING_RATE = 0.1
 
 
+# examples/lenet's checkpoint keys, in the order log_probs takes them.
+KEYS = ("conv1_W", "conv1_b", "conv2_W", "conv2_b", "fc_W", "fc_b", "out_W", "out_b")
+CONV_FILTERS = ("conv1_W", "conv2_W")
+
+
 def init_params(rng, dtype):
+    """The tutorial's init as {key: array}: uniform +-sqrt(6/(fan_in+fan_out)), the output layer zeros."""
     def uniform(shape, fan_in, fan_out):
         bound = np.sqrt(6.0 / (fan_in + fan_out))
         return rng.uniform(-bound, bound, shape).astype(dtype)
-    return [uniform((20, 1, 5, 5), 25, 20 * 25 // 4), np.zeros(20, dtype),
-            uniform((50, 20, 5, 5), 500, 50 * 25 // 4), np.zeros(50, dtype),
-            uniform((800, 500), 800, 500), np.zeros(500, dtype),
-            np.zeros((500, 10), dtype), np.zeros(10, dtype)]
+    values = [uniform((20, 1, 5, 5), 25, 20 * 25 // 4), np.zeros(20, dtype),
+              uniform((50, 20, 5, 5), 500, 50 * 25 // 4), np.zeros(50, dtype),
+              uniform((800, 500), 800, 500), np.zeros(500, dtype),
+              np.zeros((500, 10), dtype), np.zeros(10, dtype)]
+    return dict(zip(KEYS, values))
+
+
+def load_init(path, dtype):
+    """examples/lenet's checkpoint layout, as torch's parameters: Theano's filters flipped into torch's."""
+    with np.load(path) as saved:
+        missing = [k for k in KEYS if k not in saved]
+        if missing:
+            raise SystemExit(f"{path}: no arrays {missing} (a LeNet init has {', '.join(KEYS)})")
+        params = {k: saved[k].astype(dtype) for k in KEYS}
+    for k in CONV_FILTERS:
+        params[k] = np.ascontiguousarray(params[k][:, :, ::-1, ::-1])
+    return params
+
+
+def load_orders(path, epochs, rows):
+    """The --order file: row e-1 is the permutation applied after epoch e."""
+    orders = np.load(path)
+    if orders.ndim != 2 or orders.shape[0] < epochs - 1 or orders.shape[1] != rows \
+            or orders.dtype.kind not in "iu":
+        raise SystemExit(f"--order {path}: needs integers of shape (at least {epochs - 1}, {rows}), "
+                         f"got {orders.dtype} {orders.shape}")
+    return orders
 
 
 def log_probs(x, conv1_W, conv1_b, conv2_W, conv2_b, fc_W, fc_b, out_W, out_b):
@@ -85,18 +120,27 @@ def main():
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data-dir", default=fashion_data.DEFAULT_DIR)
+    parser.add_argument("--init", metavar="FILE.npz",
+                        help="start from these parameters (examples/lenet's checkpoint keys, Theano's filters)")
+    parser.add_argument("--order", metavar="FILE.npy",
+                        help="row e-1: the permutation of the training rows applied after epoch e")
+    parser.add_argument("--train-rows", type=int, default=0,
+                        help="train on the first N training images only (smoke runs)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     dtype = np.dtype(args.dtype)
     rng = np.random.default_rng(args.seed)
+    initial = load_init(args.init, dtype) if args.init else init_params(rng, dtype)
+    params = [torch.from_numpy(initial[k]).requires_grad_() for k in KEYS]
     if args.time_steps > 0:
-        params = [torch.from_numpy(p).requires_grad_() for p in init_params(rng, dtype)]
         print(json.dumps({"seconds_per_step": time_steps(params, args.time_steps, dtype)}))
         return
     data = {split: (torch.from_numpy(x), torch.from_numpy(y).long())
             for split, (x, y) in fashion_data.load(dtype, args.data_dir).items()}
-    params = [torch.from_numpy(p).requires_grad_() for p in init_params(rng, dtype)]
     train_x, train_y = data["train"]
+    if args.train_rows:
+        train_x, train_y = train_x[:args.train_rows].clone(), train_y[:args.train_rows].clone()
+    orders = load_orders(args.order, args.epochs, train_x.shape[0]) if args.order else None
     epoch_seconds = []
     for epoch in range(args.epochs):
         losses = []
@@ -104,8 +148,10 @@ def main():
         for k in range(train_x.shape[0] // BATCH):
             losses.append(train_step(params, train_x[k * BATCH:(k + 1) * BATCH], train_y[k * BATCH:(k + 1) * BATCH]))
         epoch_seconds.append(time.perf_counter() - start)
-        order = torch.from_numpy(rng.permutation(train_x.shape[0]))
-        train_x, train_y = train_x[order], train_y[order]
+        if epoch + 1 < args.epochs:  # reshuffle for the next epoch
+            order = orders[epoch] if orders is not None else rng.permutation(train_x.shape[0])
+            order = torch.from_numpy(np.asarray(order, dtype=np.int64))
+            train_x, train_y = train_x[order], train_y[order]
         valid_loss, valid_accuracy = evaluate(params, *data["valid"])
         peer_report.epoch_line(epoch + 1, np.mean(losses), valid_loss, valid_accuracy, epoch_seconds[-1])
     _, test_accuracy = evaluate(params, *data["test"])

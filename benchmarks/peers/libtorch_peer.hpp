@@ -1,7 +1,8 @@
 // What the LibTorch race peers share (seed_libtorch.cpp, rnn_libtorch.cpp, lenet_libtorch.cpp):
 // the Fashion-MNIST split every peer uses (first 50,000 train images train,
 // the last 10,000 validate, t10k tests; pixels / 255 in the run's dtype), the
-// JSON lines of peer_report.py, and an .npz reader for race.py's shared init.
+// JSON lines of peer_report.py, and .npz/.npy readers for race.py's shared init
+// and epoch orders.
 #pragma once
 
 #include <sys/resource.h>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -31,13 +33,16 @@ struct Options {
   int threads = 2;
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   std::string variant = "loop";  // rnn_libtorch: loop or nn
-  std::string init;              // rnn_libtorch: an .npz of starting parameters
+  std::string init;              // --init: an .npz of starting parameters (rnn_libtorch, lenet_libtorch)
+  std::string order;             // --order: an .npy whose row e-1 is the permutation after epoch e (lenet_libtorch)
+  int64_t train_rows = 0;        // --train-rows: train on the first N images only; 0: all (lenet_libtorch)
   int time_steps = 0;            // > 0: only time this many train steps on random data (lenet_libtorch)
 };
 
-// --dtype, --epochs, --seed, --threads, --data-dir, --time-steps, and with rnn_flags --variant and
-// --init, over `options`' defaults.
-inline Options parse(int argc, char** argv, const std::string& program, bool rnn_flags, Options options = {}) {
+// --dtype, --epochs, --seed, --threads, --data-dir, --time-steps, and those of --variant, --init,
+// --order and --train-rows the program names in `extra`, over `options`' defaults.
+inline Options parse(int argc, char** argv, const std::string& program, const std::set<std::string>& extra,
+                     Options options = {}) {
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
@@ -48,11 +53,17 @@ inline Options parse(int argc, char** argv, const std::string& program, bool rnn
     else if (flag == "--threads") options.threads = std::stoi(value);
     else if (flag == "--data-dir") options.data_dir = value;
     else if (flag == "--time-steps") options.time_steps = std::stoi(value);
-    else if (rnn_flags && flag == "--variant") options.variant = value;
-    else if (rnn_flags && flag == "--init") options.init = value;
-    else throw std::invalid_argument("unknown flag " + flag + " (use --dtype, --epochs, --seed, --threads, --data-dir, --time-steps" +
-                                     (rnn_flags ? ", --variant, --init)" : ")"));
+    else if (extra.count(flag) && flag == "--variant") options.variant = value;
+    else if (extra.count(flag) && flag == "--init") options.init = value;
+    else if (extra.count(flag) && flag == "--order") options.order = value;
+    else if (extra.count(flag) && flag == "--train-rows") options.train_rows = std::stoll(value);
+    else {
+      std::string known = "--dtype, --epochs, --seed, --threads, --data-dir, --time-steps";
+      for (const auto& e : extra) known += ", " + e;
+      throw std::invalid_argument(program + ": unknown flag " + flag + " (use " + known + ")");
+    }
   }
+  if (options.train_rows < 0) throw std::invalid_argument("--train-rows must be at least 1 (or 0: all)");
   if (options.dtype != "float64" && options.dtype != "float32")
     throw std::invalid_argument("--dtype " + options.dtype + ": use float64 or float32");
   if (options.epochs < 1) throw std::invalid_argument("--epochs must be at least 1");
@@ -135,12 +146,44 @@ inline void final_line(double test_accuracy, const std::vector<double>& epoch_se
   std::fflush(stdout);
 }
 
-// The float64 arrays of an .npz written by numpy.savez (a zip of stored,
-// uncompressed .npy files, sizes possibly in a zip64 extra field), by name.
-inline std::map<std::string, torch::Tensor> read_npz(const std::string& path) {
+// One .npy (numpy.save's format) held in `npy`: a C-ordered little-endian
+// float64 or int64 array. `what` names it in errors.
+inline torch::Tensor parse_npy(const std::string& npy, const std::string& what) {
+  if (npy.size() < 10 || npy.compare(1, 5, "NUMPY") != 0) throw std::runtime_error(what + " is not an .npy");
+  const std::size_t header_len = static_cast<unsigned char>(npy[8]) | static_cast<unsigned char>(npy[9]) << 8;
+  if (npy.size() < 10 + header_len) throw std::runtime_error(what + ": truncated .npy header");
+  const std::string header = npy.substr(10, header_len);
+  const bool f8 = header.find("'<f8'") != std::string::npos, i8 = header.find("'<i8'") != std::string::npos;
+  if (!(f8 || i8) || header.find("'fortran_order': False") == std::string::npos)
+    throw std::runtime_error(what + " is not a C-ordered float64 or int64 array");
+  std::vector<int64_t> shape;
+  int64_t count = 1;
+  const std::size_t open = header.find('(', header.find("'shape'")), close = header.find(')', open);
+  for (std::size_t p = open + 1; p < close;) {
+    const std::size_t comma = std::min(header.find(',', p), close);
+    if (comma > p) shape.push_back(std::stoll(header.substr(p, comma - p)));
+    count *= comma > p ? shape.back() : 1;
+    p = comma + 1;
+  }
+  if (npy.size() - 10 - header_len != std::size_t(count) * 8)
+    throw std::runtime_error(what + ": the header's shape and the data size disagree");
+  std::vector<char> copy(npy.begin() + 10 + header_len, npy.end());
+  return torch::from_blob(copy.data(), shape, f8 ? torch::kFloat64 : torch::kInt64).clone();
+}
+
+inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// A float64 or int64 array written by numpy.save.
+inline torch::Tensor read_npy(const std::string& path) { return parse_npy(read_file(path), path); }
+
+// The arrays of an .npz written by numpy.savez (a zip of stored, uncompressed
+// .npy files, sizes possibly in a zip64 extra field), by name.
+inline std::map<std::string, torch::Tensor> read_npz(const std::string& path) {
+  const std::string bytes = read_file(path);
   auto le = [&](std::size_t at, int n) {
     if (at + n > bytes.size()) throw std::runtime_error(path + ": truncated zip");
     uint64_t v = 0;
@@ -157,22 +200,9 @@ inline std::map<std::string, torch::Tensor> read_npz(const std::string& path) {
     for (std::size_t e = at + 30 + name_len; e + 4 <= at + 30 + name_len + extra_len; e += 4 + le(e + 2, 2))
       if (le(e, 2) == 1 && size == 0xFFFFFFFFu) size = le(e + 12, 8);  // zip64: original size, then this one
     const std::size_t data = at + 30 + name_len + extra_len;
-    const std::string npy = bytes.substr(data, size);
-    if (npy.compare(1, 5, "NUMPY") != 0) throw std::runtime_error(path + ": " + name + " is not an .npy");
-    const std::size_t header_len = le(data + 8, 2);
-    const std::string header = npy.substr(10, header_len);
-    if (header.find("'<f8'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos)
-      throw std::runtime_error(path + ": " + name + " is not a C-ordered float64 array");
-    std::vector<int64_t> shape;
-    const std::size_t open = header.find('(', header.find("'shape'")), close = header.find(')', open);
-    for (std::size_t p = open + 1; p < close;) {
-      const std::size_t comma = std::min(header.find(',', p), close);
-      if (comma > p) shape.push_back(std::stoll(header.substr(p, comma - p)));
-      p = comma + 1;
-    }
-    std::vector<char> copy(npy.begin() + 10 + header_len, npy.end());
+    torch::Tensor array = parse_npy(bytes.substr(data, size), path + ": " + name);
     if (name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0) name.resize(name.size() - 4);
-    arrays[name] = torch::from_blob(copy.data(), shape, torch::kFloat64).clone();
+    arrays[name] = array;
     at = data + size;
   }
   return arrays;

@@ -137,7 +137,7 @@ void run(const Options& options) {
 
 int main(int argc, char** argv) {
   try {
-    run(parse(argc, argv, "rnn_libtorch", /*rnn_flags=*/true));
+    run(parse(argc, argv, "rnn_libtorch", {"--variant", "--init"}));
   } catch (const std::exception& error) {
     std::fprintf(stderr, "rnn_libtorch: %s\n", error.what());
     return 2;

@@ -108,7 +108,7 @@ void run(const Options& options) {
 
 int main(int argc, char** argv) {
   try {
-    run(parse(argc, argv, "seed_libtorch", /*rnn_flags=*/false));
+    run(parse(argc, argv, "seed_libtorch", /*extra=*/{}));
   } catch (const std::exception& error) {
     std::fprintf(stderr, "seed_libtorch: %s\n", error.what());
     return 2;
