@@ -1,5 +1,7 @@
 #include <graphjit/runtime/tensor.hpp>
 
+#include "storage_recycling.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -49,6 +51,16 @@ class RecycledBlocks {
     return std::shared_ptr<void>(block, [this, bytes](void* p) { give_back(p, bytes); });
   }
 
+  void release_all() {
+    std::vector<std::pair<std::size_t, void*>> held;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      held.swap(free_);
+      held_ = 0;
+    }
+    for (auto [bytes, block] : held) munmap(block, bytes);
+  }
+
  private:
   void* take(std::size_t bytes) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -78,6 +90,12 @@ class RecycledBlocks {
   std::vector<std::pair<std::size_t, void*>> free_;  // (bytes, block), oldest first
   std::size_t held_ = 0;
 };
+
+}  // namespace
+
+void release_recycled_storage() { RecycledBlocks::instance().release_all(); }
+
+namespace {
 
 // Calls f(offset_a, offset_b) with the element offsets of two views of `shape`
 // at every position, in row-major order. Offsets advance incrementally and the
