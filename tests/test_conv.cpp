@@ -71,6 +71,9 @@ std::vector<Case> cases() {
   out.push_back({{20, 3, 12, 12}, {8, 3, 3, 3}, nnet::padded(1, 1, {.subsample = {2, 1}})});
   out.push_back({{24, 8, 10, 10}, {16, 8, 1, 1}, {}});  // pointwise: no unrolling
   out.push_back({{30, 1, 12, 11}, {6, 1, 3, 4}, {}});   // rows of whole vectors: by shape, the direct filter gradient
+  // Small outputs: the gemm covers several images side by side (images_per_gemm: 4 here), and each
+  // thread's share (6 and 7 images) ends with a partial group.
+  out.push_back({{13, 6, 10, 10}, {8, 6, 3, 3}, {}});
   return out;
 }
 

@@ -33,9 +33,10 @@ using ops::ConvGeometry;
 std::int64_t taps(const ConvGeometry& g) { return g.in_channels * g.filter_rows * g.filter_cols; }
 std::int64_t pixels(const ConvGeometry& g) { return g.out_rows * g.out_cols; }
 
-// A (rows, cols) matrix of this thread's scratch memory (an unrolled image),
-// kept across calls, since fresh pages cost more than the unrolling.
-template <class T> Tensor scratch(std::int64_t rows, std::int64_t cols) {
+// A (rows, cols) matrix of this thread's scratch memory (Slot 0: unrolled
+// images; 1: a group's gemm operand or result), kept across calls, since fresh
+// pages cost more than the unrolling.
+template <class T, int Slot = 0> Tensor scratch(std::int64_t rows, std::int64_t cols) {
   thread_local std::vector<T> buffer;
   if (static_cast<std::int64_t>(buffer.size()) < rows * cols) buffer.resize(static_cast<std::size_t>(rows * cols));
   return Tensor::from_external(buffer.data(), {rows, cols}, dtype_of<T>());
@@ -105,13 +106,15 @@ template <class F> void over_images(const ConvGeometry& g, int pieces, F f) {
 // Visits every (tap row of col, output row) pair of image n: f(segment of
 // col: one output row's pixels, the input row it reads shifted by the tap's
 // column offset or null where the tap reads the padding, the output columns
-// whose tap lies inside the input). col is the image's (taps, pixels) matrix.
-template <class T, class F> void for_each_segment(const ConvGeometry& g, T* x, std::int64_t n, T* col, F f) {
-  const std::int64_t P = pixels(g), image = g.in_channels * g.rows * g.cols;
+// whose tap lies inside the input). col is the image's (taps, pixels) block
+// of a matrix whose rows are `ld` apart (pixels, or more for several images side by side).
+template <class T, class F>
+void for_each_segment(const ConvGeometry& g, T* x, std::int64_t n, T* col, std::int64_t ld, F f) {
+  const std::int64_t image = g.in_channels * g.rows * g.cols;
   for (std::int64_t c = 0; c < g.in_channels; ++c)
     for (std::int64_t u = 0; u < g.filter_rows; ++u)
       for (std::int64_t v = 0; v < g.filter_cols; ++v) {
-        T* row = col + ((c * g.filter_rows + u) * g.filter_cols + v) * P;
+        T* row = col + ((c * g.filter_rows + u) * g.filter_cols + v) * ld;
         const std::int64_t offset = v * g.dil_cols - g.pad_cols;
         const Span span = valid_span(g.out_cols, g.stride_cols, offset, g.cols);
         for (std::int64_t i = 0; i < g.out_rows; ++i) {
@@ -122,9 +125,9 @@ template <class T, class F> void for_each_segment(const ConvGeometry& g, T* x, s
       }
 }
 
-template <class T> void im2col(const ConvGeometry& g, const T* x, std::int64_t n, T* col) {
+template <class T> void im2col(const ConvGeometry& g, const T* x, std::int64_t n, T* col, std::int64_t ld) {
   const std::int64_t s = g.stride_cols, w = g.out_cols;
-  for_each_segment(g, const_cast<T*>(x), n, col, [&](T* dst, const T* in, Span span) {
+  for_each_segment(g, const_cast<T*>(x), n, col, ld, [&](T* dst, const T* in, Span span) {
     if (!in) return void(std::fill(dst, dst + w, T(0)));
     std::fill(dst, dst + span.first, T(0));
     if (s == 1) std::memcpy(dst + span.first, in + span.first, sizeof(T) * (span.last - span.first));
@@ -135,20 +138,61 @@ template <class T> void im2col(const ConvGeometry& g, const T* x, std::int64_t n
 }
 
 // Adds the unrolled gradient col back into image n of x (which starts zeroed).
-template <class T> void col2im(const ConvGeometry& g, T* x, std::int64_t n, const T* col) {
+template <class T> void col2im(const ConvGeometry& g, T* x, std::int64_t n, const T* col, std::int64_t ld) {
   const std::int64_t s = g.stride_cols;
-  for_each_segment(g, x, n, const_cast<T*>(col), [&](const T* src, T* in, Span span) {
+  for_each_segment(g, x, n, const_cast<T*>(col), ld, [&](const T* src, T* in, Span span) {
     if (!in) return;
     for (std::int64_t j = span.first; j < span.last; ++j) in[j * s] += src[j];
   });
 }
 
-// Image n of x unrolled into this thread's scratch, or x's own image when pointwise.
-template <class T> Tensor unrolled(const ConvGeometry& g, const Tensor& x, std::int64_t n) {
+// How many images one gemm covers. One image of a small output (LeNet's
+// conv2: 8x8 pixels) makes gemms too narrow for OpenBLAS's kernels, which
+// then spend their time packing; images side by side widen them to >= 256
+// columns, as long as the unrolled group stays within half the L2 cache.
+template <class T> std::int64_t images_per_gemm(const ConvGeometry& g) {
+  if (pointwise(g)) return 1;
+  constexpr std::int64_t kColumns = 256, kColBytes = std::int64_t{512} << 10;
+  const std::int64_t wide = (kColumns + pixels(g) - 1) / pixels(g);
+  const std::int64_t fits = kColBytes / static_cast<std::int64_t>(sizeof(T)) / std::max<std::int64_t>(1, taps(g) * pixels(g));
+  return std::max<std::int64_t>(1, std::min(wide, fits));
+}
+
+// Images [n, n + count) of x unrolled side by side into this thread's scratch
+// ((taps, count * pixels): image k's columns start at k * pixels), or x's own
+// image when pointwise (count is then 1).
+template <class T> Tensor unrolled(const ConvGeometry& g, const Tensor& x, std::int64_t n, std::int64_t count = 1) {
   if (pointwise(g)) return image_matrix<T>(x, n);
-  Tensor col = scratch<T>(taps(g), pixels(g));
-  im2col(g, x.data<T>(), n, col.data<T>());
+  const std::int64_t P = pixels(g);
+  Tensor col = scratch<T>(taps(g), count * P);
+  for (std::int64_t k = 0; k < count; ++k) im2col(g, x.data<T>(), n + k, col.data<T>() + k * P, count * P);
   return col;
+}
+
+// Images [n, n + count) of an NCHW tensor as one (channels, count * pixels)
+// matrix, image k's pixels in columns [k * pixels, (k + 1) * pixels): a view
+// of the image itself when count is 1, else gathered into this thread's scratch.
+template <class T> Tensor side_by_side(const Tensor& t, std::int64_t n, std::int64_t count) {
+  if (count == 1) return image_matrix<T>(t, n);
+  const std::int64_t C = t.shape(1), P = t.shape(2) * t.shape(3);
+  Tensor m = scratch<T, 1>(C, count * P);
+  for (std::int64_t k = 0; k < count; ++k)
+    for (std::int64_t c = 0; c < C; ++c)
+      std::memcpy(m.data<T>() + c * count * P + k * P, image_data<T>(t, n + k) + c * P, sizeof(T) * P);
+  return m;
+}
+
+// The reverse of side_by_side: the matrix's column blocks back into images [n, n + count).
+template <class T> void scatter_images(const Tensor& m, const Tensor& t, std::int64_t n, std::int64_t count) {
+  const std::int64_t C = t.shape(1), P = t.shape(2) * t.shape(3);
+  for (std::int64_t k = 0; k < count; ++k)
+    for (std::int64_t c = 0; c < C; ++c)
+      std::memcpy(image_data<T>(t, n + k) + c * P, m.data<T>() + c * count * P + k * P, sizeof(T) * P);
+}
+
+// Runs f(n, count) over images [first, last) in groups of at most `group`.
+template <class F> void over_groups(std::int64_t first, std::int64_t last, std::int64_t group, F f) {
+  for (std::int64_t n = first; n < last; n += group) f(n, std::min(group, last - n));
 }
 
 // The filters as the (out, taps) matrix the cross-correlation multiplies by:
@@ -203,33 +247,38 @@ template <class T> void forward_direct(const ConvGeometry& g, const Tensor& x, c
   });
 }
 
-// y[n] = W @ col(x[n]), image by image.
+// y[n] = W @ col(x[n]), a group of images side by side at a time.
 template <class T> void forward(const ConvGeometry& g, const Tensor& x, const Tensor& w, Tensor& y) {
   if (use_direct<T>(g, Pass::forward)) return forward_direct<T>(g, x, w, y);
   const Tensor wm = filter_matrix<T>(g, w);
+  const std::int64_t group = images_per_gemm<T>(g);
   over_images(g, image_pieces(g), [&](int, std::int64_t first, std::int64_t last) {
-    for (std::int64_t n = first; n < last; ++n) {
-      Tensor yn = image_matrix<T>(y, n);
-      gemm(false, false, 1.0, wm, unrolled<T>(g, x, n), 0.0, yn);
-    }
+    over_groups(first, last, group, [&](std::int64_t n, std::int64_t count) {
+      Tensor yn = count == 1 ? image_matrix<T>(y, n) : scratch<T, 1>(g.out_channels, count * pixels(g));
+      gemm(false, false, 1.0, wm, unrolled<T>(g, x, n, count), 0.0, yn);
+      if (count > 1) scatter_images<T>(yn, y, n, count);
+    });
   });
 }
 
-// gx[n] = col2im(W^T @ gy[n]), image by image (straight into gx[n] when pointwise).
+// gx[n] = col2im(W^T @ gy[n]), a group of images side by side at a time
+// (straight into gx[n] when pointwise).
 template <class T> void backward_inputs(const ConvGeometry& g, const Tensor& w, const Tensor& gy, Tensor& gx) {
   const Tensor wm = filter_matrix<T>(g, w);
+  const std::int64_t group = images_per_gemm<T>(g), P = pixels(g);
   over_images(g, image_pieces(g), [&](int, std::int64_t first, std::int64_t last) {
-    for (std::int64_t n = first; n < last; ++n) {
-      Tensor gxn = image_matrix<T>(gx, n);
+    over_groups(first, last, group, [&](std::int64_t n, std::int64_t count) {
       if (pointwise(g)) {
-        gemm(true, false, 1.0, wm, image_matrix<T>(gy, n), 0.0, gxn);
-        continue;
+        Tensor gxn = image_matrix<T>(gx, n);
+        return gemm(true, false, 1.0, wm, image_matrix<T>(gy, n), 0.0, gxn);
       }
-      Tensor col = scratch<T>(taps(g), pixels(g));
-      gemm(true, false, 1.0, wm, image_matrix<T>(gy, n), 0.0, col);
-      gxn.fill(0);
-      col2im(g, gx.data<T>(), n, col.data<T>());
-    }
+      Tensor col = scratch<T>(taps(g), count * P);
+      gemm(true, false, 1.0, wm, side_by_side<T>(gy, n, count), 0.0, col);
+      for (std::int64_t k = 0; k < count; ++k) {
+        image_matrix<T>(gx, n + k).fill(0);
+        col2im(g, gx.data<T>(), n + k, col.data<T>() + k * P, count * P);
+      }
+    });
   });
 }
 
@@ -242,12 +291,14 @@ template <class T> void backward_weights(const ConvGeometry& g, const Tensor& x,
   std::vector<Tensor> partials(static_cast<std::size_t>(pieces), gm);
   for (int k = 1; k < pieces; ++k) partials[static_cast<std::size_t>(k)] = Tensor::empty({OC, K}, dtype_of<T>());
   const bool direct = use_direct<T>(g, Pass::filter_gradient);
+  const std::int64_t group = direct ? 1 : images_per_gemm<T>(g);
   over_images(g, pieces, [&](int k, std::int64_t first, std::int64_t last) {
     Tensor& sum = partials[static_cast<std::size_t>(k)];
     if (first == last || direct) sum.fill(0);
-    for (std::int64_t n = first; n < last; ++n)
+    over_groups(first, last, group, [&](std::int64_t n, std::int64_t count) {
       if (direct) conv_direct::add_weight_grad_image(g, image_data<T>(x, n), image_data<T>(gy, n), sum.data<T>());
-      else gemm(false, true, 1.0, image_matrix<T>(gy, n), unrolled<T>(g, x, n), n == first ? 0.0 : 1.0, sum);
+      else gemm(false, true, 1.0, side_by_side<T>(gy, n, count), unrolled<T>(g, x, n, count), n == first ? 0.0 : 1.0, sum);
+    });
   });
   T* total = gm.data<T>();
   for (int k = 1; k < pieces; ++k) {
