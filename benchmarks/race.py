@@ -124,6 +124,9 @@ RNN_SYSTEMS = {
     "libtorch-rnn": ("LibTorch 1.13 C++ torch::nn::RNN", cxx_peer("rnn_libtorch", "--variant", "nn")),
 }
 RNN_INIT = os.path.join(PEER_BUILD, "rnn_init.npz")
+# The reshuffle after each epoch, the same for every system: array "epoch<e>"
+# is the row order after epoch e (float64, which the LibTorch peers' reader takes).
+RNN_ORDERS = os.path.join(PEER_BUILD, "rnn_orders.npz")
 
 
 def write_rnn_init():
@@ -132,6 +135,12 @@ def write_rnn_init():
     import rnn_torch
     os.makedirs(PEER_BUILD, exist_ok=True)
     np.savez(RNN_INIT, **rnn_torch.glorot_init(np.random.default_rng(1234), np.float64))
+
+
+def write_rnn_orders(epochs, rows=50000):
+    import numpy as np
+    rng = np.random.default_rng(4321)
+    np.savez(RNN_ORDERS, **{f"epoch{e}": rng.permutation(rows).astype(np.float64) for e in range(1, epochs + 1)})
 
 
 # The LeNet workload (examples/lenet, the tutorial's convolutional_mlp.py): graphjit
@@ -146,7 +155,8 @@ WORKLOADS = {
     "mlp": {"systems": SYSTEMS, "program": "mnist_mlp", "docs": "benchmark", "init": []},
     "lenet": {"systems": LENET_SYSTEMS, "program": "lenet", "docs": "benchmark_lenet", "init": []},
     "rnn": {"systems": RNN_SYSTEMS, "program": "rnn_mnist", "docs": "benchmark_rnn",
-            "init": ["--init", RNN_INIT], "graphjit_init": ["--load", RNN_INIT]},
+            "init": ["--init", RNN_INIT, "--orders", RNN_ORDERS],
+            "graphjit_init": ["--load", RNN_INIT, "--orders", RNN_ORDERS]},
 }
 
 
@@ -397,6 +407,7 @@ def main():
               "running, times will be noisy (consider --repeats 3)", file=sys.stderr)
     if args.workload == "rnn":
         write_rnn_init()
+        write_rnn_orders(args.epochs)
     results = race(systems, args.epochs, args.repeats,
                    lambda: find_graphjit(args.graphjit, workload["program"]), workload)
     load_after = os.getloadavg()[0]

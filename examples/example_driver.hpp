@@ -63,6 +63,7 @@ struct ExampleSpec {
 
 struct Options {
   std::string data = "fashion", model, init = "glorot", dtype, save, load, dump;  // dtype: floatX by default
+  std::string orders;  // --orders: an .npz whose array "epoch<e>" is the row order of the reshuffle after epoch e
   int epochs = 10, batch = 500, hidden = 128, threads = 2;
   double lr = 0.3;
   double dropout = 0;  // --dropout: probability of dropping a hidden unit while training
@@ -83,6 +84,7 @@ inline Options parse(int argc, char** argv, const ExampleSpec& spec) {
       {"--data", [&](auto v) { o.data = v; }},      {"--model", [&](auto v) { o.model = v; }},
       {"--init", [&](auto v) { o.init = v; }},      {"--dtype", [&](auto v) { o.dtype = v; }},
       {"--save", [&](auto v) { o.save = v; }},      {"--load", [&](auto v) { o.load = v; }},
+      {"--orders", [&](auto v) { o.orders = v; }},
       {"--dump", [&](auto v) { o.dump = v; }},
       {"--epochs", [&](auto v) { o.epochs = std::stoi(v); }},
       {"--batch", [&](auto v) { o.batch = std::stoi(v); }},
@@ -102,7 +104,7 @@ inline Options parse(int argc, char** argv, const ExampleSpec& spec) {
     } else if (arg == "--help" || arg == "-h") {
       std::cout << "usage: " << spec.program << " [--data fashion|mnist|DIR] [--model " << fmt::format("{}", fmt::join(spec.models, "|")) << "] "
                    "[--init glorot|uniform01|uniform11] [--epochs N] [--batch N] [--lr X] [--hidden N] "
-                   "[--dtype float64|float32] [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--json] "
+                   "[--dtype float64|float32] [--seed N] [--threads N] [--save FILE.npz] [--load FILE.npz] [--orders FILE.npz] [--json] "
                    "[--dump DIR] [--profile]" << (spec.takes_dropout ? " [--dropout P]" : "")
                 << (spec.takes_clip ? " [--clip C]" : "")
                 << "\n\nGRAPHJIT_FLAGS (comma-separated name=value) sets these options:\n"
@@ -176,6 +178,14 @@ inline std::vector<double> mean_over(const graphjit::Function& f, int n, int bat
   return means;
 }
 
+// Row `epoch`'s order from an --orders .npz: the array "epoch<e>", as int64.
+inline std::vector<std::int64_t> given_order(const std::string& path, int epoch) {
+  const std::string key = fmt::format("epoch{}", epoch);
+  for (auto& [name, array] : graphjit::load_npz(path))
+    if (name == key) return array.astype(graphjit::int64).to_vector<std::int64_t>();
+  throw std::invalid_argument(fmt::format("--orders {}: no array '{}' (one per epoch: epoch1, epoch2, ...)", path, key));
+}
+
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -235,8 +245,9 @@ inline int run(const Options& o, const ExampleSpec& spec) {
       if (tty) progress(epoch, batch_n, batches_in_epoch, l);
     }
     epoch_seconds.push_back(seconds_since(epoch_start));
-    // shuffle train set every epoch
-    auto shuffle = shuffler.permutation(train_x.shape(0));
+    // shuffle train set every epoch (by the given orders, which race.py
+    // shares between systems, else by the seed's generator)
+    auto shuffle = o.orders.empty() ? shuffler.permutation(train_x.shape(0)) : given_order(o.orders, epoch);
     graphjit::permute_rows(train_x, shuffle);
     graphjit::permute_rows(train_y, shuffle);
     train_set_x.set_value(train_x, true);

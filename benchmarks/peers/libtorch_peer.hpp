@@ -32,6 +32,7 @@ struct Options {
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   std::string variant = "loop";  // rnn_libtorch: loop or nn
   std::string init;              // rnn_libtorch: an .npz of starting parameters
+  std::string orders;            // rnn_libtorch: an .npz of the reshuffles (epoch1, epoch2, ...: row orders)
   int time_steps = 0;            // > 0: only time this many train steps on random data (lenet_libtorch)
 };
 
@@ -50,8 +51,9 @@ inline Options parse(int argc, char** argv, const std::string& program, bool rnn
     else if (flag == "--time-steps") options.time_steps = std::stoi(value);
     else if (rnn_flags && flag == "--variant") options.variant = value;
     else if (rnn_flags && flag == "--init") options.init = value;
+    else if (rnn_flags && flag == "--orders") options.orders = value;
     else throw std::invalid_argument("unknown flag " + flag + " (use --dtype, --epochs, --seed, --threads, --data-dir, --time-steps" +
-                                     (rnn_flags ? ", --variant, --init)" : ")"));
+                                     (rnn_flags ? ", --variant, --init, --orders)" : ")"));
   }
   if (options.dtype != "float64" && options.dtype != "float32")
     throw std::invalid_argument("--dtype " + options.dtype + ": use float64 or float32");

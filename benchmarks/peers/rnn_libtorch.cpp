@@ -114,6 +114,7 @@ void run(const Options& options) {
   if (options.variant == "loop") model = std::make_unique<LoopModel>(init, dtype);
   else model = std::make_unique<NnModel>(init, dtype);
   using torch::indexing::Slice;
+  const auto orders = options.orders.empty() ? std::map<std::string, torch::Tensor>{} : read_npz(options.orders);
   std::vector<double> epoch_seconds;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     double loss_sum = 0;
@@ -125,7 +126,10 @@ void run(const Options& options) {
     }
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
     epoch_seconds.push_back(elapsed.count());
-    const auto order = torch::randperm(kTrainRows, torch::kInt64);
+    // The reshuffle: race.py's order shared by every system (--orders), else torch's generator.
+    const std::string key = "epoch" + std::to_string(epoch);
+    if (!orders.empty() && !orders.count(key)) throw std::runtime_error(options.orders + ": no array '" + key + "'");
+    const auto order = orders.empty() ? torch::randperm(kTrainRows, torch::kInt64) : orders.at(key).to(torch::kInt64);
     data.train = {data.train.x.index_select(0, order), data.train.y.index_select(0, order)};
     const auto [valid_loss, valid_accuracy] = evaluate(*model, data.valid);
     epoch_line(epoch, loss_sum / double(batches), valid_loss, valid_accuracy, elapsed.count());

@@ -9,6 +9,8 @@ reshuffle after each epoch (the same data split as every peer, fashion_data.py).
 --variant loop   eager autograd with a Python loop over the 28 steps
 --variant nn     torch.nn.RNN (its own fused loop; it has a second bias b_hh,
                  initialised to zero and trained like the rest)
+--orders FILE.npz  the reshuffle after epoch e is the row order in array "epoch<e>"
+                 (race.py gives every system the same orders); default: --seed's generator
 --init FILE.npz  start from these parameters (keys W_xh, W_hh, b_h, W_hy, b_y:
                  race.py passes graphjit the same file with --load); default:
                  Glorot uniform from --seed
@@ -97,6 +99,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--init", metavar="FILE.npz")
+    parser.add_argument("--orders", metavar="FILE.npz")
     parser.add_argument("--data-dir", default=fashion_data.DEFAULT_DIR)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -110,6 +113,7 @@ def main():
     else:
         init = glorot_init(rng, dtype)
     model = (LoopModel if args.variant == "loop" else NnModel)(init)
+    orders = dict(np.load(args.orders)) if args.orders else None
 
     train_x, train_y = data["train"]
     batches = train_x.shape[0] // BATCH
@@ -120,7 +124,8 @@ def main():
         for k in range(batches):
             losses.append(step(model, train_x[k * BATCH:(k + 1) * BATCH], train_y[k * BATCH:(k + 1) * BATCH]))
         epoch_seconds.append(time.perf_counter() - start)
-        order = torch.from_numpy(rng.permutation(train_x.shape[0]))
+        order = torch.from_numpy(orders[f"epoch{epoch + 1}"].astype(np.int64) if orders is not None
+                                 else rng.permutation(train_x.shape[0]))
         train_x, train_y = train_x[order], train_y[order]
         valid_loss, valid_accuracy = evaluate(model, *data["valid"])
         peer_report.epoch_line(epoch + 1, np.mean(losses), valid_loss, valid_accuracy, epoch_seconds[-1])
