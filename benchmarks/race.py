@@ -126,14 +126,26 @@ RNN_SYSTEMS = {
     "libtorch-rnn": ("LibTorch 1.13 C++ torch::nn::RNN", cxx_peer("rnn_libtorch", "--variant", "nn")),
 }
 RNN_INIT = os.path.join(PEER_BUILD, "rnn_init.npz")
+RNN_ORDER = os.path.join(PEER_BUILD, "rnn_order.npy")
 
 
-def write_rnn_init():
+def write_rnn_start(epochs):
+    """The one init and the epoch orders every RNN system reads (--init/--load, --order)."""
     sys.path.insert(0, PEERS)
     import numpy as np
+    import fashion_data
     import rnn_torch
     os.makedirs(PEER_BUILD, exist_ok=True)
     np.savez(RNN_INIT, **rnn_torch.glorot_init(np.random.default_rng(1234), np.float64))
+    write_orders(RNN_ORDER, epochs, fashion_data.TRAIN_ROWS)
+
+
+def write_orders(path, epochs, rows):
+    """Row e-1 of the file is the training set's reshuffle after epoch e (seed 1235),
+    the same for every system of a workload (their --order flag)."""
+    import numpy as np
+    rng = np.random.default_rng(1235)
+    np.save(path, np.stack([rng.permutation(rows) for _ in range(max(epochs - 1, 1))]).astype(np.int64))
 
 
 # The LeNet workload (examples/lenet, the tutorial's convolutional_mlp.py): graphjit
@@ -159,10 +171,7 @@ def write_lenet_start(epochs, train_rows):
     import lenet_torch
     os.makedirs(PEER_BUILD, exist_ok=True)
     np.savez(LENET_INIT, **lenet_torch.init_params(np.random.default_rng(1234), np.float64))
-    rows = train_rows or fashion_data.TRAIN_ROWS
-    rng = np.random.default_rng(1235)
-    orders = np.stack([rng.permutation(rows) for _ in range(max(epochs - 1, 1))]).astype(np.int64)
-    np.save(LENET_ORDER, orders)
+    write_orders(LENET_ORDER, epochs, train_rows or fashion_data.TRAIN_ROWS)
 
 
 WORKLOADS = {
@@ -171,7 +180,8 @@ WORKLOADS = {
               "init": ["--init", LENET_INIT, "--order", LENET_ORDER],
               "graphjit_init": ["--load", LENET_INIT, "--order", LENET_ORDER]},
     "rnn": {"systems": RNN_SYSTEMS, "program": "rnn_mnist", "docs": "benchmark_rnn",
-            "init": ["--init", RNN_INIT], "graphjit_init": ["--load", RNN_INIT]},
+            "init": ["--init", RNN_INIT, "--order", RNN_ORDER],
+            "graphjit_init": ["--load", RNN_INIT, "--order", RNN_ORDER]},
 }
 
 
@@ -441,7 +451,7 @@ def main():
         print(f"warning: load average {load_before:.1f} on {os.cpu_count()} cores: other work is "
               "running, times will be noisy (consider --repeats 3)", file=sys.stderr)
     if args.workload == "rnn":
-        write_rnn_init()
+        write_rnn_start(args.epochs)
     if args.workload == "lenet":
         write_lenet_start(args.epochs, args.train_rows)
     extra = ["--train-rows", str(args.train_rows)] if args.train_rows else []

@@ -194,6 +194,30 @@ std::vector<ir::NodeRef> hoist_invariants(Loop& loop, const std::vector<ir::Node
   return lifted.empty() ? outs : ir::clone_replace(outs, lifted);
 }
 
+// A sequence of one tap that the step no longer reads once its products are
+// pushed out leaves the loop: the loop neither passes its rows nor computes
+// a gradient for them (its gradient flows through the products). The
+// products have as many rows as it has, so the number of steps is unchanged.
+void drop_unread_sequences(Loop& loop, const std::vector<ir::NodeRef>& outs, const std::unordered_set<std::size_t>& sources) {
+  const std::unordered_set<const ir::Node*> read = ir::ancestors(outs);
+  std::vector<ir::ScanBody::Sequence> kept_taps;
+  std::vector<Variable> kept_outer, kept_inner;
+  for (std::size_t s = 0, i = 0; s < loop.sequences.size(); ++s) {
+    const std::size_t taps = loop.body->sequences[s].taps.size();
+    const bool unread = sources.count(s) && taps == 1 && !read.count(loop.seq_inner[i].node().get());
+    if (!unread) {
+      kept_taps.push_back(loop.body->sequences[s]);
+      kept_outer.push_back(loop.sequences[s]);
+      kept_inner.insert(kept_inner.end(), loop.seq_inner.begin() + static_cast<std::ptrdiff_t>(i),
+                        loop.seq_inner.begin() + static_cast<std::ptrdiff_t>(i + taps));
+    }
+    i += taps;
+  }
+  loop.body->sequences = std::move(kept_taps);
+  loop.sequences = std::move(kept_outer);
+  loop.seq_inner = std::move(kept_inner);
+}
+
 // Theano's scan push-out: a product dot(x[t], W) of a sequence's row and a
 // non-sequence becomes a sequence of its own, computed for every step before
 // the loop as one GEMM over all rows (the input-to-hidden product of an RNN).
@@ -204,6 +228,7 @@ std::vector<ir::NodeRef> push_out_products(Loop& loop, const std::vector<ir::Nod
   std::unordered_map<const ir::Node*, std::size_t> non_seq;
   for (std::size_t p = 0; p < loop.non_seq_inner.size(); ++p) non_seq[loop.non_seq_inner[p].node().get()] = p;
   ir::Replacements pushed;
+  std::unordered_set<std::size_t> sources;  // sequences a product was pushed out of
   for (const ir::NodeRef& n : ir::toposort(outs)) {
     if (n->op != ir::OpCode::Dot) continue;
     auto a = seq_tap.find(n->inputs[0].get());
@@ -228,8 +253,12 @@ std::vector<ir::NodeRef> push_out_products(Loop& loop, const std::vector<ir::Nod
     loop.sequences.push_back(product);
     loop.seq_inner.push_back(inner);
     pushed[n.get()] = inner.node();
+    sources.insert(s);
   }
-  return pushed.empty() ? outs : ir::clone_replace(outs, pushed);
+  if (pushed.empty()) return outs;
+  std::vector<ir::NodeRef> replaced = ir::clone_replace(outs, pushed);
+  drop_unread_sequences(loop, replaced, sources);
+  return replaced;
 }
 
 Variable steps_input(const ScanOptions& o, std::source_location where) {

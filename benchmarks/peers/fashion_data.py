@@ -66,3 +66,14 @@ def load(dtype=np.float64, directory=DEFAULT_DIR):
         "valid": (scaled(train_x[TRAIN_ROWS:]), train_y[TRAIN_ROWS:].copy()),
         "test": (scaled(test_x), test_y.copy()),
     }
+
+
+def load_orders(path, epochs, rows):
+    """The --order file (race.py's, shared by every system): row e-1 is the
+    permutation of the training rows applied after epoch e."""
+    orders = np.load(path)
+    if orders.ndim != 2 or orders.shape[0] < epochs - 1 or orders.shape[1] != rows \
+            or orders.dtype.kind not in "iu":
+        raise SystemExit(f"--order {path}: needs integers of shape (at least {epochs - 1}, {rows}), "
+                         f"got {orders.dtype} {orders.shape}")
+    return orders

@@ -67,15 +67,6 @@ Params load_init(const std::string& path, torch::Dtype dtype) {
           get("fc_W", false),   get("fc_b", false),    get("out_W", false),  get("out_b", false)};
 }
 
-// The --order file's permutations, one row per epoch after the first.
-torch::Tensor load_orders(const std::string& path, int epochs, int64_t rows) {
-  auto orders = peer::read_npy(path);
-  if (orders.dim() != 2 || orders.size(0) < epochs - 1 || orders.size(1) != rows || orders.scalar_type() != torch::kInt64)
-    throw std::runtime_error("--order " + path + ": needs int64 of shape (at least " + std::to_string(epochs - 1) +
-                             ", " + std::to_string(rows) + ")");
-  return orders;
-}
-
 torch::Tensor log_probs(const Params& p, const torch::Tensor& x) {
   auto h = x.reshape({-1, 1, 28, 28});
   h = torch::tanh(torch::max_pool2d(torch::conv2d(h, p.conv1_W), 2) + p.conv1_b.view({1, -1, 1, 1}));
@@ -132,7 +123,7 @@ void run(const Options& options) {
     data.train = {data.train.x.index({Slice(0, options.train_rows)}).clone(),
                   data.train.y.index({Slice(0, options.train_rows)}).clone()};
   const int64_t train_rows = data.train.x.size(0);
-  const torch::Tensor orders = options.order.empty() ? torch::Tensor() : load_orders(options.order, options.epochs, train_rows);
+  const torch::Tensor orders = options.order.empty() ? torch::Tensor() : peer::read_orders(options.order, options.epochs, train_rows);
   std::vector<double> epoch_seconds;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     double loss_sum = 0;

@@ -63,16 +63,6 @@ def load_init(path, dtype):
     return params
 
 
-def load_orders(path, epochs, rows):
-    """The --order file: row e-1 is the permutation applied after epoch e."""
-    orders = np.load(path)
-    if orders.ndim != 2 or orders.shape[0] < epochs - 1 or orders.shape[1] != rows \
-            or orders.dtype.kind not in "iu":
-        raise SystemExit(f"--order {path}: needs integers of shape (at least {epochs - 1}, {rows}), "
-                         f"got {orders.dtype} {orders.shape}")
-    return orders
-
-
 def log_probs(x, conv1_W, conv1_b, conv2_W, conv2_b, fc_W, fc_b, out_W, out_b):
     h = x.reshape(-1, 1, 28, 28)
     h = torch.tanh(F.max_pool2d(F.conv2d(h, conv1_W), 2) + conv1_b.view(1, -1, 1, 1))
@@ -140,7 +130,7 @@ def main():
     train_x, train_y = data["train"]
     if args.train_rows:
         train_x, train_y = train_x[:args.train_rows].clone(), train_y[:args.train_rows].clone()
-    orders = load_orders(args.order, args.epochs, train_x.shape[0]) if args.order else None
+    orders = fashion_data.load_orders(args.order, args.epochs, train_x.shape[0]) if args.order else None
     epoch_seconds = []
     for epoch in range(args.epochs):
         losses = []

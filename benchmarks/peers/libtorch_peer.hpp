@@ -208,4 +208,14 @@ inline std::map<std::string, torch::Tensor> read_npz(const std::string& path) {
   return arrays;
 }
 
+// The --order file (race.py's, shared by every system): row e-1 is the
+// permutation of the training rows applied after epoch e.
+inline torch::Tensor read_orders(const std::string& path, int epochs, int64_t rows) {
+  auto orders = read_npy(path);
+  if (orders.dim() != 2 || orders.size(0) < epochs - 1 || orders.size(1) != rows || orders.scalar_type() != torch::kInt64)
+    throw std::runtime_error("--order " + path + ": needs int64 of shape (at least " + std::to_string(epochs - 1) +
+                             ", " + std::to_string(rows) + ")");
+  return orders;
+}
+
 }  // namespace libtorch_peer

@@ -114,6 +114,7 @@ void run(const Options& options) {
   if (options.variant == "loop") model = std::make_unique<LoopModel>(init, dtype);
   else model = std::make_unique<NnModel>(init, dtype);
   using torch::indexing::Slice;
+  const torch::Tensor orders = options.order.empty() ? torch::Tensor() : read_orders(options.order, options.epochs, kTrainRows);
   std::vector<double> epoch_seconds;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     double loss_sum = 0;
@@ -125,8 +126,10 @@ void run(const Options& options) {
     }
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
     epoch_seconds.push_back(elapsed.count());
-    const auto order = torch::randperm(kTrainRows, torch::kInt64);
-    data.train = {data.train.x.index_select(0, order), data.train.y.index_select(0, order)};
+    if (epoch < options.epochs) {  // the reshuffle: race.py's order (--order), else torch's generator
+      const auto order = orders.defined() ? orders[epoch - 1] : torch::randperm(kTrainRows, torch::kInt64);
+      data.train = {data.train.x.index_select(0, order), data.train.y.index_select(0, order)};
+    }
     const auto [valid_loss, valid_accuracy] = evaluate(*model, data.valid);
     epoch_line(epoch, loss_sum / double(batches), valid_loss, valid_accuracy, elapsed.count());
   }
@@ -137,7 +140,7 @@ void run(const Options& options) {
 
 int main(int argc, char** argv) {
   try {
-    run(parse(argc, argv, "rnn_libtorch", {"--variant", "--init"}));
+    run(parse(argc, argv, "rnn_libtorch", {"--variant", "--init", "--order"}));
   } catch (const std::exception& error) {
     std::fprintf(stderr, "rnn_libtorch: %s\n", error.what());
     return 2;

@@ -9,6 +9,8 @@ reshuffle after each epoch (the same data split as every peer, fashion_data.py).
 --variant loop   eager autograd with a Python loop over the 28 steps
 --variant nn     torch.nn.RNN (its own fused loop; it has a second bias b_hh,
                  initialised to zero and trained like the rest)
+--order FILE.npy  row e-1 is the reshuffle after epoch e (race.py gives every
+                 system the same file); default: --seed's generator
 --init FILE.npz  start from these parameters (keys W_xh, W_hh, b_h, W_hy, b_y:
                  race.py passes graphjit the same file with --load); default:
                  Glorot uniform from --seed
@@ -97,6 +99,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--init", metavar="FILE.npz")
+    parser.add_argument("--order", metavar="FILE.npy")
     parser.add_argument("--data-dir", default=fashion_data.DEFAULT_DIR)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -110,8 +113,8 @@ def main():
     else:
         init = glorot_init(rng, dtype)
     model = (LoopModel if args.variant == "loop" else NnModel)(init)
-
     train_x, train_y = data["train"]
+    orders = fashion_data.load_orders(args.order, args.epochs, train_x.shape[0]) if args.order else None
     batches = train_x.shape[0] // BATCH
     epoch_seconds = []
     for epoch in range(args.epochs):
@@ -120,8 +123,10 @@ def main():
         for k in range(batches):
             losses.append(step(model, train_x[k * BATCH:(k + 1) * BATCH], train_y[k * BATCH:(k + 1) * BATCH]))
         epoch_seconds.append(time.perf_counter() - start)
-        order = torch.from_numpy(rng.permutation(train_x.shape[0]))
-        train_x, train_y = train_x[order], train_y[order]
+        if epoch + 1 < args.epochs:  # the reshuffle (nothing reads one after the last epoch)
+            order = orders[epoch] if orders is not None else rng.permutation(train_x.shape[0])
+            order = torch.from_numpy(np.asarray(order, dtype=np.int64))
+            train_x, train_y = train_x[order], train_y[order]
         valid_loss, valid_accuracy = evaluate(model, *data["valid"])
         peer_report.epoch_line(epoch + 1, np.mean(losses), valid_loss, valid_accuracy, epoch_seconds[-1])
     _, test_accuracy = evaluate(model, *data["test"])

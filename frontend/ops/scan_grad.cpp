@@ -54,6 +54,10 @@ struct Backward {
   std::vector<Variable> seq_inner, seq_outer, state_inner, state_initial, state_next, non_seq_inner, non_seq_outer;
   std::vector<Variable> emitted;  // non-recurrent outputs
   std::vector<bool> accumulates;  // per forward non-sequence: the step's value depends on it (an accumulator state)
+  // Per float sequence tap, in order: whether the loop emits its gradient (a
+  // tap the step no longer reads, x_t once x_t W_xh is pushed out, gets
+  // zeros after the loop instead of a stored row of zeros per step).
+  std::vector<bool> seq_tap_emitted;
   // Per forward non-sequence: its gradient's terms summed after the loop
   // (scan_step_sums.hpp), each factor's stacked source: e >= 0 is emitted[e],
   // -1 - k is sequence k.
@@ -210,14 +214,15 @@ void backward_step(const ScanBody& f, const std::vector<Variable>& y, const std:
     }
     tap_input += f.outputs[j].taps.size();
   }
+  const auto connected = cost.defined() ? ancestors({cost.node()}) : std::unordered_set<const Node*>{};
   std::size_t k = 0;
   for (std::size_t s = 0; s < f.sequences.size(); ++s)
     for (std::size_t t = 0; t < f.sequences[s].taps.size(); ++t, ++k)
       if (is_float(f.inner_inputs[k]->type.dtype)) {
         const Variable g = grad_of(f.inner_inputs[k]);
-        b.emitted.push_back(g.defined() ? g : T::zeros_like(Variable(f.inner_inputs[k])));
+        b.seq_tap_emitted.push_back(connected.count(f.inner_inputs[k].get()) > 0);
+        if (b.seq_tap_emitted.back()) b.emitted.push_back(g.defined() ? g : T::zeros_like(Variable(f.inner_inputs[k])));
       }
-  const auto connected = cost.defined() ? ancestors({cost.node()}) : std::unordered_set<const Node*>{};
   b.accumulates.assign(f.num_non_sequences, false);
   b.deferred.assign(f.num_non_sequences, {});
   for (std::size_t p = 0; p < f.num_non_sequences; ++p) {
@@ -315,6 +320,9 @@ std::vector<Variable> outer_gradients(const ScanBody& f, const Backward& b, cons
     result[k] = b.accumulates[p] ? last(back[q++]) : T::zeros_like(outer[k]);
     if (!b.deferred[p].empty()) result[k] = deferred_sum(b, b.deferred[p], back, skipped);
   }
+  std::size_t tap_index = 0;  // into b.seq_tap_emitted
+  const bool covers_every_row = !truncated && f.sequences.size() == 1 && f.sequences[0].taps.size() == 1 &&
+                                outer[0].node()->op == OpCode::Constant && outer[0].node()->value.item<std::int64_t>() < 0;
   for (std::size_t s = 0; s < f.sequences.size(); ++s) {
     const Variable& x = outer[1 + s];
     if (!is_float(x.dtype())) continue;
@@ -323,16 +331,19 @@ std::vector<Variable> outer_gradients(const ScanBody& f, const Backward& b, cons
     // element-by-element increment).
     Variable g;
     for (int tap : f.sequences[s].taps) {
+      if (!b.seq_tap_emitted[tap_index++]) continue;
       const std::int64_t offset = tap - f.sequences[s].taps.front();
       const Variable start = truncated ? skipped + int64_constant(offset) : int64_constant(offset);
       std::vector<Variable> parts;
       if (truncated || offset > 0) parts.push_back(T::zeros_like(rows(x, int64_constant(0), start)));
       parts.push_back(back[q++]);  // (rows in forward order)
-      parts.push_back(T::zeros_like(T::subtensor(x, {Slice(start + nb, std::nullopt)})));
-      const Variable part = T::concatenate(parts, 0);
+      // With one sequence of one tap and no n_steps, the loop covers every
+      // row: the gradient is the loop's output itself, not a copy of it.
+      if (!covers_every_row) parts.push_back(T::zeros_like(T::subtensor(x, {Slice(start + nb, std::nullopt)})));
+      const Variable part = parts.size() == 1 ? parts[0] : T::concatenate(parts, 0);
       g = g.defined() ? g + part : part;
     }
-    result[1 + s] = g;
+    result[1 + s] = g.defined() ? g : T::zeros_like(x);
   }
   return result;
 }
