@@ -7,7 +7,7 @@ Run: /usr/bin/python3 scripts/gen_vector_math_constants.py   (needs python3-mpma
   exact for |k| < 2^20, and a 53-bit third part.
 - erf and erfc: near-minimax (Chebyshev) polynomial fits, made with mpmath at
   40 digits, of
-    erf(x)/x as a polynomial in z = x^2, for |x| <= 0.75;
+    erf(x)/x - 1 as a polynomial in z = x^2, for |x| <= 0.75;
     g(x) = erfc(x) exp(x^2) in t = x - mid on [0.75, 2] and [2, 4];
     h(u) = x erfc(x) exp(x^2) in u = 1/x^2 for x >= 4 (u in [0, 1/16]).
   Each fit is the smallest degree whose error is below 1e-17 relative.
@@ -35,9 +35,10 @@ def pi_half_parts():
     print("pi/2 parts:", hexf(p1), hexf(p2), hexf(p3), " residual", mp.nstr(half_pi - p1 - p2 - p3, 5))
 
 
-def fit(name, f, a, b, scale):
+def fit(name, f, a, b, scale, shift=0):
     for n in range(4, 30):
         c, err = mp.chebyfit(f, [a, b], n, error=True)
+        c[-1] -= shift  # the constant term
         if err / scale < 1e-17:
             coefficients = [hexf(v) for v in reversed(c)]  # lowest degree first
             print(f"{name}: degree {n - 1}, error {mp.nstr(err / scale, 3)}")
@@ -50,7 +51,7 @@ def erf_fits():
     def erf_over_x(z):
         return mp.erf(mp.sqrt(z)) / mp.sqrt(z) if z > 0 else 2 / mp.sqrt(mp.pi)
 
-    fit("erf(x)/x in x^2, |x| <= 0.75", erf_over_x, 0, mp.mpf(0.75) ** 2, 1)
+    fit("erf(x)/x - 1 in x^2, |x| <= 0.75", erf_over_x, 0, mp.mpf(0.75) ** 2, 1, shift=1)
 
     def g(x):
         return mp.erfc(x) * mp.exp(x * x)

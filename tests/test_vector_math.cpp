@@ -33,7 +33,7 @@ const VectorFunction functions[] = {
     {OpCode::Cos, "cos", [](long double x) { return cosl(x); }, 1.5, 1},
     {OpCode::Tan, "tan", [](long double x) { return tanl(x); }, 2.5, 1},
     {OpCode::Erf, "erf", [](long double x) { return erfl(x); }, 2, 1},
-    {OpCode::Erfc, "erfc", [](long double x) { return erfcl(x); }, 3, 1},
+    {OpCode::Erfc, "erfc", [](long double x) { return erfcl(x); }, 3.5, 1},
 };
 
 bool trigonometric(OpCode op) { return op == OpCode::Sin || op == OpCode::Cos || op == OpCode::Tan; }

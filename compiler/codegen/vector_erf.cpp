@@ -18,8 +18,9 @@ using detail::Emitter;
 
 // Coefficients, lowest degree first, from scripts/gen_vector_math_constants.py
 // (near-minimax fits, each within 1e-17 relative of the function).
-const std::vector<double> erf_over_x_in_x2 = {
-    0x1.20dd750429b6dp+0,   -0x1.812746b0379e0p-2, 0x1.ce2f21a0424c3p-4,  -0x1.b82ce31257412p-6,
+// erf(x)/x - 1 in x^2 (so that erf = x + x * this, rounded once near x).
+const std::vector<double> erf_over_x_minus_1 = {
+    0x1.06eba8214db69p-3,   -0x1.812746b0379e0p-2, 0x1.ce2f21a0424c3p-4,  -0x1.b82ce31257412p-6,
     0x1.565bcd03657c0p-8,   -0x1.c02db1220cfe6p-11, 0x1.f9a2afa3a8f86p-14, -0x1.f4c5debf1228ap-17,
     0x1.b90ecd4aeec12p-20,  -0x1.564f71bbc0d35p-23, 0x1.8a312cb07e6ccp-27};
 constexpr double small_limit = 0.75;  // erf's own polynomial below, erfc's pieces above
@@ -48,8 +49,8 @@ const std::vector<double> far_piece = {
 // erfc(30) is far below the smallest double; larger arguments are clamped to it.
 constexpr double erfc_zero_beyond = 30.0;
 
-// exp(-a^2), with a^2 = s + err exactly (Dekker): a's top 26 bits square exactly.
-llvm::Value* exp_minus_square(Emitter& e, llvm::Value* a) {
+// exp(-a^2) g, with a^2 = s + err exactly (Dekker): a's top 26 bits square exactly.
+llvm::Value* exp_minus_square_times(Emitter& e, llvm::Value* a, llvm::Value* g) {
   llvm::IRBuilder<>& b = e.builder();
   llvm::Value* s = e.mul(a, a);
   llvm::Value* high_bits = b.CreateAnd(b.CreateBitCast(a, e.int_type()), e.i(~std::int64_t{(1 << 27) - 1}));
@@ -57,7 +58,7 @@ llvm::Value* exp_minus_square(Emitter& e, llvm::Value* a) {
   llvm::Value* lo = e.sub(a, hi);
   llvm::Value* err = e.add(e.add(e.sub(e.mul(hi, hi), s), e.mul(e.f(2.0), e.mul(hi, lo))), e.mul(lo, lo));
   // exp(-s - err) = exp(-s) (1 - err): |err| <= 2^-53 s, so err^2 is negligible.
-  return e.mul(e.exp(b.CreateFNeg(s)), e.sub(e.f(1.0), err));
+  return e.mul(e.exp(b.CreateFNeg(s)), e.mul_add(b.CreateFNeg(g), err, g));
 }
 
 // erfc(a) for 0.75 <= a <= 30.
@@ -73,9 +74,9 @@ llvm::Value* erfc_tail(Emitter& e, llvm::Value* a) {
     auto at = [k](const std::vector<double>& piece) { return k < piece.size() ? piece[k] : 0.0; };
     c.push_back(e.select(near, e.f(at(near_piece)), e.select(middle, e.f(at(middle_piece)), e.f(at(far_piece)))));
   }
-  llvm::Value* p = e.polynomial(v, c);
+  llvm::Value* p = e.polynomial_horner(v, c);
   llvm::Value* g = e.select(middle, p, e.div(p, a));
-  return e.mul(exp_minus_square(e, a), g);
+  return exp_minus_square_times(e, a, g);
 }
 
 enum class Which { erf, erfc };
@@ -84,7 +85,7 @@ llvm::Value* erf_in_double(llvm::IRBuilder<>& b, llvm::Value* x, Which which) {
   Emitter e(b, x);
   llvm::Value* a = e.abs(x);
   llvm::Value* small = b.CreateFCmpOLT(a, e.f(small_limit));
-  llvm::Value* erf_small = e.mul(x, e.polynomial(e.mul(x, x), erf_over_x_in_x2));
+  llvm::Value* erf_small = e.mul_add(x, e.polynomial(e.mul(x, x), erf_over_x_minus_1), x);
   llvm::Value* tail = erfc_tail(e, e.at_least(e.at_most(a, erfc_zero_beyond), small_limit));
   llvm::Value* result;
   if (which == Which::erf) {

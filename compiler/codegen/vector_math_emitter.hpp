@@ -96,6 +96,14 @@ class Emitter {
     return terms[0];
   }
 
+  // The same by Horner's scheme: a longer dependency chain, but more accurate
+  // when the coefficients are large and alternate (erfc's asymptotic piece).
+  llvm::Value* polynomial_horner(llvm::Value* x, const std::vector<llvm::Value*>& c) {
+    llvm::Value* sum = c.back();
+    for (std::size_t k = c.size() - 1; k-- > 0;) sum = mul_add(sum, x, c[k]);
+    return sum;
+  }
+
   // 2^n for an integer vector n within the normal exponent range.
   llvm::Value* pow2(llvm::Value* n) {
     llvm::Value* biased = b_.CreateAdd(n, i(fmt_.exponent_bias));

@@ -22,9 +22,11 @@ constexpr double half_pi_3 = 0x1.3198a2e037073p-69;
 // Beyond it, and at ±inf, the lane takes the scalar libm function.
 constexpr double reduction_limit = 1e6;
 
-// x = k * pi/2 + r, |r| <= pi/4 (and a rounding more).
+// x = k * pi/2 + r, |r| <= pi/4 (and a rounding more), with r = hi + lo
+// kept to about twice double's precision: the rounding of hi alone would cost
+// up to an ulp of the result.
 struct Quadrant {
-  llvm::Value* r;
+  llvm::Value *hi, *lo;
   llvm::Value* k;  // as an integer vector
 };
 
@@ -36,30 +38,39 @@ Quadrant reduce_half_pi(Emitter& e, llvm::Value* x) {
   llvm::Value* t = e.add(e.mul(x, e.f(2 / M_PI)), e.f(shifter));
   llvm::Value* k = e.sub(t, e.f(shifter));
   llvm::Value* k_int = b.CreateSub(b.CreateBitCast(t, e.int_type()), e.bits_of(shifter));
-  llvm::Value* r = e.sub(x, e.mul(k, e.f(half_pi_1)));
-  r = e.sub(r, e.mul(k, e.f(half_pi_2)));
-  r = e.sub(r, e.mul(k, e.f(half_pi_3)));
-  return {r, k_int};
+  llvm::Value* r1 = e.sub(x, e.mul(k, e.f(half_pi_1)));  // exact
+  llvm::Value* w = e.mul(k, e.f(half_pi_2));              // exact
+  // r1 - w = y + y_error exactly (Knuth's two-sum).
+  llvm::Value* y = e.sub(r1, w);
+  llvm::Value* r1_part = e.sub(y, b.CreateFNeg(w));
+  llvm::Value* y_error = e.add(e.sub(r1, r1_part), e.sub(b.CreateFNeg(w), e.sub(y, r1_part)));
+  llvm::Value* tail = e.sub(y_error, e.mul(k, e.f(half_pi_3)));
+  llvm::Value* hi = e.add(y, tail);
+  return {hi, e.sub(tail, e.sub(hi, y)), k_int};
 }
 
-// sin(r) = r + r * z * S(z), z = r^2, S the Taylor series of (sin(r)/r - 1)/z
-// through r^17 (the first term left out, r^19/19!, is below 2^-60 for |r| <= pi/4).
-llvm::Value* sin_near_zero(Emitter& e, llvm::Value* r, llvm::Value* z) {
+// sin(hi + lo) = sin(hi) + lo cos(hi), with sin(hi) = hi + hi z S(z), z = hi^2,
+// S the Taylor series of (sin(r)/r - 1)/z through r^17 (the first term left
+// out, r^19/19!, is below 2^-60 for |r| <= pi/4), and cos(hi) ~ 1 - z/2 where
+// it multiplies lo.
+llvm::Value* sin_near_zero(Emitter& e, const Quadrant& q, llvm::Value* z) {
   std::vector<double> c;
   double factorial = 6;  // 3!
   for (int k = 3; k <= 17; k += 2, factorial *= k * (k - 1)) c.push_back((k % 4 == 3 ? -1 : 1) / factorial);
-  return e.add(r, e.mul(r, e.mul(z, e.polynomial(z, c))));
+  llvm::Value* lo_term = e.mul(q.lo, e.sub(e.f(1.0), e.mul(z, e.f(0.5))));
+  return e.add(q.hi, e.mul_add(e.mul(q.hi, z), e.polynomial(z, c), lo_term));
 }
 
-// cos(r) = 1 - z/2 + z^2 C(z), C through r^18. 1 - z/2 loses up to a bit near
-// pi/4, so its rounding error is carried into the small part.
-llvm::Value* cos_near_zero(Emitter& e, llvm::Value* z) {
+// cos(hi + lo) = cos(hi) - lo sin(hi), cos(hi) = 1 - z/2 + z^2 C(z), C
+// through r^18. 1 - z/2 loses up to a bit near pi/4, so its rounding error is
+// carried into the small part.
+llvm::Value* cos_near_zero(Emitter& e, const Quadrant& q, llvm::Value* z) {
   std::vector<double> c;
   double factorial = 24;  // 4!
   for (int k = 4; k <= 18; k += 2, factorial *= k * (k - 1)) c.push_back((k % 4 == 0 ? 1 : -1) / factorial);
   llvm::Value* half_z = e.mul(z, e.f(0.5));
   llvm::Value* w = e.sub(e.f(1.0), half_z);
-  llvm::Value* w_error = e.sub(e.sub(e.f(1.0), w), half_z);  // (1 - w) is exact
+  llvm::Value* w_error = e.sub(e.sub(e.sub(e.f(1.0), w), half_z), e.mul(q.hi, q.lo));  // (1 - w) is exact
   return e.add(w, e.mul_add(e.mul(z, z), e.polynomial(z, c), w_error));
 }
 
@@ -69,9 +80,9 @@ enum class Trig { sin, cos, tan };
 llvm::Value* trig_in_range(llvm::IRBuilder<>& b, llvm::Value* x, Trig which) {
   Emitter e(b, x);
   Quadrant q = reduce_half_pi(e, x);
-  llvm::Value* z = e.mul(q.r, q.r);
-  llvm::Value* s = sin_near_zero(e, q.r, z);
-  llvm::Value* c = cos_near_zero(e, z);
+  llvm::Value* z = e.mul(q.hi, q.hi);
+  llvm::Value* s = sin_near_zero(e, q, z);
+  llvm::Value* c = cos_near_zero(e, q, z);
   // cos(x) = sin(x + pi/2): one quadrant on.
   llvm::Value* k = which == Trig::cos ? b.CreateAdd(q.k, e.i(1)) : q.k;
   llvm::Value* odd = b.CreateICmpNE(b.CreateAnd(k, e.i(1)), e.i(0));
