@@ -1,5 +1,5 @@
-// The JIT's vector sin, cos, tan, erf and erfc (compiler/codegen/vector_trig.cpp,
-// vector_erf.cpp): accuracy in ulps against long double libm over many
+// The JIT's vector sin, cos, tan, erf, erfc, sinh, cosh and exp2
+// (compiler/codegen/vector_trig.cpp, vector_erf.cpp, vector_exp_based.cpp): accuracy in ulps against long double libm over many
 // arguments, the special values, the scalar fallback for huge arguments of the
 // trigonometric functions, and that the kernels really are vector code.
 #include "codegen_test_support.hpp"
@@ -34,6 +34,9 @@ const VectorFunction functions[] = {
     {OpCode::Tan, "tan", [](long double x) { return tanl(x); }, 2.5, 1},
     {OpCode::Erf, "erf", [](long double x) { return erfl(x); }, 2, 1},
     {OpCode::Erfc, "erfc", [](long double x) { return erfcl(x); }, 3.5, 1},
+    {OpCode::Sinh, "sinh", [](long double x) { return sinhl(x); }, 2.5, 1},
+    {OpCode::Cosh, "cosh", [](long double x) { return coshl(x); }, 2, 1},
+    {OpCode::Exp2, "exp2", [](long double x) { return exp2l(x); }, 1.5, 1},
 };
 
 bool trigonometric(OpCode op) { return op == OpCode::Sin || op == OpCode::Cos || op == OpCode::Tan; }
@@ -74,13 +77,20 @@ template <class T> std::vector<T> arguments(OpCode op) {
       for (int step = 0; step < 3; ++step, x = std::nextafter(x, std::numeric_limits<T>::infinity())) xs.push_back(x);
     }
     around({reduction_limit, std::numbers::pi / 4, std::numbers::pi / 2});
-  } else {
+  } else if (op == OpCode::Erf || op == OpCode::Erfc) {
     magnitudes(5, 100000);
     uniform(-6, 6, 100000);
     uniform(-0.8, 0.8, 50000);
     uniform(-30, 30, 50000);
     uniform(std::is_same_v<T, double> ? 26 : 9, std::is_same_v<T, double> ? 28 : 11, 50000);  // erfc underflows
     around({0.75, 2, 4, 5.9, 27.2, 30});
+  } else {  // sinh, cosh, exp2
+    magnitudes(11, 100000);
+    uniform(-2, 2, 100000);
+    uniform(-30, 30, 100000);
+    uniform(-1100, 1100, 100000);
+    uniform(705, 712, 50000);  // sinh and cosh overflow
+    around({22, 88.7, 89.5, 709.78, 710.475, 1024, -126, -149, -1022, -1074});
   }
   return xs;
 }
@@ -104,15 +114,16 @@ template <class T> void check_accuracy(const VectorFunction& f, const exec::Kern
   const std::vector<T> xs = arguments<T>(f.op);
   const std::vector<T> got = run_kernel(kernel, xs);
   double worst = 0;
-  T worst_at = 0;
+  T worst_at = 0, worst_got = 0;
   for (std::size_t i = 0; i < xs.size(); ++i) {
     const double e = ulp_error<T>(got[i], f.exact(xs[i]));
-    if (e > worst) worst = e, worst_at = xs[i];
+    if (e > worst) worst = e, worst_at = xs[i], worst_got = got[i];
   }
   const double limit = std::is_same_v<T, double> ? f.max_ulps_f64 : f.max_ulps_f32;
   const std::string name = std::string(f.name) + " " + dtype_name(dtype_of<T>());
   MESSAGE(name << ": max error " << worst << " ulp at x = " << worst_at << " over " << xs.size() << " arguments");
-  CHECK_MESSAGE(worst <= limit, name << " is off by " << worst << " ulp at x = " << worst_at);
+  CHECK_MESSAGE(worst <= limit, name << " is off by " << worst << " ulp at x = " << worst_at << ": "
+                                     << worst_got << " for " << static_cast<double>(f.exact(worst_at)));
 }
 
 // The scalar function the op's table entry gives, which is what the kernel
@@ -186,6 +197,29 @@ template <class T> void check_special_values() {
   CHECK(erfc[neg_zero] == 1);
   CHECK(erfc[pos_inf] == 0);
   CHECK(erfc[neg_inf] == 2);
+
+  const auto sinh = run_kernel(k[5], xs), cosh = run_kernel(k[6], xs), exp2 = run_kernel(k[7], xs);
+  for (const auto* results : {&sinh, &cosh, &exp2}) CHECK(std::isnan((*results)[not_a_number]));
+  CHECK(sinh[zero] == 0);
+  CHECK(std::signbit(sinh[neg_zero]));
+  CHECK(sinh[denorm] == tiny);
+  CHECK(sinh[neg_denorm] == -tiny);
+  CHECK(sinh[pos_inf] == inf);
+  CHECK(sinh[neg_inf] == -inf);
+  CHECK(cosh[zero] == 1);
+  CHECK(cosh[neg_zero] == 1);
+  CHECK(cosh[pos_inf] == inf);
+  CHECK(cosh[neg_inf] == inf);
+  CHECK(exp2[zero] == 1);
+  CHECK(exp2[pos_inf] == inf);
+  CHECK(exp2[neg_inf] == 0);
+  // Powers of two come out exact, up to overflow and down through the subnormals.
+  std::vector<T> integers;
+  for (int n = std::numeric_limits<T>::min_exponent - std::numeric_limits<T>::digits - 1;
+       n <= std::numeric_limits<T>::max_exponent; ++n)
+    integers.push_back(T(n));
+  const std::vector<T> powers = run_kernel(k[7], integers);
+  for (std::size_t i = 0; i < integers.size(); ++i) CHECK(powers[i] == std::exp2(integers[i]));
 }
 
 // The kernel functions of a dumped module, each as the text from its
@@ -236,12 +270,12 @@ std::vector<std::string> generated_ir(DType dtype, const std::vector<OpCode>& op
 
 }  // namespace
 
-TEST_CASE("vector sin, cos, tan, erf and erfc are accurate (float64)") {
+TEST_CASE("vector transcendentals are accurate (float64)") {
   const std::vector<exec::Kernel> kernels = compile_functions(float64);
   for (std::size_t i = 0; i < std::size(functions); ++i) check_accuracy<double>(functions[i], kernels[i]);
 }
 
-TEST_CASE("vector sin, cos, tan, erf and erfc are accurate (float32)") {
+TEST_CASE("vector transcendentals are accurate (float32)") {
   const std::vector<exec::Kernel> kernels = compile_functions(float32);
   for (std::size_t i = 0; i < std::size(functions); ++i) check_accuracy<float>(functions[i], kernels[i]);
 }
@@ -249,18 +283,18 @@ TEST_CASE("vector sin, cos, tan, erf and erfc are accurate (float32)") {
 TEST_CASE("sin, cos and tan of huge arguments are libm's, lane by lane (float64)") { check_huge_arguments<double>(); }
 TEST_CASE("sin, cos and tan of huge arguments are libm's, lane by lane (float32)") { check_huge_arguments<float>(); }
 
-TEST_CASE("vector sin, cos, tan, erf and erfc handle zeros, infinities, nan and subnormals (float64)") {
+TEST_CASE("vector transcendentals handle zeros, infinities, nan and subnormals (float64)") {
   check_special_values<double>();
 }
-TEST_CASE("vector sin, cos, tan, erf and erfc handle zeros, infinities, nan and subnormals (float32)") {
+TEST_CASE("vector transcendentals handle zeros, infinities, nan and subnormals (float32)") {
   check_special_values<float>();
 }
 
 TEST_CASE("the kernels are vector code: no scalar call outside the huge-argument fallback") {
   for (DType dtype : {float64, float32}) {
     CAPTURE(dtype_name(dtype));
-    const std::vector<OpCode> ops = {OpCode::Sin, OpCode::Cos, OpCode::Tan, OpCode::Erf, OpCode::Erfc,
-                                     OpCode::Arcsin};
+    const std::vector<OpCode> ops = {OpCode::Sin,  OpCode::Cos,  OpCode::Tan,  OpCode::Erf,   OpCode::Erfc,
+                                     OpCode::Sinh, OpCode::Cosh, OpCode::Exp2, OpCode::Arcsin};
     const std::vector<std::string> bodies = generated_ir(dtype, ops);
     REQUIRE(bodies.size() == ops.size());
     const std::string vector_type = dtype == float64 ? " x double>" : " x float>";

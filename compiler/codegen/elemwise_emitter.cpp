@@ -192,6 +192,9 @@ TypedValue emit_op(OpEmitter& e, const ir::Node& node) {
     case OpCode::Tan: return e.result(math::tan(b, e.arg(0), e.table_scalar_per_lane()));
     case OpCode::Erf: return e.result(math::erf(b, e.arg(0)));
     case OpCode::Erfc: return e.result(math::erfc(b, e.arg(0)));
+    case OpCode::Sinh: return e.result(math::sinh(b, e.arg(0)));
+    case OpCode::Cosh: return e.result(math::cosh(b, e.arg(0)));
+    case OpCode::Exp2: return e.result(math::exp2(b, e.arg(0)));
     case OpCode::Relu: {
       llvm::Value* x = e.arg(0);
       llvm::Value* positive = e.floating ? b.CreateFCmpOGT(x, e.zero(x)) : b.CreateICmpSGT(x, e.zero(x));

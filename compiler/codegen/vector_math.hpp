@@ -32,6 +32,9 @@ llvm::Value* tanh(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* sigmoid(llvm::IRBuilder<>& b, llvm::Value* x);   // 1 / (1 + exp(-x))
 llvm::Value* softplus(llvm::IRBuilder<>& b, llvm::Value* x);  // log(1 + exp(x))
 llvm::Value* erf(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* sinh(llvm::IRBuilder<>& b, llvm::Value* x);  // vector_exp_based.cpp
+llvm::Value* cosh(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* exp2(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* erfc(llvm::IRBuilder<>& b, llvm::Value* x);
 
 // The scalar function (libm's) for one lane: the trigonometric functions

@@ -194,9 +194,13 @@ class Emitter {
     return select(b_.CreateFCmpUEQ(x, f(0.0)), x, result);
   }
 
-  llvm::Value* exp(llvm::Value* x) {
-    llvm::Value* clamped = at_least(at_most(x, fmt_.exp_overflow_x), fmt_.exp_underflow_x);
+  // e^x * 2^scale_log2 (|scale_log2| <= 1), the scaling exact: sinh and cosh
+  // take e^x / 2 this way, since exp(x - ln2) would round x - ln2 first.
+  llvm::Value* exp(llvm::Value* x, int scale_log2 = 0) {
+    llvm::Value* clamped =
+        at_least(at_most(x, fmt_.exp_overflow_x - scale_log2), fmt_.exp_underflow_x - scale_log2);
     Reduced red = reduce_ln2(clamped);
+    if (scale_log2 != 0) red.n_int = b_.CreateAdd(red.n_int, i(scale_log2));
     llvm::Value* r = red.r;
     llvm::Value* p = add(mul_add(mul(r, r), polynomial(r, inverse_factorials(2, fmt_.exp_degree)), r), f(1.0));
     // 2^n in two factors: n reaches beyond the exponent range at both ends
