@@ -308,3 +308,24 @@ TEST_CASE("the kernels are vector code: no scalar call outside the huge-argument
     CHECK(scalar_calls_on_the_vector_path(bodies.back()) > 0);
   }
 }
+
+TEST_CASE("fused with other ops and a row sum, over partial vectors and huge lanes, it matches the reference") {
+  for (DType dtype : {float64, float32}) {
+    CAPTURE(dtype_name(dtype));
+    NodeRef x = input(dtype, {false, false}, "x");
+    NodeRef s = op(OpCode::Sin, {x}), c = op(OpCode::Cos, {x}), sc = op(OpCode::Mul, {s, c});
+    NodeRef e = op(OpCode::Erfc, {x}), y = op(OpCode::Add, {sc, e});
+    NodeRef row_sum = reduce(OpCode::Sum, y, {1}, true);
+    const codegen::Cluster cluster{"fused", {x}, {s, c, sc, e, y}, {y}, {row_sum}};
+    const exec::Kernel kernel = codegen::compile_kernels({cluster}, "fused_vector_math")[0];
+    // Rows of 37: every row ends in a partial vector; every 11th value is beyond the reduction's range.
+    Tensor xv = random_tensor({7, 37}, dtype, -6, 6, 3);
+    for (std::int64_t i = 0; i < 7 * 37; i += 11) xv.set({i / 37, i % 37}, (i % 2 ? -1 : 1) * 3e9 * (1 + i));
+    const std::vector<Tensor> got = kernel.run({xv}), expected = reference(cluster, {xv});
+    REQUIRE(got.size() == 2);
+    // Absolute slack for sums that cancel to near zero.
+    const double atol = dtype == float32 ? 1e-6 : 1e-15;
+    check_close(got[0], expected[0], 4, atol, "sin(x) cos(x) + erfc(x)");
+    check_close(got[1], expected[1], 16, 37 * atol, "its row sums");
+  }
+}
