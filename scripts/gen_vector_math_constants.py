@@ -11,6 +11,8 @@ Run: /usr/bin/python3 scripts/gen_vector_math_constants.py   (needs python3-mpma
     g(x) = erfc(x) exp(x^2) in t = x - mid on [0.75, 2] and [2, 4];
     h(u) = x erfc(x) exp(x^2) in u = 1/x^2 for x >= 4 (u in [0, 1/16]).
   Each fit is the smallest degree whose error is below 1e-17 relative.
+- arctan: (atan(t)/t - 1)/t^2 in z = t^2 for |t| <= tan(pi/8), and pi/4 and
+  pi/2 in two parts (a 33-bit high part).
 """
 import mpmath as mp
 
@@ -66,6 +68,20 @@ def erf_fits():
     fit("x erfc(x) exp(x^2) in 1/x^2, x >= 4", h, 0, mp.mpf(1) / 16, h(mp.mpf(1) / 16))
 
 
+def arctan_fit():
+    t0 = mp.tan(mp.pi / 8)
+
+    def q(z):
+        return (mp.atan(mp.sqrt(z)) / mp.sqrt(z) - 1) / z if z > 0 else mp.mpf(-1) / 3
+
+    # Error relative to atan(t) is the fit's error times z <= t0^2.
+    fit("(atan(t)/t - 1)/t^2 in t^2, |t| <= tan(pi/8)", q, 0, t0**2, 1 / t0**2)
+    for name, v in (("pi/4", mp.pi / 4), ("pi/2", mp.pi / 2)):
+        hi = round_bits(v, 33)
+        print(f"{name} parts:", hexf(hi), hexf(v - hi))
+
+
 if __name__ == "__main__":
     pi_half_parts()
     erf_fits()
+    arctan_fit()

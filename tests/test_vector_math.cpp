@@ -1,5 +1,6 @@
-// The JIT's vector sin, cos, tan, erf, erfc, sinh, cosh and exp2
-// (compiler/codegen/vector_trig.cpp, vector_erf.cpp, vector_exp_based.cpp): accuracy in ulps against long double libm over many
+// The JIT's vector sin, cos, tan, erf, erfc, sinh, cosh, exp2 and arctan
+// (compiler/codegen/vector_trig.cpp, vector_erf.cpp, vector_exp_based.cpp,
+// vector_arctan.cpp): accuracy in ulps against long double libm over many
 // arguments, the special values, the scalar fallback for huge arguments of the
 // trigonometric functions, and that the kernels really are vector code.
 #include "codegen_test_support.hpp"
@@ -37,6 +38,7 @@ const VectorFunction functions[] = {
     {OpCode::Sinh, "sinh", [](long double x) { return sinhl(x); }, 2.5, 1},
     {OpCode::Cosh, "cosh", [](long double x) { return coshl(x); }, 2, 1},
     {OpCode::Exp2, "exp2", [](long double x) { return exp2l(x); }, 1.5, 1},
+    {OpCode::Arctan, "arctan", [](long double x) { return atanl(x); }, 2, 1},
 };
 
 bool trigonometric(OpCode op) { return op == OpCode::Sin || op == OpCode::Cos || op == OpCode::Tan; }
@@ -84,6 +86,11 @@ template <class T> std::vector<T> arguments(OpCode op) {
     uniform(-30, 30, 50000);
     uniform(std::is_same_v<T, double> ? 26 : 9, std::is_same_v<T, double> ? 28 : 11, 50000);  // erfc underflows
     around({0.75, 2, 4, 5.9, 27.2, 30});
+  } else if (op == OpCode::Arctan) {
+    magnitudes(100, 100000);
+    uniform(-3, 3, 200000);
+    uniform(-0.5, 0.5, 50000);
+    around({0.41421356237309503, 2.414213562373095, 1, 1e16});
   } else {  // sinh, cosh, exp2
     magnitudes(11, 100000);
     uniform(-2, 2, 100000);
@@ -220,6 +227,14 @@ template <class T> void check_special_values() {
     integers.push_back(T(n));
   const std::vector<T> powers = run_kernel(k[7], integers);
   for (std::size_t i = 0; i < integers.size(); ++i) CHECK(powers[i] == std::exp2(integers[i]));
+
+  const auto arctan = run_kernel(k[8], xs);
+  CHECK(std::isnan(arctan[not_a_number]));
+  CHECK(arctan[zero] == 0);
+  CHECK(std::signbit(arctan[neg_zero]));
+  CHECK(arctan[denorm] == tiny);
+  CHECK(arctan[pos_inf] == static_cast<T>(std::numbers::pi / 2));
+  CHECK(arctan[neg_inf] == static_cast<T>(-std::numbers::pi / 2));
 }
 
 // The kernel functions of a dumped module, each as the text from its
@@ -294,7 +309,7 @@ TEST_CASE("the kernels are vector code: no scalar call outside the huge-argument
   for (DType dtype : {float64, float32}) {
     CAPTURE(dtype_name(dtype));
     const std::vector<OpCode> ops = {OpCode::Sin,  OpCode::Cos,  OpCode::Tan,  OpCode::Erf,   OpCode::Erfc,
-                                     OpCode::Sinh, OpCode::Cosh, OpCode::Exp2, OpCode::Arcsin};
+                                     OpCode::Sinh, OpCode::Cosh, OpCode::Exp2, OpCode::Arctan, OpCode::Arcsin};
     const std::vector<std::string> bodies = generated_ir(dtype, ops);
     REQUIRE(bodies.size() == ops.size());
     const std::string vector_type = dtype == float64 ? " x double>" : " x float>";

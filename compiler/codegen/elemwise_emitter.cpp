@@ -195,6 +195,7 @@ TypedValue emit_op(OpEmitter& e, const ir::Node& node) {
     case OpCode::Sinh: return e.result(math::sinh(b, e.arg(0)));
     case OpCode::Cosh: return e.result(math::cosh(b, e.arg(0)));
     case OpCode::Exp2: return e.result(math::exp2(b, e.arg(0)));
+    case OpCode::Arctan: return e.result(math::arctan(b, e.arg(0)));
     case OpCode::Relu: {
       llvm::Value* x = e.arg(0);
       llvm::Value* positive = e.floating ? b.CreateFCmpOGT(x, e.zero(x)) : b.CreateICmpSGT(x, e.zero(x));

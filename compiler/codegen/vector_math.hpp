@@ -35,6 +35,7 @@ llvm::Value* erf(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* sinh(llvm::IRBuilder<>& b, llvm::Value* x);  // vector_exp_based.cpp
 llvm::Value* cosh(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* exp2(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* arctan(llvm::IRBuilder<>& b, llvm::Value* x);  // vector_arctan.cpp
 llvm::Value* erfc(llvm::IRBuilder<>& b, llvm::Value* x);
 
 // The scalar function (libm's) for one lane: the trigonometric functions
