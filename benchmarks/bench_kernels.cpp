@@ -117,6 +117,23 @@ template <class T> std::vector<Case> cases(std::int64_t n) {
                      for (std::int64_t i = 0; i < n; ++i) po[i] = std::log(px[i]);
                    }});
   }
+  // The trigonometric and error functions, vector code since issue 8; the
+  // libm loop is what each lane called before.
+  auto unary = [&](const char* name, std::vector<OpCode> ops, double lo, double hi, unsigned seed, T (*f)(T)) {
+    NodeRef x = input(dt, {false}, "x");
+    std::vector<NodeRef> nodes;
+    for (OpCode code : ops) nodes.push_back(apply(code, {x}));
+    if (nodes.size() == 2) nodes.push_back(apply(OpCode::Add, {nodes[0], nodes[1]}));
+    Tensor xv = random_vector(n, dt, lo, hi, seed);
+    out.push_back({name, {name, {x}, nodes, {nodes.back()}, {}}, {xv}, [=](Tensor& o) {
+                     const T* px = xv.data<T>();
+                     T* po = o.data<T>();
+                     for (std::int64_t i = 0; i < n; ++i) po[i] = f(px[i]);
+                   }});
+  };
+  unary("tanh(x)", {OpCode::Tanh}, -5, 5, 6, [](T v) { return std::tanh(v); });
+  unary("sin(x)+cos(x)", {OpCode::Sin, OpCode::Cos}, -10, 10, 7, [](T v) { return std::sin(v) + std::cos(v); });
+  unary("erf(x)", {OpCode::Erf}, -4, 4, 8, [](T v) { return std::erf(v); });
   return out;
 }
 

@@ -1,11 +1,13 @@
 // The JIT's own exp, log, log1p, tanh, sigmoid and softplus (vector_math.cpp)
 // against long double libm over the whole range, and at special values.
 #include "codegen_test_support.hpp"
+#include "ulp_error.hpp"
 
 #include <cfloat>
 #include <limits>
 
 using namespace codegen_test;
+using graphjit::testing::ulp_error;
 
 namespace {
 
@@ -31,18 +33,6 @@ const MathFunction functions[] = {
     {OpCode::Softplus, "softplus", softplus_exact, softplus_libm, 4, 4},
     {OpCode::Expm1, "expm1", [](long double x) { return expm1l(x); }, [](double x) { return std::expm1(x); }, 3, 3},
 };
-
-// Error of `got` against the exact value, in ulps of the result's format.
-template <class T> double ulp_error(T got, long double exact) {
-  const T rounded = static_cast<T>(exact);
-  if (std::isnan(exact) || std::isinf(rounded))
-    return got == rounded || (std::isnan(got) && std::isnan(exact)) ? 0 : 1e30;
-  if (!std::isfinite(got)) return 1e30;
-  const int exponent = std::max(std::ilogb(rounded == 0 ? std::numeric_limits<T>::denorm_min() : rounded),
-                                std::numeric_limits<T>::min_exponent - 1);
-  const long double ulp = std::ldexp(1.0L, exponent - std::numeric_limits<T>::digits + 1);
-  return static_cast<double>(std::fabs(static_cast<long double>(got) - exact) / ulp);
-}
 
 // Arguments over the whole range: ±2^u for u uniform over all exponents
 // (subnormal to huge), uniform samples where the functions change regime,

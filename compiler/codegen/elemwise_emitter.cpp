@@ -95,30 +95,41 @@ class OpEmitter {
   // scalar_f32 or scalar_i64, which take a pointer to the arguments), called
   // by address once per lane.
   llvm::Value* call_table_scalar() {
+    std::vector<llvm::Value*> args;
+    for (std::size_t i = 0; i < args_.size(); ++i) args.push_back(arg(i));
+    const unsigned n = lanes(args[0]);
+    if (n == 1) return call_table_scalar_once(args);
+    llvm::Value* out = llvm::PoisonValue::get(args[0]->getType());
+    for (unsigned lane = 0; lane < n; ++lane) {
+      std::vector<llvm::Value*> lane_args;
+      for (llvm::Value* a : args) lane_args.push_back(b.CreateExtractElement(a, lane));
+      out = b.CreateInsertElement(out, call_table_scalar_once(lane_args), lane);
+    }
+    return out;
+  }
+
+  // The table's scalar function of a unary op, for the lanes vector code
+  // hands back (math::LaneFallback).
+  math::LaneFallback table_scalar_per_lane() {
+    return [this](llvm::Value* lane) { return call_table_scalar_once({lane}); };
+  }
+
+  // One call of the table's scalar function on scalar arguments.
+  llvm::Value* call_table_scalar_once(const std::vector<llvm::Value*>& args) {
     const ir::OpInfo& info = ir::op_info(node_.op);
     const void* function = dtype == DType::float64   ? reinterpret_cast<const void*>(info.scalar_f64)
                            : dtype == DType::float32 ? reinterpret_cast<const void*>(info.scalar_f32)
                                                      : reinterpret_cast<const void*>(info.scalar_i64);
     if (info.kind != ir::OpKind::Elemwise || function == nullptr) not_elementwise();
-    std::vector<llvm::Value*> args;
-    for (std::size_t i = 0; i < args_.size(); ++i) args.push_back(arg(i));
-    llvm::Type* scalar = args.at(0)->getType()->getScalarType();
+    llvm::Type* scalar = args.at(0)->getType();
     llvm::Function* kernel = b.GetInsertBlock()->getParent();
     llvm::IRBuilder<> entry(&kernel->getEntryBlock(), kernel->getEntryBlock().begin());
     llvm::Value* buffer = entry.CreateAlloca(scalar, b.getInt32(static_cast<unsigned>(args.size())));
+    for (std::size_t k = 0; k < args.size(); ++k)
+      b.CreateStore(args[k], b.CreateConstGEP1_32(scalar, buffer, static_cast<unsigned>(k)));
     llvm::FunctionType* type = llvm::FunctionType::get(scalar, {b.getPtrTy()}, false);
     llvm::Value* callee = b.CreateIntToPtr(b.getInt64(reinterpret_cast<std::uintptr_t>(function)), b.getPtrTy());
-    const unsigned n = lanes(args[0]);
-    llvm::Value* out = n == 1 ? nullptr : llvm::PoisonValue::get(args[0]->getType());
-    for (unsigned lane = 0; lane < n; ++lane) {
-      for (std::size_t k = 0; k < args.size(); ++k) {
-        llvm::Value* v = n == 1 ? args[k] : b.CreateExtractElement(args[k], lane);
-        b.CreateStore(v, b.CreateConstGEP1_32(scalar, buffer, static_cast<unsigned>(k)));
-      }
-      llvm::Value* r = b.CreateCall(type, callee, {buffer});
-      out = n == 1 ? r : b.CreateInsertElement(out, r, lane);
-    }
-    return out;
+    return b.CreateCall(type, callee, {buffer});
   }
 
   [[noreturn]] void not_elementwise() const {
@@ -176,6 +187,15 @@ TypedValue emit_op(OpEmitter& e, const ir::Node& node) {
     case OpCode::Tanh: return e.result(math::tanh(b, e.arg(0)));
     case OpCode::Sigmoid: return e.result(math::sigmoid(b, e.arg(0)));
     case OpCode::Softplus: return e.result(math::softplus(b, e.arg(0)));
+    case OpCode::Sin: return e.result(math::sin(b, e.arg(0), e.table_scalar_per_lane()));
+    case OpCode::Cos: return e.result(math::cos(b, e.arg(0), e.table_scalar_per_lane()));
+    case OpCode::Tan: return e.result(math::tan(b, e.arg(0), e.table_scalar_per_lane()));
+    case OpCode::Erf: return e.result(math::erf(b, e.arg(0)));
+    case OpCode::Erfc: return e.result(math::erfc(b, e.arg(0)));
+    case OpCode::Sinh: return e.result(math::sinh(b, e.arg(0)));
+    case OpCode::Cosh: return e.result(math::cosh(b, e.arg(0)));
+    case OpCode::Exp2: return e.result(math::exp2(b, e.arg(0)));
+    case OpCode::Arctan: return e.result(math::arctan(b, e.arg(0)));
     case OpCode::Relu: {
       llvm::Value* x = e.arg(0);
       llvm::Value* positive = e.floating ? b.CreateFCmpOGT(x, e.zero(x)) : b.CreateICmpSGT(x, e.zero(x));

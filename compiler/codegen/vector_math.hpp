@@ -20,6 +20,8 @@
 
 #include <llvm/IR/IRBuilder.h>
 
+#include <functional>
+
 namespace graphjit::codegen::math {
 
 llvm::Value* exp(llvm::IRBuilder<>& b, llvm::Value* x);
@@ -29,5 +31,19 @@ llvm::Value* expm1(llvm::IRBuilder<>& b, llvm::Value* x);     // exp(x) - 1
 llvm::Value* tanh(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* sigmoid(llvm::IRBuilder<>& b, llvm::Value* x);   // 1 / (1 + exp(-x))
 llvm::Value* softplus(llvm::IRBuilder<>& b, llvm::Value* x);  // log(1 + exp(x))
+llvm::Value* erf(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* sinh(llvm::IRBuilder<>& b, llvm::Value* x);  // vector_exp_based.cpp
+llvm::Value* cosh(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* exp2(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* arctan(llvm::IRBuilder<>& b, llvm::Value* x);  // vector_arctan.cpp
+llvm::Value* erfc(llvm::IRBuilder<>& b, llvm::Value* x);
+
+// The scalar function (libm's) for one lane: the trigonometric functions
+// reduce |x| <= 1e6 exactly and hand larger arguments and ±inf to it, lane by
+// lane, rather than give a wrong digit.
+using LaneFallback = std::function<llvm::Value*(llvm::Value* lane)>;
+llvm::Value* sin(llvm::IRBuilder<>& b, llvm::Value* x, const LaneFallback& beyond_range);
+llvm::Value* cos(llvm::IRBuilder<>& b, llvm::Value* x, const LaneFallback& beyond_range);
+llvm::Value* tan(llvm::IRBuilder<>& b, llvm::Value* x, const LaneFallback& beyond_range);
 
 }  // namespace graphjit::codegen::math
