@@ -12,7 +12,7 @@ categories=(
   "bad input through the public API|test_error_paths test_function_api test_source_locations test_int64_exactness test_environment test_config"
   "overflow-prone shapes and sizes|test_shape_overflow test_tensor"
   "threads|test_threads test_thread_pool_env"
-  "shared variables, updates, atomic saves|test_function test_atomic_file"
+  "shared variables, updates, atomic saves|test_function test_atomic_file test_update_writes"
   "hostile files and data sets|test_npz_hostile test_npz test_idx test_datasets"
   "deep graphs and resources|test_deep_graphs test_compile_cycles test_storage_recycling"
   "numeric stability|test_passes_stabilize test_logistic_regression test_nan_guard"
