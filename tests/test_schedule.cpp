@@ -253,7 +253,9 @@ TEST_CASE("debugprint of a function shows the schedule") {
   const std::string text = without_ids(debugprint(f));
   MESSAGE(text);
   CHECK(contains(text, "schedule: "));
-  CHECK(contains(text, "native gemm.N = gemm{alpha=1, beta=1}"));
+  CHECK(contains(text, "native gemm.N = gemm{trans_a, alpha=-0.N, beta=1}(x, mul.N, W)"));
+  CHECK(contains(text, "native dot.N = dot(x, W)"));
+  CHECK(contains(text, "add.N = add(dot.N, dimshuffle.N)"));  // the bias, in the kernel with tanh
   CHECK(contains(text, "[in place of W]"));
   CHECK(contains(text, "update of W = gemm.N (written in place)"));
   CHECK(contains(text, "[view of b]"));

@@ -12,10 +12,13 @@
 // beta=1, trans_a). A "zeros" c (alloc of 0, ignored by BLAS for beta=0)
 // only stands in until an addition absorbs the product.
 //
-// Gemm's c must be a full matrix of the result's shape. When the added term
-// broadcasts (the bias row of dot(x, W) + b), c is that term broadcast to the
-// product's shape, b * ones(m, n): the broadcast is materialized once, which
-// is what BLAS needs anyway, and the product is accumulated onto it.
+// Gemm's c must be a full matrix of the result's shape. A term that
+// broadcasts (the bias row of dot(x, W) + b) is not absorbed: the product
+// stays a dot and the addition stays elementwise, so fusion puts it in the
+// kernel that reads the product next (tanh(dot(x, W) + b) is one pass over the
+// product while it is in cache, as Theano's Dot22 then Composite{tanh(i0 +
+// i1)}). Absorbing it would cost a pass of its own, writing the broadcast bias
+// into c before BLAS accumulates onto it (issue 7, item 6).
 //
 // Only float matrices of one dtype qualify (BLAS), and a product that other
 // nodes also read is not absorbed (it would be computed twice).
@@ -97,13 +100,6 @@ NodeRef filled(double value, DType dtype, const Product& p, const ir::Node& old)
   return make_like(old, OpCode::Alloc, std::move(inputs));
 }
 
-// `c` as Gemm's c for the product: a full matrix of the product's shape.
-NodeRef as_c_matrix(const NodeRef& c, const Product& p, const ir::Node& old) {
-  if (full_matrix_result(c)) return c;
-  // x * 1 is exactly x, so this broadcasts c bit for bit.
-  return make_like(old, OpCode::Mul, {c, filled(1.0, c->type.dtype, p, old)});
-}
-
 NodeRef gemm(const Product& p, NodeRef c, double beta, const ir::Node& old) {
   ir::Attrs attrs;
   attrs.trans_a = p.trans_a;
@@ -130,11 +126,11 @@ NodeRef gemm_from_sum(const NodeRef& n) {
     // A product broadcast along a dim (a column times a row) is smaller than the sum.
     if (!p || !full_matrix_result(n->inputs[i])) continue;
     const NodeRef& c = n->inputs[1 - i];
-    if (c->type.ndim() != 2) continue;
+    if (!full_matrix_result(c)) continue;  // a broadcast bias: see the top of the file
     double beta = 1.0;
     if (subtract && i == 0) beta = -1.0;      // product - c
     if (subtract && i == 1) p->alpha = -p->alpha;  // c - product
-    return gemm(*p, as_c_matrix(c, *p, *n), beta, *n);
+    return gemm(*p, c, beta, *n);
   }
   return nullptr;
 }

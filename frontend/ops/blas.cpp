@@ -1,8 +1,10 @@
 // Linear algebra: Dot (numpy.dot for 1-d and 2-d operands) and Gemm
 // (alpha * op(a) @ op(b) + beta * c), which the optimizer makes from dots and
 // additions after differentiation. Float products go through the system BLAS
-// (runtime/blas.hpp); integer products are plain loops.
+// (runtime/blas.hpp), cut over the kernel thread pool (pooled_gemm.hpp);
+// integer products are plain loops.
 #include "frontend/ops/op_support.hpp"
+#include "frontend/ops/pooled_gemm.hpp"
 
 #include <graphjit/runtime/blas.hpp>
 #include <graphjit/tensor.hpp>
@@ -149,7 +151,7 @@ Tensor dot_native(const Node& node, const std::vector<Tensor>& inputs, OutputMem
   const Tensor b = inputs[1].ndim() == 1 ? inputs[1].reshape({inputs[1].shape(0), 1}) : inputs[1];
   Tensor out = memory.get(shape, dtype);
   Tensor c = out.reshape({a.shape(0), b.shape(1)});
-  gemm(false, false, 1.0, a, b, 0.0, c);
+  pooled_gemm(false, false, 1.0, a, b, 0.0, c);
   return out;
 }
 
@@ -159,7 +161,7 @@ Tensor gemm_native(const Node& node, const std::vector<Tensor>& inputs, OutputMe
   const Shape shape = infer_gemm_shape(node, inputs);
   Tensor out = memory.get(shape, node.type.dtype);
   if (!same_view(out, inputs[2]) && node.attrs.beta != 0) out.assign(inputs[2]);
-  gemm(node.attrs.trans_a, node.attrs.trans_b, node.attrs.alpha, inputs[0], inputs[1], node.attrs.beta, out);
+  pooled_gemm(node.attrs.trans_a, node.attrs.trans_b, node.attrs.alpha, inputs[0], inputs[1], node.attrs.beta, out);
   return out;
 }
 

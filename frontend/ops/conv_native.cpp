@@ -14,6 +14,7 @@
 
 #include "compiler/exec/thread_pool.hpp"
 #include "frontend/ops/conv_direct.hpp"
+#include "frontend/ops/pooled_gemm.hpp"
 
 #include <graphjit/conv_algorithm.hpp>
 
@@ -69,24 +70,6 @@ Span valid_span(std::int64_t out, std::int64_t stride, std::int64_t offset, std:
   const std::int64_t last = length - offset <= 0 ? 0 : (length - offset - 1) / stride + 1;
   return {std::min(first, out), std::clamp(last, std::min(first, out), out)};
 }
-
-// Holds BLAS to one thread while the kernel pool's threads each make their
-// own small gemms (forking BLAS's threads per small call would cost more and
-// oversubscribe the cores), and restores the count after.
-class SingleThreadedBlas {
- public:
-  SingleThreadedBlas() : threads_(blas_threads()) {
-    if (threads_ != 1) set_blas_threads(1);
-  }
-  ~SingleThreadedBlas() {
-    if (threads_ != 1) set_blas_threads(threads_);
-  }
-  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  int threads_;
-};
 
 // The number of pieces the batch is cut into: one per pool thread, fewer for small work.
 int image_pieces(const ConvGeometry& g) {
