@@ -10,10 +10,13 @@
 #include "frontend/function_impl.hpp"
 #include "runtime/atomic_file.hpp"
 
+#include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <stdexcept>
 
@@ -66,6 +69,25 @@ view::GraphView view_of(const Function& f, Stage stage) {
                                           stage == Stage::before ? "before optimization" : "after optimization"));
 }
 
+// Writes `text` to a child's stdin. A child that exits without reading it all
+// (a `dot` that fails at once, or none on PATH) would raise SIGPIPE, whose
+// default action kills the user's whole process; this thread blocks it for
+// the write, and any SIGPIPE it raised is taken back before unblocking, so
+// the failure reaches the caller as the child's exit status. Returns whether
+// everything was written.
+bool write_to_child(FILE* pipe, const std::string& text) {
+  sigset_t pipe_signal, previous;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, &previous);
+  const bool written = std::fwrite(text.data(), 1, text.size(), pipe) == text.size() && std::fflush(pipe) == 0;
+  const timespec no_wait{0, 0};
+  while (sigtimedwait(&pipe_signal, nullptr, &no_wait) == SIGPIPE) {
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return written;
+}
+
 // Renders DOT text with Graphviz's dot into `path` (in `format`).
 void render(const std::string& dot, const std::string& format, const std::string& path) {
   write_file_atomically(path, [&](const std::string& temp) {
@@ -75,9 +97,9 @@ void render(const std::string& dot, const std::string& format, const std::string
     const std::string command = fmt::format("dot -T{} -o {} 2>&1", format, quoted_path);
     FILE* pipe = popen(command.c_str(), "w");
     if (!pipe) throw std::runtime_error("pydotprint: cannot start Graphviz's dot");
-    std::fwrite(dot.data(), 1, dot.size(), pipe);
+    const bool written = write_to_child(pipe, dot);
     const int status = pclose(pipe);
-    if (status != 0)
+    if (status != 0 || !written)
       throw std::runtime_error(fmt::format(
           "pydotprint: `dot -T{}` failed for '{}' (exit status {}); install Graphviz (apt-get install graphviz) or "
           "write a .dot file instead",

@@ -179,6 +179,24 @@ TEST_CASE("pydotprint: an unknown extension is an error, and a failed render lea
   CHECK(dir.entry_count() == 1);
 }
 
+TEST_CASE("pydotprint: a dot that exits without reading its input is an error, not a SIGPIPE that kills the caller") {
+  // More DOT text than a pipe holds (64 KiB), so the write meets the closed pipe.
+  auto x = T::vector("x");
+  auto y = x;
+  for (int i = 0; i < 2000; ++i) y = y * 2.0 + 1.0;
+  TempDir dir;
+  const std::string fake_dot = dir.file("dot");
+  graphjit::testing::write_bytes(fake_dot, "#!/bin/sh\nexit 3\n");
+  std::filesystem::permissions(fake_dot, std::filesystem::perms::owner_all);
+  const char* path = std::getenv("PATH");
+  const std::string saved = path ? path : "";
+  setenv("PATH", (dir.path().string() + ":" + saved).c_str(), 1);
+  const std::string msg = thrown_message<std::runtime_error>([&] { printing::pydotprint(y, dir.file("y.svg")); });
+  setenv("PATH", saved.c_str(), 1);
+  CHECK(contains(msg, "exit status 3"));
+  CHECK(!std::filesystem::exists(dir.file("y.svg")));
+}
+
 TEST_CASE("the JSON that drives the HTML view") {
   view::GraphView graph;
   graph.title = "t";
