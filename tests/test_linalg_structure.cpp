@@ -110,6 +110,13 @@ TEST_CASE("gradients of solve_triangular") {
       }
   verify_grad([](const auto& in) { return T::slinalg::solve_triangular(in[0], in[1], 1, true); },
               {a, random_tensor({4}, 55)});
+  // Other shapes: 1 x 1, and 3 x 3 with a wide right-hand side.
+  verify_grad([](const auto& in) { return T::slinalg::solve_triangular(in[0], in[1], 0, true); },
+              {tensor_of({1.5}, {1, 1}), random_tensor({1, 3}, 56)});
+  Tensor a3 = random_tensor({3, 3}, 57);
+  for (std::int64_t i = 0; i < 3; ++i) a3.set({i, i}, a3.get({i, i}) + 3);
+  verify_grad([](const auto& in) { return T::slinalg::solve_triangular(in[0], in[1], 1, false, true); },
+              {a3, random_tensor({3, 5}, 58)});
 }
 
 TEST_CASE("a zero on the diagonal is a LinAlgError naming the op and the line; bad flags are TypeErrors") {

@@ -62,11 +62,14 @@ TEST_CASE("take's modes on strided views, compiled against the reference") {
 TEST_CASE("take's modes: integer indices only, and gradients") {
   auto x = T::matrix("x");
   CHECK(contains(thrown_message<TypeError>([&] { T::take(x, T::vector("f"), 0, T::TakeMode::wrap); }), "integers"));
-  const Tensor p = random_tensor({3, 4}, 43);
   const Tensor idx = ints({0, -1, 9, -6}, {4});
-  for (T::TakeMode mode : {T::TakeMode::wrap, T::TakeMode::clip}) {
-    verify_grad([&](const auto& in) { return T::take(in[0], constant(idx), std::nullopt, mode); }, {p});
-    verify_grad([&](const auto& in) { return T::take(in[0], constant(idx), 1, mode) * 2; }, {p});
+  for (const Shape& shape : {Shape{5}, Shape{3, 4}, Shape{2, 3, 2}}) {
+    INFO(shape_str(shape));
+    const Tensor p = random_tensor(shape, 43);
+    for (T::TakeMode mode : {T::TakeMode::wrap, T::TakeMode::clip}) {
+      verify_grad([&](const auto& in) { return T::take(in[0], constant(idx), std::nullopt, mode); }, {p});
+      verify_grad([&](const auto& in) { return T::take(in[0], constant(idx), -1, mode) * 2; }, {p});
+    }
   }
 }
 
