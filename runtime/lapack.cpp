@@ -24,6 +24,11 @@ void dgetrs_(const char* trans, const blasint* n, const blasint* nrhs, const dou
              const blasint* ipiv, double* b, const blasint* ldb, blasint* info, std::size_t);
 void spotrf_(const char* uplo, const blasint* n, float* a, const blasint* lda, blasint* info, std::size_t);
 void dpotrf_(const char* uplo, const blasint* n, double* a, const blasint* lda, blasint* info, std::size_t);
+void strtrs_(const char* uplo, const char* trans, const char* diag, const blasint* n, const blasint* nrhs, const float* a,
+             const blasint* lda, float* b, const blasint* ldb, blasint* info, std::size_t, std::size_t, std::size_t);
+void dtrtrs_(const char* uplo, const char* trans, const char* diag, const blasint* n, const blasint* nrhs,
+             const double* a, const blasint* lda, double* b, const blasint* ldb, blasint* info, std::size_t, std::size_t,
+             std::size_t);
 void ssyevd_(const char* jobz, const char* uplo, const blasint* n, float* a, const blasint* lda, float* w, float* work,
              const blasint* lwork, blasint* iwork, const blasint* liwork, blasint* info, std::size_t, std::size_t);
 void dsyevd_(const char* jobz, const char* uplo, const blasint* n, double* a, const blasint* lda, double* w,
@@ -41,6 +46,7 @@ struct Single {
   static constexpr auto getri = sgetri_;
   static constexpr auto getrs = sgetrs_;
   static constexpr auto potrf = spotrf_;
+  static constexpr auto trtrs = strtrs_;
   static constexpr auto syevd = ssyevd_;
 };
 struct Double {
@@ -49,6 +55,7 @@ struct Double {
   static constexpr auto getri = dgetri_;
   static constexpr auto getrs = dgetrs_;
   static constexpr auto potrf = dpotrf_;
+  static constexpr auto trtrs = dtrtrs_;
   static constexpr auto syevd = dsyevd_;
 };
 
@@ -73,6 +80,14 @@ blasint order_of(const Tensor& a, const char* routine) {
 Tensor fortran_copy(const Tensor& m) { return m.transpose().copy(); }
 // The matrix held by a column-major buffer, as a row-major tensor.
 Tensor from_fortran(const Tensor& buffer) { return buffer.transpose().copy(); }
+
+// b as a matrix of right-hand sides (n, k), checked against a.
+Tensor right_hand_sides(const Tensor& a, const Tensor& b, blasint n, const char* routine) {
+  if ((b.ndim() != 1 && b.ndim() != 2) || b.shape(0) != n || b.dtype() != a.dtype())
+    throw std::invalid_argument(fmt::format("lapack::{}: b must be a vector or matrix of {} rows and a's dtype, "
+                                            "got shape {}", routine, n, shape_str(b.shape())));
+  return b.ndim() == 1 ? b.reshape({n, 1}) : b;
+}
 
 template <class L> std::vector<blasint> lu_in_place(Tensor& f, blasint n, blasint& info) {
   std::vector<blasint> pivots(static_cast<std::size_t>(std::max<blasint>(n, 1)));
@@ -104,10 +119,7 @@ Result inverse(const Tensor& a) {
 
 Result solve(const Tensor& a, const Tensor& b) {
   const blasint n = order_of(a, "solve");
-  if ((b.ndim() != 1 && b.ndim() != 2) || b.shape(0) != n || b.dtype() != a.dtype())
-    throw std::invalid_argument(fmt::format("lapack::solve: b must be a vector or matrix of {} rows and a's dtype, "
-                                            "got shape {}", n, shape_str(b.shape())));
-  const Tensor b2 = b.ndim() == 1 ? b.reshape({n, 1}) : b;
+  const Tensor b2 = right_hand_sides(a, b, n, "solve");
   return dispatch(a.dtype(), "solve", [&](auto l) -> Result {
     using L = decltype(l);
     Tensor f = fortran_copy(a);
@@ -118,6 +130,22 @@ Result solve(const Tensor& a, const Tensor& b) {
     const std::vector<blasint> pivots = lu_in_place<L>(f, n, info);
     if (info != 0) return {Tensor(), info};
     L::getrs("N", &n, &nrhs, f.data<typename L::T>(), &ld, pivots.data(), x.data<typename L::T>(), &ld, &info, 1);
+    return {info == 0 ? from_fortran(x).reshape(b.shape()) : Tensor(), info};
+  });
+}
+
+Result solve_triangular(const Tensor& a, const Tensor& b, bool lower, bool transpose, bool unit_diagonal) {
+  const blasint n = order_of(a, "solve_triangular");
+  const Tensor b2 = right_hand_sides(a, b, n, "solve_triangular");
+  return dispatch(a.dtype(), "solve_triangular", [&](auto l) -> Result {
+    using L = decltype(l);
+    const Tensor f = fortran_copy(a);
+    Tensor x = fortran_copy(b2);
+    const blasint nrhs = static_cast<blasint>(b2.shape(1)), ld = std::max<blasint>(n, 1);
+    if (n == 0 || nrhs == 0) return {b.copy(), 0};
+    blasint info = 0;
+    L::trtrs(lower ? "L" : "U", transpose ? "T" : "N", unit_diagonal ? "U" : "N", &n, &nrhs,
+             f.data<typename L::T>(), &ld, x.data<typename L::T>(), &ld, &info, 1, 1, 1);
     return {info == 0 ? from_fortran(x).reshape(b.shape()) : Tensor(), info};
   });
 }

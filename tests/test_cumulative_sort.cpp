@@ -60,13 +60,20 @@ TEST_CASE("cumsum and cumprod along an axis and flattened, as numpy") {
   CHECK(T::cumsum(x).ndim() == 1);
 }
 
-TEST_CASE("cumsum dtypes: integers and bool accumulate in int64 and wrap, float32 stays float32 in order") {
+// Theano's CumOp keeps x's type, so int32 accumulates in int32 and wraps:
+//   /usr/bin/python3 -c "import numpy as np; i = np.array([[2147483647, 1], [5, -3]], dtype=np.int32)
+//   print(np.cumsum(i, axis=0, dtype=np.int32).ravel().tolist(), np.cumprod(i, axis=1, dtype=np.int32).ravel().tolist())"
+TEST_CASE("cumsum dtypes: integers keep their dtype and wrap (Theano), bool counts in int64, float32 stays float32 in order") {
   auto i = T::tensor(int32, {false, false}, "i");
   const Tensor ints = tensor_of({2147483647, 1, 5, -3}, {2, 2}, int32);
   const auto out = run({i}, {T::cumsum(i, 0), T::cumprod(i, 1)}, {ints});
-  CHECK(dtype_name(out[0].dtype()) == std::string("int64"));
-  CHECK(out[0].to_vector<std::int64_t>() == std::vector<std::int64_t>{2147483647, 1, 2147483652, -2});  // np.cumsum(i, axis=0)
-  CHECK(out[1].to_vector<std::int64_t>() == std::vector<std::int64_t>{2147483647, 2147483647, 5, -15});  // np.cumprod(i, axis=1)
+  CHECK(dtype_name(out[0].dtype()) == std::string("int32"));
+  CHECK(dtype_name(out[1].dtype()) == std::string("int32"));
+  CHECK(out[0].to_vector<std::int64_t>() == std::vector<std::int64_t>{2147483647, 1, -2147483644, -2});
+  CHECK(out[1].to_vector<std::int64_t>() == std::vector<std::int64_t>{2147483647, 2147483647, 5, -15});
+  auto small = T::tensor(int8, {false}, "small");  // np.cumsum(np.int8([100, 100]), dtype=np.int8) is [100, -56]
+  CHECK(run({small}, {T::cumsum(small)}, {tensor_of({100, 100}, {2}, int8)})[0].to_vector<std::int64_t>() ==
+        std::vector<std::int64_t>{100, -56});
   auto b = T::tensor(bool_, {false}, "b");
   const Tensor flags = tensor_of({1, 0, 1}, {3}, bool_);
   CHECK(run({b}, {T::cumsum(b)}, {flags})[0].to_vector<std::int64_t>() == std::vector<std::int64_t>{1, 1, 2});
@@ -281,5 +288,9 @@ TEST_CASE("Rop of cumsum, sort and psi") {
   // scipy.special.polygamma(1, [3, 1, 2]) * [10, 20, 30]
   const std::vector<double> psi_rop = values(out[2]), want = {3.9493406684822645, 32.89868133696453, 19.3480220054468};
   for (std::size_t i = 0; i < want.size(); ++i) CHECK(psi_rop[i] == doctest::Approx(want[i]).epsilon(1e-14));
-  CHECK_THROWS_AS(Rop(T::cumprod(x), x, v), GradError);
+  // cumprod's Rop (checked against finite differences in test_rop_linalg.cpp): d(x0 x1 x2) = v0 x1 x2 + ...
+  const std::vector<double> cumprod_rop =
+      values(run({x, v}, {Rop(T::cumprod(x), x, v)}, {tensor_of({3, 1, 2}, {3}), tensor_of({10, 20, 30}, {3})})[0]);
+  const std::vector<double> want_cumprod = {10, 10 + 60, 20 + 120 + 90};  // (out_j sum_i<=j v_i / x_i, rounded)
+  for (std::size_t i = 0; i < 3; ++i) CHECK(cumprod_rop[i] == doctest::Approx(want_cumprod[i]).epsilon(1e-14));
 }

@@ -73,6 +73,8 @@ std::string theano_spelling(const std::string& name) {
       {"permute_along_axis", "(sort's gradient)"},
       {"split", "T.split (one node per part)"},
       {"rebroadcast", "T.addbroadcast, T.unbroadcast, T.patternbroadcast"},
+      {"custom", "theano.compile.ops.as_op, a theano.Op subclass"},
+      {"solve_triangular", "T.slinalg.solve_lower_triangular, T.slinalg.solve_upper_triangular (PyTensor's solve_triangular)"},
   };
   const auto it = differs.find(name);
   return it != differs.end() ? it->second : "T." + name;
@@ -84,7 +86,8 @@ std::string how_it_runs(const graphjit::ir::OpInfo& info) {
   if (info.fused_reduction) return "fused JIT kernel (reduction)";
   const std::string name = info.name;
   if (name == "dot" || name == "gemm" || name == "tensordot") return "BLAS (native)";
-  if (name == "matrix_inverse" || name == "det" || name == "eigh" || name == "solve" || name == "cholesky")
+  if (name == "matrix_inverse" || name == "det" || name == "eigh" || name == "solve" || name == "cholesky" ||
+      name == "solve_triangular")
     return "LAPACK (native)";
   if (info.native) return "native kernel";
   return "not compiled";
@@ -98,13 +101,16 @@ std::string generate() {
       << "Builders are in `graphjit::tensor` (`T::`) unless the op is internal; composites written with these\n"
       << "ops (var, std, any, all, logsumexp, elu, relu(x, alpha), hard_sigmoid, softsign, mean, outer, ...) are\n"
       << "not listed.\n\n"
-      << "| op | Theano | gradient | compiled as |\n|---|---|---|---|\n";
+      << "Rop: the op has an R-operator (forward mode, `T::Rop`).\n\n"
+      << "| op | Theano | gradient | Rop | compiled as |\n|---|---|---|---|---|\n";
   for (OpCode op : kAllOps) {
     const graphjit::ir::OpInfo& info = graphjit::ir::op_info(op);
     const bool bool_valued = info.kind == OpKind::Elemwise && info.elem_dtype == graphjit::ir::ElemDType::Bool;
     const char* grad = info.grad || info.grad_outputs ? "yes" : (bool_valued || info.kind == OpKind::Leaf ? "n/a" : "no");
-    out << "| `" << info.name << "` | `" << theano_spelling(info.name) << "` | " << grad << " | " << how_it_runs(info)
-        << " |\n";
+    const char* rop = info.rop ? "yes" : (std::string(grad) == "yes" ? "no" : "n/a");
+    if (std::string(info.name) == "custom") grad = rop = "if its OpDefinition gives one";
+    out << "| `" << info.name << "` | `" << theano_spelling(info.name) << "` | " << grad << " | " << rop << " | "
+        << how_it_runs(info) << " |\n";
   }
   return out.str();
 }

@@ -4,6 +4,8 @@
 // parameters, and truncate_gradient against a hand-derived truncation.
 #include <doctest/doctest.h>
 
+#include "uniform_tensor.hpp"
+
 #include <graphjit/graphjit.hpp>
 #include <graphjit/runtime/random.hpp>
 
@@ -15,15 +17,7 @@ using graphjit::ScanStep;
 using graphjit::Tensor;
 using graphjit::Variable;
 using Args = std::vector<Variable>;
-
-namespace {
-
-Tensor random(graphjit::Shape shape, std::uint64_t seed, double scale = 0.5) {
-  graphjit::RandomState rng(seed);
-  return rng.uniform(-scale, scale, shape, graphjit::float64);
-}
-
-}  // namespace
+using graphjit::testing::uniform_tensor;
 
 TEST_CASE("verify_grad: an RNN step, through the sequence, the initial state and the weights") {
   graphjit::verify_grad(
@@ -33,7 +27,7 @@ TEST_CASE("verify_grad: an RNN step, through the sequence, the initial state and
             {.sequences = {in[0]}, .outputs_info = {in[1]}, .non_sequences = {in[2], in[3]}});
         return r.outputs[0];
       },
-      {random({4, 2, 3}, 1), random({2, 5}, 2), random({3, 5}, 3), random({5, 5}, 4)});
+      {uniform_tensor({4, 2, 3}, 1), uniform_tensor({2, 5}, 2), uniform_tensor({3, 5}, 3), uniform_tensor({5, 5}, 4)});
 }
 
 TEST_CASE("verify_grad: the push-out off gives the same gradients as on") {
@@ -45,7 +39,7 @@ TEST_CASE("verify_grad: the push-out off gives the same gradients as on") {
               {.sequences = {in[0]}, .outputs_info = {in[1]}, .non_sequences = {in[2]}, .push_out = push_out});
           return r.outputs[0][-1];
         },
-        {random({3, 2, 4}, 5), random({2, 3}, 6), random({4, 3}, 7)});
+        {uniform_tensor({3, 2, 4}, 5), uniform_tensor({2, 3}, 6), uniform_tensor({4, 3}, 7)});
 }
 
 TEST_CASE("verify_grad: taps [-2, -1] on the output and [-1, 0, 2] on a sequence") {
@@ -59,7 +53,7 @@ TEST_CASE("verify_grad: taps [-2, -1] on the output and [-1, 0, 2] on a sequence
             {.sequences = {{in[0], {-1, 0, 2}}}, .outputs_info = {{in[1], {-2, -1}}}, .non_sequences = {in[2]}});
         return r.outputs[0];
       },
-      {random({7, 3}, 8), random({3, 3}, 9), random({3, 3}, 10)});
+      {uniform_tensor({7, 3}, 8), uniform_tensor({3, 3}, 9), uniform_tensor({3, 3}, 10)});
 }
 
 TEST_CASE("verify_grad: go_backwards and several outputs, one not fed back") {
@@ -77,27 +71,27 @@ TEST_CASE("verify_grad: go_backwards and several outputs, one not fed back") {
              .go_backwards = true});
         return T::concatenate({r.outputs[0][-1], r.outputs[1].sum(std::vector<int>{0}), T::stack({r.outputs[2].sum()})});
       },
-      {random({5, 3}, 11), random({3}, 12), random({3}, 13), random({3, 3}, 14)});
+      {uniform_tensor({5, 3}, 11), uniform_tensor({3}, 12), uniform_tensor({3}, 13), uniform_tensor({3, 3}, 14)});
 }
 
 TEST_CASE("verify_grad: shared weights read inside the step, and a gradient of a scalar recurrence") {
-  auto W = graphjit::shared(random({3, 3}, 15), "W");
+  auto W = graphjit::shared(uniform_tensor({3, 3}, 15), "W");
   graphjit::verify_grad(
       [&](const Args& in) {
         auto r = graphjit::scan([&](const Args& a) -> ScanStep { return T::tanh(T::dot(a[1], W) * a[0]); },
                                 {.sequences = {in[0]}, .outputs_info = {in[1]}});
         return r.outputs[0];
       },
-      {random({4}, 16), random({3}, 17)});
+      {uniform_tensor({4}, 16), uniform_tensor({3}, 17)});
   // A shared variable's gradient: d/dW of the loss matches finite differences on W's value.
   auto x = T::matrix("x");
   auto h0 = T::vector("h0");
   auto r = graphjit::scan([&](const Args& a) -> ScanStep { return T::tanh(T::dot(a[1], W) + a[0]); },
                           {.sequences = {x}, .outputs_info = {h0}});
   auto loss = T::sum(r.outputs[0] * r.outputs[0]);
-  auto g = graphjit::function({x, h0}, {graphjit::grad(loss, W)})(random({4, 3}, 18), random({3}, 19))[0];
+  auto g = graphjit::function({x, h0}, {graphjit::grad(loss, W)})(uniform_tensor({4, 3}, 18), uniform_tensor({3}, 19))[0];
   auto f = graphjit::function({x, h0}, {loss});
-  const Tensor xv = random({4, 3}, 18), hv = random({3}, 19);
+  const Tensor xv = uniform_tensor({4, 3}, 18), hv = uniform_tensor({3}, 19);
   const Tensor w0 = W.get_value();
   for (std::int64_t i = 0; i < 3; ++i)
     for (std::int64_t j = 0; j < 3; ++j) {
@@ -152,8 +146,8 @@ TEST_CASE("the gradient through scan: JIT against the reference on an RNN with a
   auto grads = graphjit::grad(loss, {Wx, Wh, b, h0, X});
   std::vector<Variable> outs{loss};
   outs.insert(outs.end(), grads.begin(), grads.end());
-  const std::vector<Tensor> args{random({6, 4, 3}, 20, 1), random({4, 5}, 21), random({3, 5}, 22), random({5, 5}, 23),
-                                 random({5}, 24)};
+  const std::vector<Tensor> args{uniform_tensor({6, 4, 3}, 20, 1), uniform_tensor({4, 5}, 21), uniform_tensor({3, 5}, 22), uniform_tensor({5, 5}, 23),
+                                 uniform_tensor({5}, 24)};
   auto run = [&](graphjit::Mode mode) {
     return graphjit::function({X, h0, Wx, Wh, b}, outs, {.mode = mode})(args[0], args[1], args[2], args[3], args[4]);
   };

@@ -5,6 +5,8 @@
 // finite differences and the reference, truncated or not.
 #include <doctest/doctest.h>
 
+#include "uniform_tensor.hpp"
+
 #include "compiler/ir/graph.hpp"
 #include "compiler/ir/scan_body.hpp"
 
@@ -18,13 +20,9 @@ using graphjit::ScanStep;
 using graphjit::Tensor;
 using graphjit::Variable;
 using Args = std::vector<Variable>;
+using graphjit::testing::uniform_tensor;
 
 namespace {
-
-Tensor random(graphjit::Shape shape, std::uint64_t seed, double scale = 0.5) {
-  graphjit::RandomState rng(seed);
-  return rng.uniform(-scale, scale, shape, graphjit::float64);
-}
 
 struct Rnn {
   Variable X = T::tensor3("X"), h0 = T::matrix("h0"), Wx = T::matrix("Wx"), Wh = T::matrix("Wh"), b = T::vector("b");
@@ -63,8 +61,8 @@ TEST_CASE("the sums after the loop agree with the reference and finite differenc
   for (int truncate : {-1, 3}) {
     CAPTURE(truncate);
     Rnn rnn(truncate);
-    const std::vector<Tensor> args{random({6, 4, 3}, 1, 1), random({4, 5}, 2), random({3, 5}, 3), random({5, 5}, 4),
-                                   random({5}, 5)};
+    const std::vector<Tensor> args{uniform_tensor({6, 4, 3}, 1, 1), uniform_tensor({4, 5}, 2), uniform_tensor({3, 5}, 3), uniform_tensor({5, 5}, 4),
+                                   uniform_tensor({5}, 5)};
     auto run = [&](graphjit::Mode mode) {
       return graphjit::function({rnn.X, rnn.h0, rnn.Wx, rnn.Wh, rnn.b}, rnn.grads, {.mode = mode})(
           args[0], args[1], args[2], args[3], args[4]);
@@ -83,7 +81,7 @@ TEST_CASE("the sums after the loop agree with the reference and finite differenc
             {.sequences = {in[0]}, .outputs_info = {in[1]}});
         return r.outputs[0];
       },
-      {random({6, 2, 3}, 11), random({2, 4}, 12), random({3, 4}, 13), random({4, 4}, 14), random({4}, 15)});
+      {uniform_tensor({6, 2, 3}, 11), uniform_tensor({2, 4}, 12), uniform_tensor({3, 4}, 13), uniform_tensor({4, 4}, 14), uniform_tensor({4}, 15)});
 }
 
 TEST_CASE("a vector state (no batch) keeps its accumulator: an outer product per step is not deferred") {
@@ -102,7 +100,7 @@ TEST_CASE("a vector state (no batch) keeps its accumulator: an outer product per
                               {.sequences = {in[0]}, .outputs_info = {in[1]}})
             .outputs[0];
       },
-      {random({5, 3}, 21), random({3}, 22), random({3, 3}, 23)});
+      {uniform_tensor({5, 3}, 21), uniform_tensor({3}, 22), uniform_tensor({3, 3}, 23)});
 }
 
 TEST_CASE("truncated to k steps, the sums after the loop equal the gradient of the last k steps from a constant state") {
@@ -123,8 +121,8 @@ TEST_CASE("truncated to k steps, the sums after the loop equal the gradient of t
        .outputs_info = {graphjit::disconnected_grad(r.outputs[0][n - k - 1])}});
   const auto want = graphjit::grad(T::sum(T::sqr(tail.outputs[0])), {truncated.Wx, truncated.Wh, truncated.b});
   const std::vector<Variable> ins{truncated.X, truncated.h0, truncated.Wx, truncated.Wh, truncated.b};
-  const std::vector<Tensor> args{random({n, 4, 3}, 1, 1), random({4, 5}, 2), random({3, 5}, 3), random({5, 5}, 4),
-                                 random({5}, 5)};
+  const std::vector<Tensor> args{uniform_tensor({n, 4, 3}, 1, 1), uniform_tensor({4, 5}, 2), uniform_tensor({3, 5}, 3), uniform_tensor({5, 5}, 4),
+                                 uniform_tensor({5}, 5)};
   const auto got = graphjit::function(ins, {truncated.grads[0], truncated.grads[1], truncated.grads[2]})(
       args[0], args[1], args[2], args[3], args[4]);
   const auto expected = graphjit::function(ins, want, {.on_unused_input = graphjit::OnUnusedInput::ignore})(
@@ -153,7 +151,7 @@ TEST_CASE("a loss on h[-1] only: the gradient enters as the first pending sum, n
                      .outputs[0];
         return h[-1] * h[-1];
       },
-      {random({5, 2, 3}, 31, 1), random({2, 3}, 32), random({3, 3}, 33)});
+      {uniform_tensor({5, 2, 3}, 31, 1), uniform_tensor({2, 3}, 32), uniform_tensor({3, 3}, 33)});
 }
 
 TEST_CASE("a gradient of a gradient through scan is refused with a clear error, not computed wrong") {

@@ -35,6 +35,10 @@ void shape_error(const Node& node, const std::vector<Tensor>& inputs, const std:
   throw ShapeError(fmt::format("{}: {} (input shapes: {})", describe(node), what, input_shapes(node, inputs)));
 }
 
+void linalg_error(const Node& node, const std::vector<Tensor>& inputs, const std::string& what) {
+  throw LinAlgError(fmt::format("{}: {} (input shapes: {})", describe(node), what, input_shapes(node, inputs)));
+}
+
 Tensor run_reference(const Node& node, const std::vector<Tensor>& inputs) {
   return op_info(node.op).reference(node, inputs);
 }

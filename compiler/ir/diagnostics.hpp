@@ -16,6 +16,8 @@ namespace graphjit::ir {
 std::string describe(const Node& node);
 [[noreturn]] void type_error(const Node& node, const std::string& what);
 [[noreturn]] void shape_error(const Node& node, const std::vector<Tensor>& inputs, const std::string& what);
+// The same message as a LinAlgError: a matrix the op cannot factor or solve.
+[[noreturn]] void linalg_error(const Node& node, const std::vector<Tensor>& inputs, const std::string& what);
 
 // Called in a catch block around one of the node's kernels: rethrows what the
 // runtime throws without knowing the graph (a size past int64, memory that

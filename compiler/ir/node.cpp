@@ -79,6 +79,7 @@ std::string Node::head() const {
   if (op == OpCode::Gemm)
     params += fmt::format("{}{}alpha={}, beta={}", attrs.trans_a ? "trans_a, " : "", attrs.trans_b ? "trans_b, " : "",
                           attrs.alpha, attrs.beta);
+  if (const auto print = op_info(op).print_params) params += (params.empty() ? "" : ", ") + print(*this);
   return params.empty() ? op_info(op).name : fmt::format("{}{{{}}}", op_info(op).name, params);
 }
 

@@ -107,6 +107,10 @@ struct OpInfo {
   // The op runs for its effect as well as its value (Print): rewrites never
   // fold, merge or remove it, and every executor runs it.
   bool side_effect = false;
+  // The op's parameters as debugprint shows them in braces after its name
+  // ("tensordot{axes=[[1],[0]]}"), read from node.attrs; null: only what
+  // Node::head knows (axes, dtype, dimshuffle's pattern).
+  std::string (*print_params)(const Node& node) = nullptr;
 
   // Elementwise ops only.
   ElemDType elem_dtype = ElemDType::Promote;

@@ -32,16 +32,27 @@ Variable reshape(const Variable& x, const Variable& shape, int ndim, SL where) {
   return reshape(x, SymbolicShape(shape, ndim).lengths("reshape", where), where);
 }
 
-// Theano's take: flattened without an axis, else x indexed by `indices` at the axis.
-Variable take(const Variable& x, const Variable& indices, std::optional<int> axis, SL where) {
+// Theano's take: flattened without an axis, else x indexed by `indices` at
+// the axis, after wrapping or clipping them to the axis' length for those modes.
+Variable take(const Variable& x, const Variable& indices, std::optional<int> axis, TakeMode mode, SL where) {
   ops::require_defined(x, "take", where);
   ops::require_defined(indices, "take", where);
-  if (!axis) return take(flatten(x, 1, where), indices, 0, where);
+  if (!axis) return take(flatten(x, 1, where), indices, 0, mode, where);
   if (*axis < -x.ndim() || *axis >= x.ndim())
     throw TypeError(fmt::format("take at {}: axis {} is out of range for '{}' ({})", ops::where_str(where), *axis,
                                 x.label(), x.type_str()));
-  std::vector<Index> index(static_cast<std::size_t>(*axis < 0 ? *axis + x.ndim() : *axis), Slice());
-  index.emplace_back(indices, where);
+  const int dim = *axis < 0 ? *axis + x.ndim() : *axis;
+  Variable at = indices;
+  if (mode != TakeMode::raise) {
+    if (!is_integer(indices.dtype()) || indices.dtype() == bool_)
+      throw TypeError(fmt::format("take at {}: the indices '{}' are {}; they must be integers", ops::where_str(where),
+                                  indices.label(), indices.type_str()));
+    const Variable length = x.shape(dim, where);
+    at = mode == TakeMode::wrap ? mod(cast(indices, int64, where), length, where)
+                                : clip(cast(indices, int64, where), 0, length - 1, where);
+  }
+  std::vector<Index> index(static_cast<std::size_t>(dim), Slice());
+  index.emplace_back(at, where);
   return subtensor(x, index, where);
 }
 

@@ -3,10 +3,11 @@
 // the end of each lane; the builders never set it, the gradients do (the
 // gradient of a running sum is the running sum of the gradient, backwards).
 //
-// dtypes follow numpy's cumsum (and graphjit's sum): floats keep their
-// dtype and accumulate in it, in order (so float32 results equal numpy's
-// bit for bit); bool and integers accumulate in int64, wrapping around on
-// overflow as numpy does.
+// dtypes follow Theano's CumOp, whose output has the input's type: floats
+// and integers keep their dtype and accumulate in it, in order (so float32
+// results equal numpy's bit for bit; integers wrap around on overflow, as
+// Theano's C kernel, numpy's cumsum with dtype=x.dtype, does). bool, which
+// Theano would accumulate as a logical or, counts in int64 as numpy's cumsum.
 #include "frontend/ops/lanes.hpp"
 #include "frontend/ops/op_support.hpp"
 
@@ -32,7 +33,7 @@ int cumulative_axis(const Node& node) {
 Type cumulative_type(const Node& node) {
   cumulative_axis(node);
   Type out = node.inputs[0]->type;
-  if (!is_float(out.dtype)) out.dtype = int64;
+  if (out.dtype == bool_) out.dtype = int64;
   return out;
 }
 
@@ -42,12 +43,13 @@ Shape cumulative_shape(const Node&, const std::vector<Tensor>& inputs) { return 
 template <class F> void with_types(DType in, F&& f) {
   visit_dtype(in, [&](auto tag) {
     using In = decltype(tag);
-    if constexpr (std::is_floating_point_v<In>) f(In{}, In{});
-    else f(In{}, std::int64_t{});
+    if constexpr (std::is_same_v<In, bool>) f(In{}, std::int64_t{});
+    else f(In{}, In{});
   });
 }
 
-// acc (op) v in the output type; integers through uint64, which wraps as numpy's int64 does.
+// acc (op) v in the output type; integers through uint64, which wraps (mod
+// 2^bits on the conversion back) as numpy's fixed-width integers do.
 template <class Out> Out combine(Out acc, Out v, bool product) {
   if constexpr (std::is_floating_point_v<Out>) return product ? acc * v : acc + v;
   else {
@@ -185,13 +187,36 @@ Variable cumsum_rop(const Node& node, const Variable&, const std::vector<Variabl
   return cumulative(OpCode::CumSum, tangent, cumulative_axis(node), is_reversed(node), node.where);
 }
 
+// Forward mode for cumprod: d out_j = sum_i<=j t_i prod_k<=j,k!=i x_k, with
+// each lane split at its first zero z as in the gradient (no division by a zero):
+//   j < z: out_j sum_i<=j t_i / x_i (every x_i there is nonzero);
+//   j >= z: t_z times the running product with x_z taken as 1 (the other terms hold x_z).
+Variable cumprod_rop(const Node& node, const Variable& out, const std::vector<Variable>& t) {
+  namespace T = tensor;
+  const Variable x = ops::input(node, 0);
+  if (!t[0].defined()) return T::zeros_like(out);
+  const int axis = cumulative_axis(node);
+  const bool reverse = is_reversed(node);
+  const std::source_location where = node.where;
+  auto running = [&](OpCode op, const Variable& v) { return cumulative(op, v, axis, reverse, where); };
+  const Variable is_zero = T::eq(x, 0, where);
+  const Variable zeros_so_far = running(OpCode::CumSum, is_zero);
+  const Variable before = T::eq(zeros_so_far, 0, where);
+  const Variable first_zero = T::and_(is_zero, T::eq(zeros_so_far, 1, where), where);
+  const Variable before_zero = out * running(OpCode::CumSum, t[0] / T::switch_(before, x, 1, where));
+  const Variable t_at_zero = running(OpCode::CumSum, T::switch_(first_zero, t[0], 0, where));
+  const Variable from_zero = t_at_zero * running(OpCode::CumProd, T::switch_(first_zero, 1, x, where));
+  return T::switch_(before, before_zero, from_zero, where);
+}
+
 }  // namespace
 
 void register_cumulative_ops() {
   for (OpCode op : {OpCode::CumSum, OpCode::CumProd})
     define_op(op, {cumulative_type, cumulative_shape, cumulative_reference,
                    op == OpCode::CumSum ? cumsum_grad : cumprod_grad, cumulative_native});
-  define_op(OpCode::CumSum).rop = cumsum_rop;  // cumprod has none (Rop says so)
+  define_op(OpCode::CumSum).rop = cumsum_rop;
+  define_op(OpCode::CumProd).rop = cumprod_rop;
 }
 
 }  // namespace graphjit::ir

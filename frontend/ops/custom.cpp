@@ -124,10 +124,26 @@ std::vector<Variable> custom_grad(const Node& node, const Variable& output, cons
   return grads;
 }
 
+// The user's R-operator, its result checked against the output's type.
+Variable custom_rop(const Node& node, const Variable& output, const std::vector<Variable>& tangents) {
+  const OpDefinition& def = definition(node);
+  if (!def.rop)
+    throw GradError(fmt::format("Rop: user op '{}' ({}) has no R-operator; give its OpDefinition an rop, or use "
+                                "Lop or grad instead",
+                                def.name, describe(node)));
+  Variable r = def.rop(input_variables(node), output, tangents);
+  if (!r.defined()) return tensor::zeros_like(output);
+  if (r.ndim() != output.ndim())
+    throw GradError(fmt::format("Rop: the R-operator of user op '{}' gave {}, but the output is {} ({})", def.name,
+                                r.type_str(), output.type_str(), describe(node)));
+  return r.dtype() == output.dtype() ? r : tensor::cast(r, output.dtype());
+}
+
 }  // namespace
 
 void register_custom_op() {
   define_op(OpCode::Custom, {custom_type, custom_shape, custom_reference, custom_grad, NativeKernel(custom_native)});
+  define_op(OpCode::Custom).rop = custom_rop;
 }
 
 }  // namespace ir

@@ -6,8 +6,7 @@
 // an error naming the node, its shapes and the user's line, in both.
 // Gradients are Theano's (PyTensor's nlinalg/slinalg), written with these
 // ops, dot and elementwise masks.
-#include "frontend/ops/linalg_reference.hpp"
-#include "frontend/ops/op_support.hpp"
+#include "frontend/ops/linalg_support.hpp"
 
 #include <graphjit/linalg.hpp>
 #include <graphjit/runtime/lapack.hpp>
@@ -19,7 +18,7 @@
 
 namespace graphjit::ir {
 
-namespace {
+namespace linalg {
 
 namespace ref = ops::linalg_reference;
 
@@ -30,16 +29,6 @@ void require_float_matrix(const Node& node, const Type& t, const char* what) {
     ops::type_error(node, fmt::format("{} must be a float32 or float64 matrix, not {}", what, t.str()));
 }
 
-Type square_type(const Node& node) {
-  require_float_matrix(node, node.inputs[0]->type, "the input");
-  return node.inputs[0]->type;
-}
-
-Type det_type(const Node& node) {
-  require_float_matrix(node, node.inputs[0]->type, "the input");
-  return Type{node.inputs[0]->type.dtype, {}};
-}
-
 Type solve_type(const Node& node) {
   const Type& a = node.inputs[0]->type;
   const Type& b = node.inputs[1]->type;
@@ -48,6 +37,65 @@ Type solve_type(const Node& node) {
     ops::type_error(node, fmt::format("b must be a float vector or matrix (one column per right-hand side), not {}",
                                       b.str()));
   return Type{promote(a.dtype, b.dtype), b.broadcastable};
+}
+
+std::int64_t order_of(const Node& node, const std::vector<Tensor>& inputs) {
+  const Tensor& a = inputs[0];
+  if (a.shape(0) != a.shape(1))
+    ops::shape_error(node, inputs, fmt::format("{} needs a square matrix, got shape {}", op_info(node.op).name,
+                                               shape_str(a.shape())));
+  return a.shape(0);
+}
+
+Shape solve_shape(const Node& node, const std::vector<Tensor>& inputs) {
+  const std::int64_t n = order_of(node, inputs);
+  if (inputs[1].shape(0) != n)
+    ops::shape_error(node, inputs, fmt::format("a is {} x {} but b has {} rows; b needs one row per row of a", n, n,
+                                               inputs[1].shape(0)));
+  return inputs[1].shape();
+}
+
+[[noreturn]] void singular(const Node& node, const std::vector<Tensor>& inputs) {
+  linalg_error(node, inputs, fmt::format("the matrix is singular (a zero pivot in its LU factorization, or a zero "
+                                         "on a triangular matrix's diagonal), so {} has no result; check the input, "
+                                         "or regularize it (add a multiple of the identity)", op_info(node.op).name));
+}
+
+void check_info(const Node& node, const std::vector<Tensor>& inputs, int info, void (*input_fault)(const Node&,
+                const std::vector<Tensor>&)) {
+  if (info > 0) input_fault(node, inputs);
+  if (info < 0)
+    throw std::logic_error(fmt::format("graphjit internal error: LAPACK rejected argument {} for {}", -info,
+                                       ops::describe(node)));
+}
+
+ref::Matrix matrix_of(const Tensor& t) { return t.to_vector<double>(); }
+
+Tensor tensor_of(const ref::Matrix& m, const Shape& shape, DType dtype) {
+  return Tensor::from_vector(m, shape).astype(dtype);
+}
+
+Tensor as_dtype(const Tensor& t, DType dtype) { return t.dtype() == dtype ? t : t.astype(dtype); }
+
+Variable lower_weights(const Variable& n, double diagonal, DType dtype) {
+  const Variable i = tensor::arange(n).dimshuffle({0, -1}), j = tensor::arange(n).dimshuffle({-1, 0});
+  return tensor::cast(tensor::switch_(tensor::gt(i, j), 1, tensor::switch_(tensor::eq(i, j), diagonal, 0)), dtype);
+}
+
+}  // namespace linalg
+
+namespace {
+
+using namespace linalg;
+
+Type square_type(const Node& node) {
+  require_float_matrix(node, node.inputs[0]->type, "the input");
+  return node.inputs[0]->type;
+}
+
+Type det_type(const Node& node) {
+  require_float_matrix(node, node.inputs[0]->type, "the input");
+  return Type{node.inputs[0]->type.dtype, {}};
 }
 
 // Eigh's output attrs.ints[0]: 0 the eigenvalues, 1 the eigenvectors.
@@ -62,14 +110,6 @@ Type eigh_type(const Node& node) {
   return eigh_output(node) == 0 ? Type{a.dtype, {a.broadcastable[0]}} : a;
 }
 
-std::int64_t order_of(const Node& node, const std::vector<Tensor>& inputs) {
-  const Tensor& a = inputs[0];
-  if (a.shape(0) != a.shape(1))
-    ops::shape_error(node, inputs, fmt::format("{} needs a square matrix, got shape {}", op_info(node.op).name,
-                                               shape_str(a.shape())));
-  return a.shape(0);
-}
-
 Shape square_shape(const Node& node, const std::vector<Tensor>& inputs) {
   order_of(node, inputs);
   return inputs[0].shape();
@@ -80,52 +120,21 @@ Shape det_shape(const Node& node, const std::vector<Tensor>& inputs) {
   return {};
 }
 
-Shape solve_shape(const Node& node, const std::vector<Tensor>& inputs) {
-  const std::int64_t n = order_of(node, inputs);
-  if (inputs[1].shape(0) != n)
-    ops::shape_error(node, inputs, fmt::format("a is {} x {} but b has {} rows; b needs one row per row of a", n, n,
-                                               inputs[1].shape(0)));
-  return inputs[1].shape();
-}
-
 Shape eigh_shape(const Node& node, const std::vector<Tensor>& inputs) {
   const std::int64_t n = order_of(node, inputs);
   return eigh_output(node) == 0 ? Shape{n} : Shape{n, n};
 }
 
-// --- errors both kernels raise ----------------------------------------------------
-
-[[noreturn]] void singular(const Node& node, const std::vector<Tensor>& inputs) {
-  ops::shape_error(node, inputs, fmt::format("the matrix is singular (a zero pivot in its LU factorization), so {} "
-                                             "has no result; check the input, or regularize it (add a multiple of "
-                                             "the identity)", op_info(node.op).name));
-}
-
 [[noreturn]] void not_positive_definite(const Node& node, const std::vector<Tensor>& inputs) {
-  ops::shape_error(node, inputs, "the matrix is not positive definite (a leading minor of its lower triangle is not "
-                                 "positive); cholesky needs a symmetric positive-definite matrix");
-}
-
-// LAPACK's status: info > 0 is the input's fault, info < 0 graphjit's.
-void check_info(const Node& node, const std::vector<Tensor>& inputs, int info, void (*input_fault)(const Node&,
-                const std::vector<Tensor>&)) {
-  if (info > 0) input_fault(node, inputs);
-  if (info < 0)
-    throw std::logic_error(fmt::format("graphjit internal error: LAPACK rejected argument {} for {}", -info,
-                                       ops::describe(node)));
+  linalg_error(node, inputs, "the matrix is not positive definite (a leading minor of its lower triangle is not "
+                             "positive); cholesky needs a symmetric positive-definite matrix");
 }
 
 void eigh_failed(const Node& node, const std::vector<Tensor>& inputs) {
-  ops::shape_error(node, inputs, "LAPACK's syevd did not converge (nan or inf in the matrix?)");
+  linalg_error(node, inputs, "LAPACK's syevd did not converge (nan or inf in the matrix?)");
 }
 
 // --- reference kernels -----------------------------------------------------------
-
-ref::Matrix matrix_of(const Tensor& t) { return t.to_vector<double>(); }
-
-Tensor tensor_of(const ref::Matrix& m, const Shape& shape, DType dtype) {
-  return Tensor::from_vector(m, shape).astype(dtype);
-}
 
 Tensor inverse_reference(const Node& node, const std::vector<Tensor>& inputs) {
   const std::int64_t n = order_of(node, inputs);
@@ -183,8 +192,6 @@ Tensor eigh_reference(const Node& node, const std::vector<Tensor>& inputs) {
 
 // --- native kernels: LAPACK ---------------------------------------------------------
 
-Tensor as_dtype(const Tensor& t, DType dtype) { return t.dtype() == dtype ? t : t.astype(dtype); }
-
 Tensor inverse_native(const Node& node, const std::vector<Tensor>& inputs, OutputMemory&) {
   order_of(node, inputs);
   lapack::Result r = lapack::inverse(inputs[0]);
@@ -227,12 +234,6 @@ Tensor eigh_native(const Node& node, const std::vector<Tensor>& inputs, OutputMe
 }
 
 // --- gradients ------------------------------------------------------------------------
-
-// Weights over an n x n grid: 1 below the diagonal, `diagonal` on it, 0 above.
-Variable lower_weights(const Variable& n, double diagonal, DType dtype) {
-  const Variable i = tensor::arange(n).dimshuffle({0, -1}), j = tensor::arange(n).dimshuffle({-1, 0});
-  return tensor::cast(tensor::switch_(tensor::gt(i, j), 1, tensor::switch_(tensor::eq(i, j), diagonal, 0)), dtype);
-}
 
 // d inv(a) = -inv(a) da inv(a), so ga = -X^T g X^T with X = inv(a).
 std::vector<Variable> inverse_grad(const Node& node, const Variable& x, const Variable& g) {
@@ -287,6 +288,62 @@ std::vector<Variable> eigh_grad(const Node& node, const std::vector<std::pair<in
   return {ops::sum_to_input(ga, *node.inputs[0])};
 }
 
+// --- R-operators (forward mode): the derivative of the output along the
+// tangent da (db), each checked against finite differences of J v in tests ---
+
+// The symmetric matrix an op reading a's lower triangle sees: tril(m) + tril(m, -1)^T.
+Variable symmetric_from_lower(const Variable& m) {
+  const Variable n = m.shape(0);
+  return m * lower_weights(n, 1, m.dtype()) + (m * lower_weights(n, 0, m.dtype())).T();
+}
+
+Variable tangent_or_zeros(const Node& node, const std::vector<Variable>& t, std::size_t i) {
+  return t[i].defined() ? t[i] : tensor::zeros_like(ops::input(node, i));
+}
+
+// d inv(a) = -X da X.
+Variable inverse_rop(const Node& node, const Variable& x, const std::vector<Variable>& t) {
+  return -tensor::dot(tensor::dot(x, tangent_or_zeros(node, t, 0)), x);
+}
+
+// d det(a) = det(a) tr(inv(a) da) = det(a) sum(inv(a)^T * da).
+Variable det_rop(const Node& node, const Variable& d, const std::vector<Variable>& t) {
+  const Variable inverse = tensor::nlinalg::matrix_inverse(ops::input(node, 0), node.where);
+  return d * tensor::sum(inverse.T() * tangent_or_zeros(node, t, 0));
+}
+
+// x = a^-1 b: dx = a^-1 (db - da x).
+Variable solve_rop(const Node& node, const Variable& x, const std::vector<Variable>& t) {
+  const Variable a = ops::input(node, 0);
+  Variable rhs = t[1].defined() ? t[1] : tensor::zeros_like(x);
+  if (t[0].defined()) rhs = rhs - tensor::dot(t[0], x);
+  return tensor::slinalg::solve(a, rhs, node.where);
+}
+
+// L = chol(S), S read from a's lower triangle: dL = L Phi(L^-1 dS L^-T), Phi
+// the lower triangle with the diagonal halved.
+Variable cholesky_rop(const Node& node, const Variable& l, const std::vector<Variable>& t) {
+  const Variable ds = symmetric_from_lower(tangent_or_zeros(node, t, 0));
+  const Variable left = tensor::slinalg::solve_triangular(l, ds, 0, true, false, node.where);                // L^-1 dS
+  const Variable inner = tensor::slinalg::solve_triangular(l, left.T(), 0, true, false, node.where).T();    // (L^-1 (L^-1 dS)^T)^T
+  return tensor::dot(l, inner * lower_weights(l.shape(0), 0.5, l.dtype()));
+}
+
+// First-order perturbation of a symmetric eigenproblem, with P = V^T dS V:
+// dw = diag(P); dV = V (F o P), F[m][n] = 1 / (w[n] - w[m]) off the diagonal,
+// 0 on it (infinite for repeated eigenvalues, as the gradient).
+Variable eigh_rop(const Node& node, const Variable&, const std::vector<Variable>& t) {
+  const Variable a = ops::input(node, 0);
+  const auto [w, v] = tensor::nlinalg::eigh(a, node.where);
+  const Variable p = tensor::dot(tensor::dot(v.T(), symmetric_from_lower(tangent_or_zeros(node, t, 0))), v);
+  const Variable n = a.shape(0);
+  const Variable on_diagonal = tensor::eq(tensor::arange(n).dimshuffle({0, -1}), tensor::arange(n).dimshuffle({-1, 0}));
+  if (eigh_output(node) == 0) return tensor::sum(tensor::switch_(on_diagonal, p, 0), std::vector<int>{0});
+  // The diagonal's gaps are 1, not 0, so no step computes an inf the switch then drops.
+  const Variable gaps = w.dimshuffle({-1, 0}) - w.dimshuffle({0, -1}) + tensor::cast(on_diagonal, a.dtype());
+  return tensor::dot(v, tensor::switch_(on_diagonal, 0, p / gaps));
+}
+
 }  // namespace
 
 void register_linalg_ops() {
@@ -300,19 +357,25 @@ void register_linalg_ops() {
   OpInfo& eigh = define_op(OpCode::Eigh);
   eigh.native_outputs = eigh_outputs;
   eigh.grad_outputs = eigh_grad;
+  define_op(OpCode::MatrixInverse).rop = inverse_rop;
+  define_op(OpCode::Det).rop = det_rop;
+  define_op(OpCode::Solve).rop = solve_rop;
+  define_op(OpCode::Cholesky).rop = cholesky_rop;
+  eigh.rop = eigh_rop;
 }
 
 }  // namespace graphjit::ir
 
 namespace graphjit::tensor {
 
-namespace {
-
-// Integer matrices are computed in float64, as numpy.linalg does.
-Variable as_float(const Variable& x, const char* builder, SL where) {
+Variable linalg::as_float(const Variable& x, const char* builder, SL where) {
   ops::require_defined(x, builder, where);
   return is_float(x.dtype()) ? x : cast(x, float64, where);
 }
+
+namespace {
+
+using linalg::as_float;
 
 Variable unary(ir::OpCode op, const Variable& x, const char* builder, SL where, ir::Attrs attrs = {}) {
   return ops::apply(op, {as_float(x, builder, where)}, std::move(attrs), where);
@@ -331,6 +394,15 @@ std::pair<Variable, Variable> eigh(const Variable& x, SL where) {
   w.ints = {0};
   v.ints = {1};
   return {unary(ir::OpCode::Eigh, x, "eigh", where, w), unary(ir::OpCode::Eigh, x, "eigh", where, v)};
+}
+
+// The upper triangle of x is the lower one of x.T.
+std::pair<Variable, Variable> eigh(const Variable& x, char uplo, SL where) {
+  if (uplo != 'L' && uplo != 'U')
+    throw TypeError(fmt::format("eigh at {}: UPLO is '{}'; it is 'L' (read the lower triangle) or 'U' (the upper)",
+                                ops::where_str(where), uplo));
+  ops::require_defined(x, "eigh", where);
+  return eigh(uplo == 'L' ? x : x.T(), where);
 }
 
 }  // namespace nlinalg

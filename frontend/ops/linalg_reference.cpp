@@ -42,6 +42,29 @@ std::optional<Matrix> inverse(const Matrix& a, std::int64_t n) {
   return identity;
 }
 
+std::optional<Matrix> solve_triangular(const Matrix& a, const Matrix& b, std::int64_t n, std::int64_t k, bool lower,
+                                       bool transpose, bool unit_diagonal) {
+  // m(i, j): op(a)'s entry, zero outside the triangle that is read.
+  const auto m = [&](std::int64_t i, std::int64_t j) {
+    const std::int64_t r = transpose ? j : i, c = transpose ? i : j;
+    if (r == c) return unit_diagonal ? 1.0 : a[static_cast<std::size_t>(r * n + c)];
+    return (lower ? r > c : r < c) ? a[static_cast<std::size_t>(r * n + c)] : 0.0;
+  };
+  const bool forward = lower != transpose;  // op(a) is lower triangular: solve from the first row down
+  Matrix x = b;
+  for (std::int64_t step = 0; step < n; ++step) {
+    const std::int64_t i = forward ? step : n - 1 - step;
+    if (m(i, i) == 0) return std::nullopt;
+    for (std::int64_t c = 0; c < k; ++c) {
+      double sum = b[static_cast<std::size_t>(i * k + c)];
+      const std::int64_t first = forward ? 0 : i + 1, last = forward ? i : n;  // the rows already solved
+      for (std::int64_t j = first; j < last; ++j) sum -= m(i, j) * x[static_cast<std::size_t>(j * k + c)];
+      x[static_cast<std::size_t>(i * k + c)] = sum / m(i, i);
+    }
+  }
+  return x;
+}
+
 std::optional<Matrix> solve(const Matrix& a, const Matrix& b, std::int64_t n, std::int64_t k) {
   Matrix x = b;
   if (!gauss_jordan(a, x, n, k)) return std::nullopt;

@@ -16,6 +16,11 @@ using Matrix = std::vector<double>;  // row-major, n * n (solve's b: n * k)
 std::optional<Matrix> inverse(const Matrix& a, std::int64_t n);
 // Gaussian elimination with partial pivoting on [a | b], then back substitution.
 std::optional<Matrix> solve(const Matrix& a, const Matrix& b, std::int64_t n, std::int64_t k);
+// Substitution on the triangle of a that `lower` names (the diagonal taken as
+// ones when `unit_diagonal`), transposed first when `transpose`: x with
+// op(a) x == b; nullopt when the diagonal has a zero.
+std::optional<Matrix> solve_triangular(const Matrix& a, const Matrix& b, std::int64_t n, std::int64_t k, bool lower,
+                                       bool transpose, bool unit_diagonal);
 // The product of the pivots of an LU factorization with partial pivoting,
 // negated per row swap; 0 when a column has no nonzero pivot.
 double det(const Matrix& a, std::int64_t n);

@@ -29,6 +29,8 @@ void register_tensordot_op();  // issue 8: linear algebra
 void register_linalg_ops();
 void register_cumulative_ops();  // issue 8: cumsum, cumprod
 void register_sort_ops();        // issue 8: sort, argsort
+void register_triangular_solve_op();  // issue 8, round 3
+void register_print_params();
 void register_rops();  // after every family: reads their gradients
 
 namespace {
@@ -58,6 +60,8 @@ void install_op_library() {
   register_linalg_ops();
   register_cumulative_ops();
   register_sort_ops();
+  register_triangular_solve_op();
+  register_print_params();
   register_rops();
 }
 

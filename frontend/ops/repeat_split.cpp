@@ -6,6 +6,7 @@
 #include <graphjit/shape_ops.hpp>
 #include <graphjit/tensor.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -205,13 +206,13 @@ Variable repeat(const Variable& x, const Operand& repeats, std::optional<int> ax
   return ops::apply(OpCode::Repeat, {flat, int_operand(repeats, where)}, std::move(attrs), where);
 }
 
+namespace {
+
 // numpy's tile as Theano writes it: x with a new broadcastable dim before each
-// of its dims, allocated to (r0, s0, r1, s1, ...), then folded pairwise.
-Variable tile(const Variable& x, const SymbolicShape& reps, SL where) {
-  ops::require_defined(x, "tile", where);
-  std::vector<Variable> r = reps.lengths("tile", where);
-  const std::size_t ndim = std::max(r.size(), static_cast<std::size_t>(x.ndim()));
-  r.insert(r.begin(), ndim - r.size(), constant(1, int64, where));
+// of its dims, allocated to (r0, s0, r1, s1, ...), then folded pairwise. `r`
+// has one count per output dim (ndim of them, at least x.ndim()).
+Variable tile_dims(const Variable& x, const std::vector<Variable>& r, SL where) {
+  const std::size_t ndim = r.size();
   std::vector<std::int64_t> pattern;
   for (std::size_t d = 0; d < ndim; ++d) {
     pattern.push_back(-1);
@@ -228,6 +229,42 @@ Variable tile(const Variable& x, const SymbolicShape& reps, SL where) {
     folded.push_back(times(r[d], s, where));
   }
   return reshape(alloc(spread, std::vector<Operand>(alloc_shape.begin(), alloc_shape.end()), where), folded, where);
+}
+
+// Theano's rule for ndim: at least x's dims (and, for a list, the list's length).
+void check_tile_ndim(const Variable& x, int ndim, std::size_t known_reps, SL where) {
+  if (ndim < x.ndim() || (known_reps > 0 && static_cast<std::size_t>(ndim) < known_reps))
+    throw TypeError(fmt::format("tile at {}: ndim {} is smaller than the {} dims of '{}' ({}) or the {} entries of "
+                                "reps; ndim is the output's number of dims", ops::where_str(where), ndim, x.ndim(),
+                                x.label(), x.type_str(), known_reps));
+}
+
+}  // namespace
+
+Variable tile(const Variable& x, const SymbolicShape& reps, std::optional<int> ndim, SL where) {
+  ops::require_defined(x, "tile", where);
+  std::vector<Variable> r = reps.lengths("tile", where);
+  if (ndim) check_tile_ndim(x, *ndim, r.size(), where);
+  const std::size_t n = std::max({r.size(), static_cast<std::size_t>(x.ndim()), static_cast<std::size_t>(ndim.value_or(0))});
+  r.insert(r.begin(), n - r.size(), constant(1, int64, where));
+  return tile_dims(x, r, where);
+}
+
+// An integer vector of counts whose length is known only at run time: padded
+// in front with 1s to ndim entries (Theano's offset = ndim - len(reps)). A
+// vector longer than ndim makes the padding's length negative, which alloc
+// reports at run time.
+Variable tile(const Variable& x, const Variable& reps, int ndim, SL where) {
+  ops::require_defined(x, "tile", where);
+  ops::require_defined(reps, "tile", where);
+  if (reps.ndim() != 1) return tile(x, SymbolicShape(reps), ndim, where);
+  check_tile_ndim(x, ndim, 0, where);
+  const Variable counts = cast(reps, int64, where);
+  const Variable padding = ones({constant(ndim, int64, where) - counts.shape(0, where)}, int64, where);
+  const Variable padded = concatenate({padding, counts}, 0, where);
+  std::vector<Variable> r;
+  for (int i = 0; i < ndim; ++i) r.push_back(padded[Index(i, where)]);
+  return tile_dims(x, r, where);
 }
 
 std::vector<Variable> split(const Variable& x, const Variable& splits, int n_splits, int axis, SL where) {

@@ -230,10 +230,25 @@ std::vector<Variable> tensordot_grad(const Node& node, const Variable&, const Va
   return {to_input(ga, a_order, a), to_input(gb, b_order, b)};
 }
 
+// Forward mode: tensordot is bilinear, d(a . b) = da . b + a . db (the same axes).
+Variable tensordot_rop(const Node& node, const Variable& out, const std::vector<Variable>& t) {
+  Variable r;
+  for (std::size_t i = 0; i < 2; ++i) {
+    if (!t[i].defined()) continue;
+    std::vector<NodeRef> inputs = node.inputs;
+    inputs[i] = t[i].node();
+    const Variable term(rebuild(node, inputs));
+    r = r.defined() ? r + term : term;
+  }
+  if (!r.defined()) return tensor::zeros_like(out);
+  return r.dtype() == out.dtype() ? r : tensor::cast(r, out.dtype());
+}
+
 }  // namespace
 
 void register_tensordot_op() {
   define_op(OpCode::Tensordot, {tensordot_type, tensordot_shape, tensordot_reference, tensordot_grad, tensordot_native});
+  define_op(OpCode::Tensordot).rop = tensordot_rop;
 }
 
 }  // namespace graphjit::ir

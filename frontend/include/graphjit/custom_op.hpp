@@ -9,7 +9,9 @@
 //       .perform = [](const std::vector<graphjit::Tensor>& in) { ... return y; },
 //       .native = [](const std::vector<graphjit::Tensor>& in, graphjit::Tensor& out) { ... },
 //       .grad = [](const std::vector<graphjit::Variable>& in, const graphjit::Variable&,
-//                  const graphjit::Variable& g) { return std::vector{3.0 * in[0] * in[0] * g}; }});
+//                  const graphjit::Variable& g) { return std::vector{3.0 * in[0] * in[0] * g}; },
+//       .rop = [](const std::vector<graphjit::Variable>& in, const graphjit::Variable&,
+//                 const std::vector<graphjit::Variable>& t) { return 3.0 * in[0] * in[0] * t[0]; }});
 //   auto y = cube({x});
 //
 // The op is then a node like any other (the graph, grad, printing, every
@@ -64,6 +66,13 @@ struct OpDefinition {
   std::function<std::vector<Variable>(const std::vector<Variable>& inputs, const Variable& output,
                                       const Variable& output_grad)>
       grad;
+  // Optional: the R-operator (Theano's R_op, for T::Rop): the derivative of
+  // the output in the direction of the inputs' tangents, as a graph of
+  // existing ops. tangents[i] is undefined where input i has none (treat it as
+  // zero). Without it, Rop through the op is a GradError naming the op.
+  std::function<Variable(const std::vector<Variable>& inputs, const Variable& output,
+                         const std::vector<Variable>& tangents)>
+      rop;
 };
 
 // A registered user op: callable on variables to build nodes.

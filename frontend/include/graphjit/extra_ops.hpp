@@ -12,9 +12,10 @@ namespace graphjit::tensor {
 using SL = std::source_location;
 
 // The running sum / product along `axis`; no axis (Theano's axis=None)
-// accumulates over the flattened input and returns a vector. Floats keep
-// their dtype; bool and integers accumulate in int64 (numpy's cumsum, and
-// graphjit's sum). Both have gradients (cumprod's is exact at zeros too).
+// accumulates over the flattened input and returns a vector. The result has
+// x's dtype, as Theano's CumOp (integers wrap on overflow; numpy's cumsum
+// would widen int32 to int64, graphjit's and Theano's sum do); bool counts
+// in int64. Both have gradients (cumprod's is exact at zeros too) and Rops.
 Variable cumsum(const Variable& x, std::optional<int> axis = std::nullopt, SL where = SL::current());
 Variable cumprod(const Variable& x, std::optional<int> axis = std::nullopt, SL where = SL::current());
 

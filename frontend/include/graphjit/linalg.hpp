@@ -38,10 +38,17 @@ Variable matrix_inverse(const Variable& x, std::source_location where = std::sou
 // The determinant (0 for a singular matrix, as numpy).
 Variable det(const Variable& x, std::source_location where = std::source_location::current());
 // Eigenvalues w (ascending) and eigenvectors v (columns) of a symmetric
-// matrix, read from its lower triangle: x @ v[:, i] == w[i] * v[:, i]. Each
-// eigenvector's sign is fixed so that its first component within a relative
-// 1e-6 of its largest magnitude is positive (numpy leaves the sign to LAPACK).
+// matrix, read from its lower triangle (Theano's Eigh(UPLO='L'), the
+// default; uplo 'U' reads the upper one): x @ v[:, i] == w[i] * v[:, i].
+// Each eigenvector's sign is fixed so that its first component within a
+// relative 1e-6 of its largest magnitude is positive. numpy (so Theano)
+// leaves the sign to the LAPACK build, so its vectors may differ from these
+// by a sign; both are eigenvectors. graphjit fixes it so that the compiled
+// kernel (LAPACK syevd) and the reference (Jacobi rotations) agree, and a
+// result does not change with the LAPACK library.
 std::pair<Variable, Variable> eigh(const Variable& x, std::source_location where = std::source_location::current());
+std::pair<Variable, Variable> eigh(const Variable& x, char uplo,
+                                   std::source_location where = std::source_location::current());
 }  // namespace nlinalg
 
 // theano.tensor.slinalg.
@@ -51,6 +58,27 @@ namespace slinalg {
 Variable cholesky(const Variable& x, std::source_location where = std::source_location::current());
 // x with a @ x == b, for a square a and a vector or matrix b; a singular a is an error.
 Variable solve(const Variable& a, const Variable& b, std::source_location where = std::source_location::current());
+// scipy.linalg.solve_triangular(a, b, trans, lower, unit_diagonal): x with
+// op(a) @ x == b, where op(a) is a (trans 0) or a.T (1, or 2: a^H, the same
+// for real a). Only a's lower (or upper) triangle is read, and with
+// unit_diagonal not even its diagonal (taken as ones). A zero on the
+// diagonal is a LinAlgError. Compiled, LAPACK's trtrs.
+Variable solve_triangular(const Variable& a, const Variable& b, int trans = 0, bool lower = false,
+                          bool unit_diagonal = false, std::source_location where = std::source_location::current());
+// What solve may assume of a: Theano's Solve(A_structure) (general,
+// symmetric, lower_triangular, upper_triangular) and scipy's assume_a="pos".
+// general and symmetric run the LU solve (Theano's Solve does the same for
+// symmetric); the triangular ones are solve_triangular, reading only that
+// triangle; positive_definite is cholesky of a's lower triangle then two
+// triangular solves (a LinAlgError when a is not positive definite).
+enum class Structure { general, symmetric, lower_triangular, upper_triangular, positive_definite };
+Variable solve(const Variable& a, const Variable& b, Structure assume_a,
+               std::source_location where = std::source_location::current());
+// Theano's slinalg.solve_lower_triangular and solve_upper_triangular.
+Variable solve_lower_triangular(const Variable& a, const Variable& b,
+                                std::source_location where = std::source_location::current());
+Variable solve_upper_triangular(const Variable& a, const Variable& b,
+                                std::source_location where = std::source_location::current());
 }  // namespace slinalg
 
 }  // namespace graphjit::tensor

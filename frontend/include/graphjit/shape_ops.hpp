@@ -69,9 +69,15 @@ Variable reshape(const Variable& x, const Variable& shape, int ndim = -1, SL whe
 // without an axis, x is flattened first.
 Variable repeat(const Variable& x, const Operand& repeats, std::optional<int> axis = std::nullopt,
                 SL where = SL::current());
-// T.tile(x, reps): x repeated reps[i] times along dim i (numpy's tile: the
-// shorter of x's dims and reps is padded with leading 1s).
-Variable tile(const Variable& x, const SymbolicShape& reps, SL where = SL::current());
+// T.tile(x, reps, ndim): x repeated reps[i] times along dim i (numpy's tile:
+// the shorter of x's dims and reps is padded with leading 1s). ndim, when
+// given, is the output's number of dims (at least x's and reps'): both are
+// padded to it with leading 1s.
+Variable tile(const Variable& x, const SymbolicShape& reps, std::optional<int> ndim = std::nullopt,
+              SL where = SL::current());
+// Theano's tile of a symbolic integer vector of counts, whose length is known
+// only when the function runs (at most ndim; padded in front with 1s).
+Variable tile(const Variable& x, const Variable& reps, int ndim, SL where = SL::current());
 // T.split(x, splits_size, n_splits, axis): n_splits consecutive parts of x
 // along the axis with the lengths in `splits` (an integer vector, which must
 // sum to x's length along the axis when the function runs). Each part is a view.
@@ -84,11 +90,15 @@ std::vector<Variable> split(const Variable& x, const std::vector<std::int64_t>& 
 Variable roll(const Variable& x, const Operand& shift, std::optional<int> axis = std::nullopt, SL where = SL::current());
 
 // --- selection --------------------------------------------------------------------------------------
-// T.take(x, indices, axis): x's elements at `indices` along the axis
-// (negative indices count from the end; an index out of range is an error);
+// What take does with an index out of range (numpy's and Theano's `mode`):
+// raise an error (negative indices count from the end), wrap it around
+// (index mod length, so -1 is the last), or clip it to [0, length - 1] (so
+// every negative index is 0, as numpy's clip mode).
+enum class TakeMode { raise, wrap, clip };
+// T.take(x, indices, axis, mode): x's elements at `indices` along the axis;
 // without an axis, of the flattened x.
 Variable take(const Variable& x, const Variable& indices, std::optional<int> axis = std::nullopt,
-              SL where = SL::current());
+              TakeMode mode = TakeMode::raise, SL where = SL::current());
 
 // --- broadcast patterns -------------------------------------------------------------------------------
 // The same value with dims declared broadcastable (addbroadcast), not

@@ -15,6 +15,12 @@ struct TypeError : std::invalid_argument {
 struct ShapeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// A matrix a linear-algebra op cannot work on: singular, not positive
+// definite, an eigenproblem that does not converge (numpy's LinAlgError). It
+// is a ShapeError, the run-time value error, so handlers of that catch it too.
+struct LinAlgError : ShapeError {
+  using ShapeError::ShapeError;
+};
 // A function built or called wrongly: argument count, unused inputs, bad updates or givens.
 struct FunctionError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;

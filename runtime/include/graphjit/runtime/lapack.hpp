@@ -19,6 +19,10 @@ struct Result {
 Result inverse(const Tensor& a);
 // getrf + getrs: x with a @ x == b, b a vector (n) or a matrix (n, k).
 Result solve(const Tensor& a, const Tensor& b);
+// trtrs: x with op(a) @ x == b for a triangular a (only its `lower` or upper
+// triangle is read; op is the transpose when `transpose`; a unit diagonal is
+// taken as ones and not read); info > 0 is a zero on the diagonal.
+Result solve_triangular(const Tensor& a, const Tensor& b, bool lower, bool transpose, bool unit_diagonal);
 // getrf: the product of U's diagonal with the pivots' sign, as a 0-d tensor
 // (0 for a singular matrix, 1 for a 0 x 0 one).
 Tensor det(const Tensor& a);
