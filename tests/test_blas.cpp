@@ -1,6 +1,8 @@
 // The BLAS bridge: gemm on every layout of view against a plain triple loop.
 #include <doctest/doctest.h>
 
+#include "blas_test_support.hpp"
+
 #include <graphjit/runtime/blas.hpp>
 #include <graphjit/runtime/tensor.hpp>
 
@@ -10,16 +12,10 @@
 #include <string>
 
 using namespace graphjit;
+using graphjit::testing::check_close;
+using graphjit::testing::random_matrix;
 
 namespace {
-
-Tensor random_matrix(std::mt19937& rng, const Shape& shape, DType dtype) {
-  std::uniform_real_distribution<double> uniform(-1, 1);
-  Tensor t = Tensor::empty(shape, float64);
-  double* p = t.data<double>();
-  for (std::int64_t i = 0; i < t.size(); ++i) p[i] = uniform(rng);
-  return t.astype(dtype);
-}
 
 // alpha * op(a) @ op(b) + beta * c, accumulated in float64 one element at a time.
 Tensor naive_gemm(bool trans_a, bool trans_b, double alpha, const Tensor& a, const Tensor& b, double beta,
@@ -33,15 +29,6 @@ Tensor naive_gemm(bool trans_a, bool trans_b, double alpha, const Tensor& a, con
       out.set({i, j}, alpha * sum + (beta == 0 ? 0 : beta * c.get({i, j})));
     }
   return out;
-}
-
-void check_close(const Tensor& got, const Tensor& want, double tolerance) {
-  REQUIRE(got.shape() == want.shape());
-  const auto g = got.to_vector<double>(), w = want.to_vector<double>();
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    CAPTURE(i);
-    CHECK(std::abs(g[i] - w[i]) <= tolerance * (1 + std::abs(w[i])));
-  }
 }
 
 double tolerance_for(DType dtype) { return dtype == float32 ? 1e-5 : 1e-12; }

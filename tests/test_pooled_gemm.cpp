@@ -4,6 +4,8 @@
 // compiled dot and gemm ops (which use it) what the reference gives.
 #include <doctest/doctest.h>
 
+#include "blas_test_support.hpp"
+
 #include "frontend/ops/pooled_gemm.hpp"
 
 #include <graphjit/graphjit.hpp>
@@ -15,31 +17,17 @@
 #include <thread>
 
 using namespace graphjit;
+using graphjit::testing::check_close;
+using graphjit::testing::random_matrix;
 namespace T = graphjit::tensor;
 
 namespace {
-
-Tensor random_matrix(std::mt19937& rng, const Shape& shape, DType dtype) {
-  std::uniform_real_distribution<double> uniform(-1, 1);
-  Tensor t = Tensor::empty(shape, float64);
-  for (std::int64_t i = 0; i < t.size(); ++i) t.data<double>()[i] = uniform(rng);
-  return t.astype(dtype);
-}
 
 // A (rows, cols) operand as a view that is not contiguous: every other row of
 // a taller matrix, or the transpose of a (cols, rows) matrix.
 Tensor strided_view(std::mt19937& rng, std::int64_t rows, std::int64_t cols, bool transposed, DType dtype) {
   if (transposed) return random_matrix(rng, {cols, rows}, dtype).transpose();
   return random_matrix(rng, {2 * rows, cols}, dtype).slice(0, 0, 2 * rows, 2);
-}
-
-void check_close(const Tensor& got, const Tensor& want, double tolerance) {
-  REQUIRE(got.shape() == want.shape());
-  const auto g = got.to_vector<double>(), w = want.to_vector<double>();
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    CAPTURE(i);
-    CHECK(std::abs(g[i] - w[i]) <= tolerance * (1 + std::abs(w[i])));
-  }
 }
 
 struct ThreadsForTest {
