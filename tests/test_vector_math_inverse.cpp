@@ -37,11 +37,11 @@ struct InverseFunction {
 const InverseFunction functions[] = {
     {OpCode::Log2, "log2", UNARY(log2), 1.5, 0.51},
     {OpCode::Log10, "log10", UNARY(log10), 1.5, 0.51},
-    {OpCode::Arcsinh, "arcsinh", UNARY(asinh), 2, 0.51},
-    {OpCode::Arccosh, "arccosh", UNARY(acosh), 2, 0.51},
-    {OpCode::Arctanh, "arctanh", UNARY(atanh), 2, 0.51},
+    {OpCode::Arcsinh, "arcsinh", UNARY(asinh), 1.5, 0.51},
+    {OpCode::Arccosh, "arccosh", UNARY(acosh), 1.5, 0.51},
+    {OpCode::Arctanh, "arctanh", UNARY(atanh), 1.5, 0.51},
     {OpCode::Arcsin, "arcsin", UNARY(asin), 1, 0.51},
-    {OpCode::Arccos, "arccos", UNARY(acos), 1.5, 0.51},
+    {OpCode::Arccos, "arccos", UNARY(acos), 1.25, 0.51},
     {OpCode::Arctan2, "arctan2", [](long double y, long double x) { return atan2l(y, x); },
      [](double y, double x) { return std::atan2(y, x); }, [](float y, float x) { return std::atan2(y, x); }, 2, 0.51},
 };

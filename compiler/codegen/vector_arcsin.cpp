@@ -35,8 +35,7 @@ HalfAngle half_angle(Emitter& e, llvm::Value* a) {
   llvm::IRBuilder<>& b = e.builder();
   llvm::Value* w = e.mul(e.sub(e.f(1.0), a), e.f(0.5));
   llvm::Value* s = b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, w);
-  llvm::Value* s_hi = b.CreateBitCast(b.CreateAnd(b.CreateBitCast(s, e.int_type()), e.i(~std::int64_t{0xffffffff})),
-                                      e.float_type());
+  llvm::Value* s_hi = e.high_bits(s, 32);
   llvm::Value* c = e.div(e.sub(w, e.mul(s_hi, s_hi)), e.add(s, s_hi));
   c = e.select(b.CreateFCmpOEQ(s, e.f(0.0)), e.f(0.0), c);  // |x| = 1: not 0/0
   return {s_hi, e.mul_add(e.mul(s, w), e.polynomial(w, arcsin_p), c)};

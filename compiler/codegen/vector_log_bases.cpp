@@ -25,10 +25,8 @@ constexpr double log10_2_hi = 0x1.34413509f8p-2, log10_2_lo = -0x1.80433b83b532a
 // and base_hi exact, |base_hi| >= the product or base_hi = 0.
 llvm::Value* scaled_log(Emitter& e, const Emitter::LogParts& p, llvm::Value* base_hi, llvm::Value* base_lo,
                         double c_hi, double c_lo) {
-  llvm::IRBuilder<>& b = e.builder();
   // g's top 26 bits times c_hi (27 bits) is exact.
-  llvm::Value* g_hi = b.CreateBitCast(b.CreateAnd(b.CreateBitCast(p.g, e.int_type()), e.i(~std::int64_t{(1 << 27) - 1})),
-                                      e.float_type());
+  llvm::Value* g_hi = e.high_bits(p.g, 27);
   llvm::Value* g_lo = e.sub(p.g, g_hi);
   llvm::Value* product = e.mul(g_hi, e.f(c_hi));
   // base_hi + product = sum + error exactly (Dekker's fast two-sum: |base_hi| >= |product| or base_hi = 0).

@@ -104,6 +104,13 @@ class Emitter {
     return sum;
   }
 
+  // x with its lowest `dropped` mantissa bits cleared: the high part of a
+  // Dekker split (x - high is exact, and products of short high parts are).
+  llvm::Value* high_bits(llvm::Value* x, int dropped) {
+    llvm::Value* mask = i(~((std::int64_t{1} << dropped) - 1));
+    return b_.CreateBitCast(b_.CreateAnd(b_.CreateBitCast(x, int_type_), mask), float_type_);
+  }
+
   // 2^n for an integer vector n within the normal exponent range.
   llvm::Value* pow2(llvm::Value* n) {
     llvm::Value* biased = b_.CreateAdd(n, i(fmt_.exponent_bias));
