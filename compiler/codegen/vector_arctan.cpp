@@ -36,7 +36,7 @@ struct Reduced {
   llvm::Value *t, *t_error, *offset_hi, *offset_lo;
 };
 
-// a - b = difference + error exactly (Knuth's two-sum), as {difference, error}.
+// a + b = sum + error exactly (Knuth's two-sum), as {sum, error}.
 std::pair<llvm::Value*, llvm::Value*> two_sum(Emitter& e, llvm::Value* a, llvm::Value* b) {
   llvm::Value* sum = e.add(a, b);
   llvm::Value* b_part = e.sub(sum, a);
