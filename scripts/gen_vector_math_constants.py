@@ -13,6 +13,10 @@ Run: /usr/bin/python3 scripts/gen_vector_math_constants.py   (needs python3-mpma
   Each fit is the smallest degree whose error is below 1e-17 relative.
 - arctan: (atan(t)/t - 1)/t^2 in z = t^2 for |t| <= tan(pi/8), and pi/4 and
   pi/2 in two parts (a 33-bit high part).
+- arcsin: (asin(s)/s - 1)/s^2 in z = s^2 for |s| <= 1/2, and pi in two parts.
+- log2 and log10: 1/ln2 and 1/ln10 with a 27-bit high part (so that its
+  product with a 26-bit number is exact), and log10(2) with a 40-bit high
+  part (exact times any exponent k, |k| < 2^12).
 """
 import mpmath as mp
 
@@ -81,7 +85,26 @@ def arctan_fit():
         print(f"{name} parts:", hexf(hi), hexf(v - hi))
 
 
+def arcsin_fit():
+    def p(z):
+        return (mp.asin(mp.sqrt(z)) / mp.sqrt(z) - 1) / z if z > 0 else mp.mpf(1) / 6
+
+    # Error relative to asin(s) is the fit's error times z <= 1/4.
+    fit("(asin(s)/s - 1)/s^2 in s^2, |s| <= 1/2", p, 0, mp.mpf(1) / 4, 4)
+    hi = round_bits(mp.pi, 33)
+    print("pi parts:", hexf(hi), hexf(mp.pi - hi))
+
+
+def log_base_constants():
+    for name, v, bits in (("1/ln2", 1 / mp.log(2), 27), ("1/ln10", 1 / mp.log(10), 27),
+                          ("log10(2)", mp.log10(2), 40)):
+        hi = round_bits(v, bits)
+        print(f"{name} parts:", hexf(hi), hexf(v - hi))
+
+
 if __name__ == "__main__":
     pi_half_parts()
     erf_fits()
     arctan_fit()
+    arcsin_fit()
+    log_base_constants()

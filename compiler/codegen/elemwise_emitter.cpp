@@ -196,6 +196,15 @@ TypedValue emit_op(OpEmitter& e, const ir::Node& node) {
     case OpCode::Cosh: return e.result(math::cosh(b, e.arg(0)));
     case OpCode::Exp2: return e.result(math::exp2(b, e.arg(0)));
     case OpCode::Arctan: return e.result(math::arctan(b, e.arg(0)));
+    // Issue 8, inverse functions (vmath-inverse).
+    case OpCode::Log2: return e.result(math::log2(b, e.arg(0)));
+    case OpCode::Log10: return e.result(math::log10(b, e.arg(0)));
+    case OpCode::Arcsinh: return e.result(math::arcsinh(b, e.arg(0)));
+    case OpCode::Arccosh: return e.result(math::arccosh(b, e.arg(0)));
+    case OpCode::Arctanh: return e.result(math::arctanh(b, e.arg(0)));
+    case OpCode::Arcsin: return e.result(math::arcsin(b, e.arg(0)));
+    case OpCode::Arccos: return e.result(math::arccos(b, e.arg(0)));
+    case OpCode::Arctan2: return e.result(math::arctan2(b, e.arg(0), e.arg(1)));
     case OpCode::Relu: {
       llvm::Value* x = e.arg(0);
       llvm::Value* positive = e.floating ? b.CreateFCmpOGT(x, e.zero(x)) : b.CreateICmpSGT(x, e.zero(x));

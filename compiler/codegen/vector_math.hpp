@@ -38,6 +38,17 @@ llvm::Value* exp2(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* arctan(llvm::IRBuilder<>& b, llvm::Value* x);  // vector_arctan.cpp
 llvm::Value* erfc(llvm::IRBuilder<>& b, llvm::Value* x);
 
+// Issue 8, inverse functions (vmath-inverse): vector_log_bases.cpp,
+// vector_inverse_hyperbolic.cpp, vector_arcsin.cpp, vector_arctan.cpp.
+llvm::Value* log2(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* log10(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* arcsinh(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* arccosh(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* arctanh(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* arcsin(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* arccos(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* arctan2(llvm::IRBuilder<>& b, llvm::Value* y, llvm::Value* x);  // atan(y/x) in the quadrant of (x, y)
+
 // The scalar function (libm's) for one lane: the trigonometric functions
 // reduce |x| <= 1e6 exactly and hand larger arguments and ±inf to it, lane by
 // lane, rather than give a wrong digit.

@@ -104,6 +104,13 @@ class Emitter {
     return sum;
   }
 
+  // x with its lowest `dropped` mantissa bits cleared: the high part of a
+  // Dekker split (x - high is exact, and products of short high parts are).
+  llvm::Value* high_bits(llvm::Value* x, int dropped) {
+    llvm::Value* mask = i(~((std::int64_t{1} << dropped) - 1));
+    return b_.CreateBitCast(b_.CreateAnd(b_.CreateBitCast(x, int_type_), mask), float_type_);
+  }
+
   // 2^n for an integer vector n within the normal exponent range.
   llvm::Value* pow2(llvm::Value* n) {
     llvm::Value* biased = b_.CreateAdd(n, i(fmt_.exponent_bias));
@@ -146,9 +153,14 @@ class Emitter {
     return c;
   }
 
-  // log(u) + extra for a finite positive u (subnormals only if pre-scaled:
-  // k_adjust is added to u's exponent), extra a small correction.
-  llvm::Value* log_core(llvm::Value* u, llvm::Value* extra, llvm::Value* k_adjust) {
+  // log(u) = k ln2 + g - s (g - R), with g = m - 1 exact, s = g / (g + 2) and
+  // R = s^2 P(s^2): the pieces log_core, log2 and log10 combine.
+  struct LogParts {
+    llvm::Value *k, *g, *correction;  // k as a float; correction = s (g - R), |correction| < |g| / 4
+  };
+  // For a finite positive u (subnormals only if pre-scaled: k_adjust is added
+  // to u's exponent).
+  LogParts log_parts(llvm::Value* u, llvm::Value* k_adjust) {
     // Subtracting sqrt(1/2)'s bits moves the exponent boundary to sqrt(1/2),
     // so that the mantissa m lands in [sqrt(1/2), sqrt(2)).
     llvm::Value* shifted = b_.CreateSub(b_.CreateBitCast(u, int_type_), bits_of(fmt_.sqrt_half));
@@ -163,9 +175,24 @@ class Emitter {
     std::vector<double> atanh_coefficients;
     for (int term = 1; term <= fmt_.atanh_terms; ++term) atanh_coefficients.push_back(2.0 / (2 * term + 1));
     llvm::Value* R = mul(z, polynomial(z, atanh_coefficients));
-    llvm::Value* kf = small_int_to_float(k);
-    llvm::Value* small = sub(mul_add(kf, f(fmt_.ln2_lo), extra), mul(s, sub(g, R)));
-    return mul_add(kf, f(fmt_.ln2_hi), add(g, small));
+    return {small_int_to_float(k), g, mul(s, sub(g, R))};
+  }
+
+  // log_parts of any positive finite x, subnormals included.
+  LogParts log_parts(llvm::Value* x) {
+    const double smallest_normal = std::ldexp(1.0, 1 - fmt_.exponent_bias);
+    llvm::Value* subnormal = b_.CreateFCmpOLT(x, f(smallest_normal));
+    llvm::Value* u = select(subnormal, mul(x, f(std::ldexp(1.0, fmt_.subnormal_scale_log2))), x);
+    return log_parts(u, select(subnormal, i(-fmt_.subnormal_scale_log2), i(0)));
+  }
+
+  // log(u) + extra for a finite positive u (k_adjust as in log_parts), extra a small correction.
+  llvm::Value* log_core(llvm::Value* u, llvm::Value* extra, llvm::Value* k_adjust) {
+    return combine_log(log_parts(u, k_adjust), extra);
+  }
+  llvm::Value* combine_log(const LogParts& p, llvm::Value* extra) {
+    llvm::Value* small = sub(mul_add(p.k, f(fmt_.ln2_lo), extra), p.correction);
+    return mul_add(p.k, f(fmt_.ln2_hi), add(p.g, small));
   }
 
   // expm1(y) for y in [-tanh_saturation, 0].
@@ -210,14 +237,7 @@ class Emitter {
     return mul(mul(p, pow2(half)), pow2(rest));
   }
 
-  llvm::Value* log(llvm::Value* x) {
-    const double smallest_normal = std::ldexp(1.0, 1 - fmt_.exponent_bias);
-    llvm::Value* subnormal = b_.CreateFCmpOLT(x, f(smallest_normal));
-    llvm::Value* u = select(subnormal, mul(x, f(std::ldexp(1.0, fmt_.subnormal_scale_log2))), x);
-    llvm::Value* k_adjust = select(subnormal, i(-fmt_.subnormal_scale_log2), i(0));
-    llvm::Value* result = log_core(u, f(0.0), k_adjust);
-    return domain_specials(x, result, 0.0);
-  }
+  llvm::Value* log(llvm::Value* x) { return domain_specials(x, combine_log(log_parts(x), f(0.0)), 0.0); }
 
   llvm::Value* log1p(llvm::Value* x) {
     llvm::Value* u = add(x, f(1.0));
