@@ -3,17 +3,11 @@
 // vector_arctan.cpp): accuracy in ulps against long double libm over many
 // arguments, the special values, the scalar fallback for huge arguments of the
 // trigonometric functions, and that the kernels really are vector code.
-#include "codegen_test_support.hpp"
-#include "compiler/ir/op_info.hpp"
-#include "scoped_config.hpp"
-#include "temp_dir.hpp"
 #include "ulp_error.hpp"
+#include "vector_ir_probe.hpp"
 
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <numbers>
-#include <sstream>
 
 using namespace codegen_test;
 using graphjit::testing::ulp_error;
@@ -235,52 +229,6 @@ template <class T> void check_special_values() {
   CHECK(arctan[denorm] == tiny);
   CHECK(arctan[pos_inf] == static_cast<T>(std::numbers::pi / 2));
   CHECK(arctan[neg_inf] == static_cast<T>(-std::numbers::pi / 2));
-}
-
-// The kernel functions of a dumped module, each as the text from its
-// `define` to its closing brace.
-std::vector<std::string> kernel_bodies(const std::string& ir) {
-  std::vector<std::string> bodies;
-  for (std::size_t at = ir.find("\ndefine "); at != std::string::npos; at = ir.find("\ndefine ", at + 1))
-    bodies.push_back(ir.substr(at, ir.find("\n}", at) - at));
-  return bodies;
-}
-
-// Calls other than LLVM intrinsics, outside blocks named beyond_vector_range.
-int scalar_calls_on_the_vector_path(const std::string& body) {
-  std::istringstream lines(body);
-  std::string line;
-  bool in_fallback = false;
-  int calls = 0;
-  while (std::getline(lines, line)) {
-    if (!line.empty() && line[0] != ' ') in_fallback = line.rfind("beyond_vector_range", 0) == 0;
-    if (line.find(" call ") != std::string::npos && line.find("@llvm.") == std::string::npos && !in_fallback) ++calls;
-  }
-  return calls;
-}
-
-// The generated IR of kernels for `ops` at `dtype`, one body per op.
-std::vector<std::string> generated_ir(DType dtype, const std::vector<OpCode>& ops) {
-  graphjit::testing::TempDir dir;
-  {
-    graphjit::testing::ScopedConfig dumping("dump_ir=true,dump_dir=" + dir.path().string());
-    std::vector<codegen::Cluster> clusters;
-    for (OpCode code : ops) {
-      NodeRef x = input(dtype, {false}, "x");
-      NodeRef y = op(code, {x});
-      clusters.push_back({ir::op_info(code).name, {x}, {y}, {y}, {}});
-    }
-    codegen::compile_kernels(clusters, "vector_path_probe");
-  }
-  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
-    if (entry.path().extension() == ".ll" && entry.path().stem().extension() != ".opt") {
-      std::ifstream in(entry.path());
-      std::stringstream text;
-      text << in.rdbuf();
-      return kernel_bodies(text.str());
-    }
-  FAIL("no IR was dumped");
-  return {};
 }
 
 }  // namespace

@@ -196,6 +196,10 @@ TypedValue emit_op(OpEmitter& e, const ir::Node& node) {
     case OpCode::Cosh: return e.result(math::cosh(b, e.arg(0)));
     case OpCode::Exp2: return e.result(math::exp2(b, e.arg(0)));
     case OpCode::Arctan: return e.result(math::arctan(b, e.arg(0)));
+    case OpCode::Erfinv: return e.result(math::erfinv(b, e.arg(0)));  // vmath-special: vector_special.cpp
+    case OpCode::Gammaln: return e.result(math::gammaln(b, e.arg(0)));
+    case OpCode::Psi: return e.result(math::psi(b, e.arg(0)));
+    case OpCode::Reciprocal: return e.result(b.CreateFDiv(llvm::ConstantFP::get(e.arg(0)->getType(), 1.0), e.arg(0)));
     case OpCode::Relu: {
       llvm::Value* x = e.arg(0);
       llvm::Value* positive = e.floating ? b.CreateFCmpOGT(x, e.zero(x)) : b.CreateICmpSGT(x, e.zero(x));
