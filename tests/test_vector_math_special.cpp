@@ -3,6 +3,7 @@
 // against scipy, the special values and poles, agreement with the reference
 // evaluator in fused kernels, and that the kernels are vector code.
 #include "frontend/ops/special_functions.hpp"
+#include "ulp_arguments.hpp"
 #include "ulp_error.hpp"
 #include "vector_ir_probe.hpp"
 
@@ -93,62 +94,32 @@ const SpecialFunction functions[] = {
 };
 
 template <class T> std::vector<T> arguments(OpCode op) {
-  std::mt19937_64 rng(17);
-  std::uniform_real_distribution<double> unit(0, 1);
-  std::vector<T> xs;
-  auto uniform = [&](double lo, double hi, int count) {
-    for (int i = 0; i < count; ++i) xs.push_back(static_cast<T>(lo + (hi - lo) * unit(rng)));
-  };
-  // ±2^u, u uniform from the subnormals up to `top`.
-  auto magnitudes = [&](double top, int count) {
-    const int bottom = std::numeric_limits<T>::min_exponent - std::numeric_limits<T>::digits;
-    for (int i = 0; i < count; ++i) {
-      const T m = static_cast<T>(std::exp2(bottom + (top - bottom) * unit(rng)));
-      xs.push_back(i % 2 ? m : -m);
-    }
-  };
-  // 20 neighbouring arguments on each side of each point.
-  auto around = [&](std::initializer_list<double> points) {
-    for (double p : points)
-      for (T up = static_cast<T>(p), down = up, k = 0; k < 20; ++k) {
-        xs.push_back(up), xs.push_back(down);
-        up = std::nextafter(up, std::numeric_limits<T>::infinity());
-        down = std::nextafter(down, -std::numeric_limits<T>::infinity());
-      }
-  };
+  graphjit::testing::UlpArguments<T> args(17);
   if (op == OpCode::Erfinv) {
-    magnitudes(0, 100000);
-    uniform(-1, 1, 200000);
+    args.magnitudes(0, 100000);
+    args.uniform(-1, 1, 200000);
     // 1 - 2^-u: the tail, down to the last double (or float) below 1.
     for (int i = 0; i < 50000; ++i) {
-      const T x = static_cast<T>(1 - std::exp2(-1 - (std::numeric_limits<T>::digits - 1) * unit(rng)));
-      xs.push_back(i % 2 ? x : -x);
+      const T x = static_cast<T>(1 - std::exp2(-1 - (std::numeric_limits<T>::digits - 1) * args.unit()));
+      args.push_back(i % 2 ? x : -x);
     }
     // w = 6.25 and w = 16, where the pieces meet.
-    around({0.99903239390103592, -0.99903239390103592, 0.99999994373, 1, -1, 0.5});
+    args.either_side({0.99903239390103592, -0.99903239390103592, 0.99999994373, 1, -1, 0.5});
   } else {
-    magnitudes(std::numeric_limits<T>::max_exponent, 100000);
-    uniform(0, 10, 100000);
-    uniform(-10, 0, 100000);
-    uniform(-200, 200, 50000);
-    uniform(0.5, 3, 50000);
-    around({0.5, 1, 1.4616321449683623, 1.5, 2, 2.5, 3, 7.5, 8, 10, -1, -2, -1e-8, 1e-8});
+    args.magnitudes(std::numeric_limits<T>::max_exponent, 100000);
+    args.uniform(0, 10, 100000);
+    args.uniform(-10, 0, 100000);
+    args.uniform(-200, 200, 50000);
+    args.uniform(0.5, 3, 50000);
+    args.either_side({0.5, 1, 1.4616321449683623, 1.5, 2, 2.5, 3, 7.5, 8, 10, -1, -2, -1e-8, 1e-8});
   }
-  return xs;
+  return args.values();
 }
 
 std::vector<exec::Kernel> compile_functions(DType dtype) {
-  std::vector<codegen::Cluster> clusters;
-  for (const SpecialFunction& f : functions) {
-    NodeRef x = input(dtype, {false}, "x");
-    NodeRef y = op(f.op, {x});
-    clusters.push_back({f.name, {x}, {y}, {y}, {}});
-  }
-  return codegen::compile_kernels(clusters, "vector_special_test");
-}
-
-template <class T> std::vector<T> run_kernel(const exec::Kernel& kernel, const std::vector<T>& xs) {
-  return kernel.run({Tensor::from_vector(xs)})[0].template to_vector<T>();
+  std::vector<OpCode> ops;
+  for (const SpecialFunction& f : functions) ops.push_back(f.op);
+  return codegen::compile_kernels(single_op_clusters(dtype, ops), "vector_special_test");
 }
 
 // Error in ulps of max(|exact|, floor) at T's precision.

@@ -1,6 +1,6 @@
-// Whether a kernel of the vector math is really vector code: single-op kernels
-// compiled with the IR dumped, and the calls on their vector path counted
-// (tests/test_vector_math.cpp, test_vector_math_special.cpp).
+// Single-op kernels for the vector math tests (tests/test_vector_math.cpp,
+// test_vector_math_special.cpp), and whether they are really vector code:
+// compiled with the IR dumped, and the calls on their vector path counted.
 #pragma once
 
 #include "codegen_test_support.hpp"
@@ -38,18 +38,28 @@ inline int scalar_calls_on_the_vector_path(const std::string& body) {
   return calls;
 }
 
+// One cluster y = op(x) per op, named after it.
+inline std::vector<codegen::Cluster> single_op_clusters(DType dtype, const std::vector<OpCode>& ops) {
+  std::vector<codegen::Cluster> clusters;
+  for (OpCode code : ops) {
+    NodeRef x = input(dtype, {false}, "x");
+    NodeRef y = op(code, {x});
+    clusters.push_back({ir::op_info(code).name, {x}, {y}, {y}, {}});
+  }
+  return clusters;
+}
+
+// y = kernel(xs) for a single-op kernel.
+template <class T> std::vector<T> run_kernel(const exec::Kernel& kernel, const std::vector<T>& xs) {
+  return kernel.run({Tensor::from_vector(xs)})[0].template to_vector<T>();
+}
+
 // The generated IR of kernels for `ops` at `dtype`, one body per op.
 inline std::vector<std::string> generated_ir(DType dtype, const std::vector<OpCode>& ops) {
   graphjit::testing::TempDir dir;
   {
     graphjit::testing::ScopedConfig dumping("dump_ir=true,dump_dir=" + dir.path().string());
-    std::vector<codegen::Cluster> clusters;
-    for (OpCode code : ops) {
-      NodeRef x = input(dtype, {false}, "x");
-      NodeRef y = op(code, {x});
-      clusters.push_back({ir::op_info(code).name, {x}, {y}, {y}, {}});
-    }
-    codegen::compile_kernels(clusters, "vector_path_probe");
+    codegen::compile_kernels(single_op_clusters(dtype, ops), "vector_path_probe");
   }
   for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
     if (entry.path().extension() == ".ll" && entry.path().stem().extension() != ".opt") {
