@@ -146,6 +146,7 @@ template <class T> std::vector<Case> cases(std::int64_t n) {
   unary("gammaln(x>0)", {OpCode::Gammaln}, 0, 20, 11, [](T v) { return std::lgamma(v); });
   unary("psi(x)", {OpCode::Psi}, -20, 20, 12, [](T v) { return static_cast<T>(ops::digamma(v)); });
   unary("psi(x>0)", {OpCode::Psi}, 0, 20, 13, [](T v) { return static_cast<T>(ops::digamma(v)); });
+  unary("tri_gamma(x)", {OpCode::TriGamma}, -20, 20, 14, [](T v) { return static_cast<T>(ops::trigamma(v)); });
   return out;
 }
 

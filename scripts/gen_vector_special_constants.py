@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Prints the constants of compiler/codegen/vector_special.cpp (erfinv,
-gammaln, psi and the sin(pi r), cos(pi r) their reflections use).
+gammaln, psi, tri_gamma and the sin(pi r) their reflections use).
 
 Run: /usr/bin/python3 scripts/gen_vector_special_constants.py   (needs python3-mpmath)
 
@@ -16,7 +16,8 @@ gen_vector_math_constants.py), lowest degree first:
 - psi: psi(y) / (y - y0) in y - 3/2 for y in [1, 2], y0 the positive zero
   (printed in two parts); psi(y) in y - 5/2 for y in [2, 3];
   log x - psi(x) - 1/(2x) = x^-2 d(x^-2) for x >= 10.
-- sin(pi r) / r and cos(pi r) in r^2 for |r| <= 1/2.
+- tri_gamma: psi1(x) - 1/x - 1/(2x^2) = x^-3 e(x^-2) for x >= 4.
+- sin(pi r) / r in r^2 for |r| <= 1/2.
 """
 import mpmath as mp
 
@@ -75,17 +76,28 @@ def psi_fits():
     fit("log x - psi(x) - 1/(2x) times x^2 in 1/x^2, x >= 10", d, 0, mp.mpf(1) / 100, 100 * 2.25)
 
 
-def sinpi_cospi_fits():
+def trigamma_fit():
+    def e(u):  # u = 1/x^2
+        if u == 0:
+            return mp.mpf(1) / 6
+        x = 1 / mp.sqrt(u)
+        return (mp.polygamma(1, x) - 1 / x - 1 / (2 * x * x)) * x**3
+
+    # Relative to psi1(x) ~ 1/x: the term is e / x^3, so the error is scaled by x^2 >= 16.
+    fit("psi1(x) - 1/x - 1/(2x^2) times x^3 in 1/x^2, x >= 4", e, 0, mp.mpf(1) / 16, 16)
+
+
+def sinpi_fit():
     def s(z):
         r = mp.sqrt(z)
         return mp.sin(mp.pi * r) / r if z > 0 else mp.pi
 
     fit("sin(pi r)/r in r^2, |r| <= 1/2", s, 0, 0.25, 2)
-    fit("cos(pi r) in r^2, |r| <= 1/2", lambda z: mp.cos(mp.pi * mp.sqrt(z)), 0, 0.25, mp.cos(mp.pi * 0.45))
 
 
 if __name__ == "__main__":
     erfinv_fits()
     gammaln_fits()
     psi_fits()
-    sinpi_cospi_fits()
+    trigamma_fit()
+    sinpi_fit()

@@ -1,4 +1,5 @@
-// erfinv, gammaln (log|Gamma|) and psi (digamma) as vector IR, in double
+// erfinv, gammaln (log|Gamma|), psi (digamma) and tri_gamma (psi's
+// derivative) as vector IR, in double
 // (float arguments are widened, so float results are the double result
 // rounded once). Branch-free: every lane evaluates every piece and selects.
 //
@@ -8,8 +9,9 @@
 // that their zeros near 1, 2 and 1.4616 keep full relative precision:
 // gammaln(a) = t R(t) + log(product), t = a - round(a), R(t) = lgamma(2+t)/t;
 // psi(a) = (y - y0) Q(y) + sum of 1/(a - j), y = frac(a) + 1 in [1, 2), y0 its
-// zero. From 8 (gammaln) and 10 (psi) on, Stirling's series. Negative x
-// reflect with sin(pi r), cos(pi r) of r = x - round(x), which is exact.
+// zero; tri_gamma(a) = tri_gamma(a + n) + sum of 1/(a + k)^2. From 8
+// (gammaln), 10 (psi) and 4 (tri_gamma) on, Stirling's series. Negative x reflect
+// with sin(pi r), cos(pi r) of r = x - round(x), which is exact.
 #include "compiler/codegen/vector_math.hpp"
 #include "compiler/codegen/vector_math_emitter.hpp"
 
@@ -84,6 +86,16 @@ const std::vector<double> psi_asymptotic = {0x1.5555555555553p-4,  -0x1.11111110
                                             -0x1.110ef0c7a9466p-8, 0x1.eedc14c2d6c94p-8, -0x1.3453e6382a31ap-6};
 constexpr double psi_asymptotic_from = 10.0;
 
+// x^3 (psi1(x) - 1/x - 1/(2x^2)) in 1/x^2, x >= 4 (psi1 = tri_gamma). From 4
+// rather than 10: each term of the shift's fraction adds two roundings.
+const std::vector<double> trigamma_asymptotic = {
+    0x1.5555555555553p-3,  -0x1.111111110726cp-5, 0x1.86186153d3845p-6, -0x1.1110f7e9636d3p-5,
+    0x1.3647056eca327p-4,  -0x1.02adf71f18cb5p-2, 0x1.242984696e038p+0, -0x1.8d9f4ef74a8f5p+2,
+    0x1.0bf542af2bd7dp+5,  -0x1.134b3a1f91460p+7, 0x1.238a23cdc0c47p+8};
+constexpr double trigamma_asymptotic_from = 4.0;
+// Below this, psi1(a) = 1/a^2 + pi^2/6 to double precision (and a^2 could be subnormal).
+constexpr double trigamma_inverse_square_below = 0x1p-30;
+
 // sin(pi r) / r in r^2, |r| <= 1/2.
 const std::vector<double> sin_pi_over_r = {0x1.921fb54442d18p+1, -0x1.4abbce625be52p+2, 0x1.466bc6775aa7dp+1,
                                            -0x1.32d2cce627c86p-1, 0x1.5078348551854p-4,  -0x1.e3074dfaf87afp-8,
@@ -107,7 +119,7 @@ llvm::Value* horner(Emitter& e, llvm::Value* x, const std::vector<double>& coeff
 }
 
 // sin(pi r) for |r| <= 1/2.
-llvm::Value* sin_pi(Emitter& e, llvm::Value* r) { return e.mul(r, e.polynomial(e.mul(r, r), sin_pi_over_r)); }
+llvm::Value* sin_pi(Emitter& e, llvm::Value* r) { return e.mul(r, horner(e, e.mul(r, r), sin_pi_over_r)); }
 
 llvm::Value* erfinv_in_double(llvm::IRBuilder<>& b, llvm::Value* x) {
   Emitter e(b, x);
@@ -234,10 +246,65 @@ llvm::Value* psi_in_double(llvm::IRBuilder<>& b, llvm::Value* x) {
   return e.select(e.is_nan(x), x, result);
 }
 
+// psi1(a) for a > 0, minus 1/a^2 where `minus_inverse_square` (the
+// reflection needs psi1(1 + a)). psi1 is positive and decreasing, so the
+// shift goes up: psi1(a) = psi1(a + n) + sum of 1/(a + k)^2, k = 0 .. n-1,
+// with a + n in [4, 5), all terms positive (no cancellation), the sum
+// accumulated as one fraction; the asymptotic series from 4.
+llvm::Value* trigamma_positive(Emitter& e, llvm::Value* a, llvm::Value* minus_inverse_square) {
+  llvm::IRBuilder<>& b = e.builder();
+  const double from = trigamma_asymptotic_from;
+  llvm::Value* shift = e.select(below(e, a, from), b.CreateUnaryIntrinsic(llvm::Intrinsic::ceil, e.sub(e.f(from), a)), e.f(0.0));
+  // The k = 0 term on its own, as the largest: 1/a^2 = (1/s)(1 - err/s) with
+  // a^2 = s + err exactly (err by FMA), so it is within about an ulp.
+  llvm::Value* square = e.mul(a, a);
+  llvm::Value* square_error = b.CreateIntrinsic(llvm::Intrinsic::fma, {e.float_type()}, {a, a, b.CreateFNeg(square)});
+  llvm::Value* inverse_square = e.div(e.f(1.0), square);
+  inverse_square = e.mul_add(b.CreateFNeg(inverse_square), e.mul(square_error, inverse_square), inverse_square);
+  llvm::Value* first = b.CreateAnd(b.CreateFCmpOGT(shift, e.f(0.0)), b.CreateNot(minus_inverse_square));
+  llvm::Value* numerator = e.f(0.0);
+  llvm::Value* denominator = e.f(1.0);
+  for (int k = 1; k < static_cast<int>(from); ++k) {
+    llvm::Value* active = b.CreateFCmpOGT(shift, e.f(k));
+    llvm::Value* z = e.add(a, e.f(k));
+    llvm::Value* z2 = e.mul(z, z);
+    numerator = e.select(active, e.mul_add(numerator, z2, denominator), numerator);
+    denominator = e.select(active, e.mul(denominator, z2), denominator);
+  }
+  // At y = a + n (or a itself from 10 on): 1/y + 1/(2y^2) + e(1/y^2)/y^3, the
+  // middle term negated for psi1(1 + a) = psi1(a) - 1/a^2 when y = a.
+  llvm::Value* y = e.add(a, shift);
+  llvm::Value* inverse = e.div(e.f(1.0), y);
+  llvm::Value* u = e.mul(inverse, inverse);
+  llvm::Value* half = e.select(b.CreateAnd(minus_inverse_square, b.CreateFCmpUGE(a, e.f(from))), e.f(-0.5), e.f(0.5));
+  llvm::Value* series = e.add(inverse, e.mul_add(u, half, e.mul(e.mul(u, inverse), horner(e, u, trigamma_asymptotic))));
+  llvm::Value* result = e.add(e.select(first, inverse_square, e.f(0.0)), e.add(series, e.div(numerator, denominator)));
+  // Tiny a (never reflected: the reflection's own term dominates there).
+  llvm::Value* tiny = e.add(e.mul(e.div(e.f(1.0), a), e.div(e.f(1.0), a)), e.f(std::numbers::pi * std::numbers::pi / 6));
+  return e.select(b.CreateAnd(below(e, a, trigamma_inverse_square_below), b.CreateNot(minus_inverse_square)), tiny,
+                  result);
+}
+
+llvm::Value* trigamma_in_double(llvm::IRBuilder<>& b, llvm::Value* x) {
+  Emitter e(b, x);
+  llvm::Value* a = e.abs(x);
+  llvm::Value* negative = below(e, x, 0.0);
+  llvm::Value* positive = trigamma_positive(e, a, negative);
+  // x < 0: psi1(x) = pi^2 / sin^2(pi x) - psi1(1 - x), 1 - x = 1 + a.
+  llvm::Value* sine = sin_pi(e, distance_to_integer(e, x));
+  llvm::Value* pi_over_sine = e.div(e.f(std::numbers::pi), sine);
+  llvm::Value* result = e.select(negative, e.sub(e.mul(pi_over_sine, pi_over_sine), positive), positive);
+  // scipy's polygamma(1, x): +inf at 0, the negative integers and -inf.
+  llvm::Value* pole = b.CreateAnd(b.CreateFCmpOLE(x, e.f(0.0)), equal(e, distance_to_integer(e, x), 0.0));
+  result = e.select(b.CreateOr(pole, equal(e, x, -inf)), e.f(inf), result);
+  return e.select(e.is_nan(x), x, result);
+}
+
 }  // namespace
 
 llvm::Value* erfinv(llvm::IRBuilder<>& b, llvm::Value* x) { return in_double(b, x, erfinv_in_double); }
 llvm::Value* gammaln(llvm::IRBuilder<>& b, llvm::Value* x) { return in_double(b, x, gammaln_in_double); }
 llvm::Value* psi(llvm::IRBuilder<>& b, llvm::Value* x) { return in_double(b, x, psi_in_double); }
+llvm::Value* tri_gamma(llvm::IRBuilder<>& b, llvm::Value* x) { return in_double(b, x, trigamma_in_double); }
 
 }  // namespace graphjit::codegen::math
