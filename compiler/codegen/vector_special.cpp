@@ -256,7 +256,8 @@ llvm::Value* trigamma_positive(Emitter& e, llvm::Value* a, llvm::Value* minus_in
   const double from = trigamma_asymptotic_from;
   llvm::Value* shift = e.select(below(e, a, from), b.CreateUnaryIntrinsic(llvm::Intrinsic::ceil, e.sub(e.f(from), a)), e.f(0.0));
   // The k = 0 term on its own, as the largest: 1/a^2 = (1/s)(1 - err/s) with
-  // a^2 = s + err exactly (err by FMA), so it is within about an ulp.
+  // a^2 = s + err exactly (err by llvm.fma, which a CPU without FMA would
+  // compute by a libm call), so it is within about an ulp.
   llvm::Value* square = e.mul(a, a);
   llvm::Value* square_error = b.CreateIntrinsic(llvm::Intrinsic::fma, {e.float_type()}, {a, a, b.CreateFNeg(square)});
   llvm::Value* inverse_square = e.div(e.f(1.0), square);
@@ -271,7 +272,7 @@ llvm::Value* trigamma_positive(Emitter& e, llvm::Value* a, llvm::Value* minus_in
     numerator = e.select(active, e.mul_add(numerator, z2, denominator), numerator);
     denominator = e.select(active, e.mul(denominator, z2), denominator);
   }
-  // At y = a + n (or a itself from 10 on): 1/y + 1/(2y^2) + e(1/y^2)/y^3, the
+  // At y = a + n (or a itself from 4 on): 1/y + 1/(2y^2) + e(1/y^2)/y^3, the
   // middle term negated for psi1(1 + a) = psi1(a) - 1/a^2 when y = a.
   llvm::Value* y = e.add(a, shift);
   llvm::Value* inverse = e.div(e.f(1.0), y);
