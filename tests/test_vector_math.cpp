@@ -5,14 +5,12 @@
 // trigonometric functions, and that the kernels really are vector code.
 #include "codegen_test_support.hpp"
 #include "compiler/ir/op_info.hpp"
+#include "ulp_arguments.hpp"
 #include "ulp_error.hpp"
 #include "vector_ir_probe.hpp"
 
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <numbers>
-#include <sstream>
 
 using namespace codegen_test;
 using graphjit::testing::ulp_error;
@@ -46,25 +44,12 @@ bool trigonometric(OpCode op) { return op == OpCode::Sin || op == OpCode::Cos ||
 constexpr double reduction_limit = 1e6;
 
 template <class T> std::vector<T> arguments(OpCode op) {
-  std::mt19937_64 rng(7);
-  std::uniform_real_distribution<double> unit(0, 1);
-  std::vector<T> xs;
-  auto uniform = [&](double lo, double hi, int count) {
-    for (int i = 0; i < count; ++i) xs.push_back(static_cast<T>(lo + (hi - lo) * unit(rng)));
-  };
-  // ±2^u, u uniform from the subnormals up to `top`.
-  auto magnitudes = [&](double top, int count) {
-    const int bottom = std::numeric_limits<T>::min_exponent - std::numeric_limits<T>::digits;
-    for (int i = 0; i < count; ++i) {
-      const T m = static_cast<T>(std::exp2(bottom + (top - bottom) * unit(rng)));
-      xs.push_back(i % 2 ? m : -m);
-    }
-  };
-  // Arguments next to each other around each boundary.
-  auto around = [&](std::initializer_list<double> points) {
-    for (double p : points)
-      for (T x = static_cast<T>(p), k = 0; k < 20; ++k, x = std::nextafter(x, T(0))) xs.push_back(x), xs.push_back(-x);
-  };
+  graphjit::testing::UlpArguments<T> args(7);
+  auto uniform = [&](double lo, double hi, int count) { args.uniform(lo, hi, count); };
+  auto magnitudes = [&](double top, int count) { args.magnitudes(top, count); };
+  auto around = [&](std::initializer_list<double> points) { args.around(points); };
+  std::vector<T>& xs = args.values();
+  auto unit = [&] { return args.unit(); };
   if (trigonometric(op)) {
     magnitudes(std::log2(reduction_limit), 100000);
     uniform(-4, 4, 100000);
@@ -73,7 +58,7 @@ template <class T> std::vector<T> arguments(OpCode op) {
     // The floats and doubles nearest to multiples of pi/2, where the
     // reduction cancels most: the hardest arguments below the limit.
     for (int i = 0; i < 40000; ++i) {
-      const double k = i < 20000 ? i - 10000 : std::floor(unit(rng) * 2 * reduction_limit / std::numbers::pi);
+      const double k = i < 20000 ? i - 10000 : std::floor(unit() * 2 * reduction_limit / std::numbers::pi);
       T x = static_cast<T>(k * std::numbers::pi / 2);
       for (int step = 0; step < 3; ++step, x = std::nextafter(x, std::numeric_limits<T>::infinity())) xs.push_back(x);
     }
@@ -110,10 +95,6 @@ std::vector<exec::Kernel> compile_functions(DType dtype, const std::string& modu
     clusters.push_back({f.name, {x}, {y}, {y}, {}});
   }
   return codegen::compile_kernels(clusters, module);
-}
-
-template <class T> std::vector<T> run_kernel(const exec::Kernel& kernel, const std::vector<T>& xs) {
-  return kernel.run({Tensor::from_vector(xs)})[0].template to_vector<T>();
 }
 
 template <class T> void check_accuracy(const VectorFunction& f, const exec::Kernel& kernel) {

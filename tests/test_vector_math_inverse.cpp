@@ -175,14 +175,6 @@ std::vector<exec::Kernel> compile_functions(DType dtype) {
   return codegen::compile_kernels(clusters, "vector_math_inverse_test");
 }
 
-// f(first[i]) or f(first[i], second[i]).
-template <class T>
-std::vector<T> run_kernel(const exec::Kernel& kernel, const std::vector<T>& first, const std::vector<T>& second = {}) {
-  std::vector<Tensor> inputs = {Tensor::from_vector(first)};
-  if (!second.empty()) inputs.push_back(Tensor::from_vector(second));
-  return kernel.run(inputs)[0].template to_vector<T>();
-}
-
 template <class T> void check_accuracy(const InverseFunction& f, const exec::Kernel& kernel) {
   Arguments<T> a = arguments<T>(f.op);
   // Unary: xs. Binary (arctan2(y, x)): ys and xs.

@@ -1,5 +1,6 @@
-// Reading the dumped IR of compiled kernels, for the tests that check the
-// vector math really is vector code (test_vector_math*.cpp).
+// Single-op kernels for the vector math tests (tests/test_vector_math.cpp,
+// test_vector_math_special.cpp, test_vector_math_inverse.cpp), and whether they are really vector code:
+// compiled with the IR dumped, and the calls on their vector path counted.
 #pragma once
 
 #include "codegen_test_support.hpp"
@@ -37,19 +38,32 @@ inline int scalar_calls_on_the_vector_path(const std::string& body) {
   return calls;
 }
 
+// One cluster y = op(x) per op, named after it.
+inline std::vector<codegen::Cluster> single_op_clusters(DType dtype, const std::vector<OpCode>& ops) {
+  std::vector<codegen::Cluster> clusters;
+  for (OpCode code : ops) {
+    std::vector<NodeRef> args;
+    for (int k = 0; k < ir::op_info(code).arity; ++k) args.push_back(input(dtype, {false}, "x" + std::to_string(k)));
+    NodeRef y = op(code, args);
+    clusters.push_back({ir::op_info(code).name, args, {y}, {y}, {}});
+  }
+  return clusters;
+}
+
+// f(first[i]), or f(first[i], second[i]) for a binary op, by a single-op kernel.
+template <class T>
+std::vector<T> run_kernel(const exec::Kernel& kernel, const std::vector<T>& first, const std::vector<T>& second = {}) {
+  std::vector<Tensor> inputs = {Tensor::from_vector(first)};
+  if (!second.empty()) inputs.push_back(Tensor::from_vector(second));
+  return kernel.run(inputs)[0].template to_vector<T>();
+}
+
 // The generated IR of kernels for `ops` at `dtype`, one body per op.
 inline std::vector<std::string> generated_ir(DType dtype, const std::vector<OpCode>& ops) {
   graphjit::testing::TempDir dir;
   {
     graphjit::testing::ScopedConfig dumping("dump_ir=true,dump_dir=" + dir.path().string());
-    std::vector<codegen::Cluster> clusters;
-    for (OpCode code : ops) {
-      std::vector<NodeRef> args;
-      for (int k = 0; k < ir::op_info(code).arity; ++k) args.push_back(input(dtype, {false}, "x" + std::to_string(k)));
-      NodeRef y = op(code, args);
-      clusters.push_back({ir::op_info(code).name, args, {y}, {y}, {}});
-    }
-    codegen::compile_kernels(clusters, "vector_path_probe");
+    codegen::compile_kernels(single_op_clusters(dtype, ops), "vector_path_probe");
   }
   for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
     if (entry.path().extension() == ".ll" && entry.path().stem().extension() != ".opt") {

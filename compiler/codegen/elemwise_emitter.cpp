@@ -205,6 +205,11 @@ TypedValue emit_op(OpEmitter& e, const ir::Node& node) {
     case OpCode::Arcsin: return e.result(math::arcsin(b, e.arg(0)));
     case OpCode::Arccos: return e.result(math::arccos(b, e.arg(0)));
     case OpCode::Arctan2: return e.result(math::arctan2(b, e.arg(0), e.arg(1)));
+    case OpCode::Erfinv: return e.result(math::erfinv(b, e.arg(0)));  // vmath-special: vector_special.cpp
+    case OpCode::Gammaln: return e.result(math::gammaln(b, e.arg(0)));
+    case OpCode::Psi: return e.result(math::psi(b, e.arg(0)));
+    case OpCode::TriGamma: return e.result(math::tri_gamma(b, e.arg(0)));
+    case OpCode::Reciprocal: return e.result(b.CreateFDiv(llvm::ConstantFP::get(e.arg(0)->getType(), 1.0), e.arg(0)));
     case OpCode::Relu: {
       llvm::Value* x = e.arg(0);
       llvm::Value* positive = e.floating ? b.CreateFCmpOGT(x, e.zero(x)) : b.CreateICmpSGT(x, e.zero(x));

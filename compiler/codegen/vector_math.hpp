@@ -48,6 +48,14 @@ llvm::Value* arctanh(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* arcsin(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* arccos(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* arctan2(llvm::IRBuilder<>& b, llvm::Value* y, llvm::Value* x);  // atan(y/x) in the quadrant of (x, y)
+// Special functions of issue 8 (vector_special.cpp): erfinv (±inf at ±1, nan
+// beyond), gammaln = log|Gamma(x)| (+inf at 0 and the negative integers) and
+// psi = digamma (-inf at +0, +inf at -0, nan at the negative integers and
+// -inf) and its derivative tri_gamma (+inf at 0, the negative integers and -inf).
+llvm::Value* erfinv(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* gammaln(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* psi(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* tri_gamma(llvm::IRBuilder<>& b, llvm::Value* x);
 
 // The scalar function (libm's) for one lane: the trigonometric functions
 // reduce |x| <= 1e6 exactly and hand larger arguments and ±inf to it, lane by

@@ -1,8 +1,9 @@
 // Elementwise math beyond arithmetic (issue 8): trigonometric and hyperbolic
 // functions, exp2/log2/log10, rounding, the special functions, the nan/inf
 // predicates, and the activations built from them. Each op is its scalar
-// function and its gradient; the code generator calls the scalar function
-// lane by lane (no IR of its own yet).
+// function and its gradient; the code generator emits vector IR for most
+// (compiler/codegen/vector_*.cpp) and calls the scalar function lane by lane
+// for the others.
 #include "frontend/ops/elemwise_support.hpp"
 #include "frontend/ops/special_functions.hpp"
 

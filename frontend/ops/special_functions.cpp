@@ -35,11 +35,16 @@ double erfinv(double y) {
   const double a = std::abs(y);
   double x = erfinv_start(a);
   // Halley on f(x) = erf(x) - a, written with erfc near 1 where erf(x) - a
-  // would cancel (1 - a is exact for a >= 0.5).
-  for (int step = 0; step < 3; ++step) {
+  // would cancel (1 - a is exact for a >= 0.5), until x stops moving: three
+  // steps are enough in the start's range, but not for 1 - a below about
+  // 1e-12, where it starts far off (it was 5.709 for erfinv(1 - 2^-53) = 5.864).
+  for (int step = 0; step < 100; ++step) {
     const double f = a < 0.5 ? std::erf(x) - a : (1.0 - a) - std::erfc(x);
     const double slope = 2.0 / std::sqrt(std::numbers::pi) * std::exp(-x * x);
-    x -= f / (slope + x * f);
+    const double next = x - f / (slope + x * f);
+    const bool converged = next == x || (step >= 3 && std::abs(next - x) <= 0x1p-52 * x);
+    x = next;
+    if (converged) break;
   }
   return std::copysign(x, y);
 }
@@ -47,9 +52,18 @@ double erfinv(double y) {
 double digamma(double x) {
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
   if (std::isnan(x) || x == -std::numeric_limits<double>::infinity()) return nan;
-  if (x == 0) return -std::numeric_limits<double>::infinity();  // scipy's psi(0)
+  // scipy's psi: -inf at +0 and +inf at -0 (the limits from each side).
+  if (x == 0) return std::signbit(x) ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
   if (x < 0 && x == std::floor(x)) return nan;
-  if (x < 0) return digamma(1.0 - x) - std::numbers::pi / std::tan(std::numbers::pi * x);  // reflection
+  if (x < 0) {
+    // Reflection, psi(x) = psi(1 - x) - pi cot(pi x), with cot(pi x) taken of
+    // x's distance r to the nearest integer (exact; tan(pi * x) would carry
+    // the rounding of pi * x, thousands of ulps near the poles), as
+    // tan(pi (1/2 - |r|)) beyond |r| = 1/4 so that it is 0 at the half-integers.
+    const double r = x - std::round(x), pi = std::numbers::pi;
+    const double cot = std::abs(r) <= 0.25 ? 1.0 / std::tan(pi * r) : std::copysign(std::tan(pi * (0.5 - std::abs(r))), r);
+    return digamma(1.0 - x) - pi * cot;
+  }
   double shift = 0;
   for (; x < 10.0; x += 1.0) shift -= 1.0 / x;  // psi(x) = psi(x + 1) - 1/x
   // The asymptotic series; at x >= 10 its next term is below 1e-16.
