@@ -8,6 +8,7 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
 
+#include <algorithm>
 #include <functional>
 #include <unordered_map>
 
@@ -162,6 +163,7 @@ class KernelEmitter {
     llvm::Value* n;      // the row's length
     unsigned width;      // lanes per step
     llvm::Value* unit_strides;  // every operand moves by 1 (inputs: or 0) per element
+    llvm::Value* contiguous;    // every operand moves by 1 per element
     Values repeated;     // per input read along the row: whether its stride is 0
     std::unordered_map<std::size_t, TypedValue> invariant;  // inputs broadcast along the row
     llvm::Value* lane_numbers;  // <0, 1, ..., width-1>
@@ -176,7 +178,12 @@ class KernelEmitter {
 
   // The innermost loop steps by vector_width lanes, each step reaching
   // memory by one of the three Accesses. All three feed a single copy of the
-  // computation, which keeps the code LLVM must compile small.
+  // computation, which keeps the code LLVM must compile small. That general
+  // loop tests the strides and the repeat buffers on every step, and LLVM
+  // does not unswitch it; so a row whose operands all move by 1 first runs
+  // its full steps in a second loop versioned once per row, of plain vector
+  // loads and stores (about 7 instructions per float64 element fewer in
+  // x + b), and leaves only its last, partial step to the general loop.
   void emit_innermost(const Values& pointers) {
     const Row row = prepare_row(pointers);
     Values accumulators;
@@ -184,7 +191,15 @@ class KernelEmitter {
       if (reduces_innermost(k))
         accumulators.push_back(identity(plan_.operands[k].reduce, accumulator_dtype(plan_.operands[k]), row.width));
 
-    accumulators = emit_loop(b_.getInt64(0), row.n, row.width, accumulators, [&](llvm::Value* i, const Values& carried) {
+    llvm::Value* full_steps_end = b_.CreateSelect(
+        row.contiguous, b_.CreateSub(row.n, b_.CreateURem(row.n, b_.getInt64(row.width))), b_.getInt64(0));
+    Row contiguous = row;  // its inputs' strides are 1: no repeat buffer to select
+    std::fill(contiguous.repeated.begin(), contiguous.repeated.end(), nullptr);
+    accumulators = emit_loop(b_.getInt64(0), full_steps_end, row.width, accumulators,
+                             [&](llvm::Value* i, const Values& carried) {
+                               return emit_contiguous_step(contiguous, Step{i, nullptr, nullptr}, carried);
+                             });
+    accumulators = emit_loop(full_steps_end, row.n, row.width, accumulators, [&](llvm::Value* i, const Values& carried) {
       llvm::Value* remaining = b_.CreateSub(row.n, i);
       const Step step{i, remaining, b_.CreateICmpUGE(remaining, b_.getInt64(row.width))};
       std::unordered_map<std::size_t, TypedValue> inputs = row.invariant;
@@ -196,6 +211,17 @@ class KernelEmitter {
     store_row_reductions(row, accumulators);
   }
 
+  // One full step of a row whose operands all move by 1, without branches.
+  Values emit_contiguous_step(const Row& row, const Step& step, const Values& carried) {
+    std::unordered_map<std::size_t, TypedValue> inputs = row.invariant;
+    for (const auto& [k, v] : load_access(row, step, Access::contiguous, nullptr))
+      inputs[k] = {v, plan_.operands[k].dtype};
+    const std::unordered_map<const ir::Node*, TypedValue> values = evaluate(row.width, inputs);
+    llvm::Value* all_lanes = llvm::Constant::getAllOnesValue(llvm::FixedVectorType::get(b_.getInt1Ty(), row.width));
+    store_access(row, step, Access::contiguous, values, all_lanes);
+    return accumulate_in_registers(row, values, all_lanes, carried);
+  }
+
   // Inputs broadcast along this dim are loop-invariant: load them once.
   // So are inputs that, although their type does not broadcast, come as a
   // stride-0 view (a row that is one element repeated): their vector loads
@@ -204,7 +230,7 @@ class KernelEmitter {
   // every operand gathering).
   Row prepare_row(const Values& pointers) {
     const int d = plan_.loop_ndim - 1;
-    Row row{pointers, extent_[d], static_cast<unsigned>(plan_.vector_width), b_.getTrue(),
+    Row row{pointers, extent_[d], static_cast<unsigned>(plan_.vector_width), b_.getTrue(), b_.getTrue(),
             Values(plan_.operands.size(), nullptr), {}, nullptr};
     for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
       const Operand& operand = plan_.operands[k];
@@ -214,8 +240,10 @@ class KernelEmitter {
         llvm::Value* first = load(b_, pointers[k], operand.dtype, 1);
         store(b_, b_.CreateVectorSplat(row.width, first), repeat_buffer_[k], operand.dtype);
         row.repeated[k] = b_.CreateICmpEQ(stride, b_.getInt64(0));
+        row.contiguous = b_.CreateAnd(row.contiguous, b_.CreateICmpEQ(stride, b_.getInt64(1)));
       } else if (moves_innermost(k)) {
         row.unit_strides = b_.CreateAnd(row.unit_strides, b_.CreateICmpEQ(stride, b_.getInt64(1)));
+        row.contiguous = b_.CreateAnd(row.contiguous, b_.CreateICmpEQ(stride, b_.getInt64(1)));
       } else if (operand.role == Role::Input) {
         row.invariant[k] = {b_.CreateVectorSplat(row.width, load(b_, pointers[k], operand.dtype, 1)), operand.dtype};
       }
@@ -287,9 +315,7 @@ class KernelEmitter {
     for (Access access : accesses) {
       b_.SetInsertPoint(load_blocks[static_cast<std::size_t>(access)]);
       llvm::Value* mask = access == Access::masked ? in_range(row, step) : nullptr;
-      std::vector<std::pair<std::size_t, llvm::Value*>> values;
-      for (std::size_t k = 0; k < plan_.operands.size(); ++k)
-        if (reads_innermost(k)) values.push_back({k, load_step(row, step, access, k, mask)});
+      const std::vector<std::pair<std::size_t, llvm::Value*>> values = load_access(row, step, access, mask);
       llvm::BasicBlock* from = b_.GetInsertBlock();
       b_.CreateBr(compute);
       b_.SetInsertPoint(compute);
@@ -305,6 +331,15 @@ class KernelEmitter {
       name_value(phi, *plan_.operands[k].value);
     }
     return inputs;
+  }
+
+  // Every input read along the row, loaded by `access`.
+  std::vector<std::pair<std::size_t, llvm::Value*>> load_access(const Row& row, const Step& step, Access access,
+                                                                llvm::Value* mask) {
+    std::vector<std::pair<std::size_t, llvm::Value*>> values;
+    for (std::size_t k = 0; k < plan_.operands.size(); ++k)
+      if (reads_innermost(k)) values.push_back({k, load_step(row, step, access, k, mask)});
+    return values;
   }
 
   llvm::Value* result(const std::unordered_map<const ir::Node*, TypedValue>& values, std::size_t k) {
@@ -323,19 +358,26 @@ class KernelEmitter {
       b_.SetInsertPoint(store_blocks[static_cast<std::size_t>(access)]);
       llvm::Value* mask =
           access == Access::contiguous ? llvm::Constant::getAllOnesValue(mask_type) : in_range(row, step);
-      for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
-        const Operand& operand = plan_.operands[k];
-        if (operand.role == Role::Input || reduces_innermost(k)) continue;
-        llvm::Value* v = result(values, k);
-        if (operand.role == Role::Reduction)
-          v = combine(operand.reduce, operand.dtype, load_step(row, step, access, k, mask), v);
-        store_step(row, step, access, k, v, mask);
-      }
+      store_access(row, step, access, values, mask);
       lanes_used->addIncoming(mask, b_.GetInsertBlock());
       b_.CreateBr(next);
     }
     b_.SetInsertPoint(next);
     return lanes_used;
+  }
+
+  // Every output moving along the row stored by `access`, and every reduction
+  // along an outer dim read, combined and written back.
+  void store_access(const Row& row, const Step& step, Access access,
+                    const std::unordered_map<const ir::Node*, TypedValue>& values, llvm::Value* mask) {
+    for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
+      const Operand& operand = plan_.operands[k];
+      if (operand.role == Role::Input || reduces_innermost(k)) continue;
+      llvm::Value* v = result(values, k);
+      if (operand.role == Role::Reduction)
+        v = combine(operand.reduce, operand.dtype, load_step(row, step, access, k, mask), v);
+      store_step(row, step, access, k, v, mask);
+    }
   }
 
   // Reductions along the row, in registers: lanes past the end add the identity.
