@@ -8,6 +8,7 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
 
+#include <algorithm>
 #include <functional>
 #include <unordered_map>
 
@@ -174,26 +175,98 @@ class KernelEmitter {
     llvm::Value* full;       // remaining >= width
   };
 
-  // The innermost loop steps by vector_width lanes, each step reaching
-  // memory by one of the three Accesses. All three feed a single copy of the
-  // computation, which keeps the code LLVM must compile small.
+  // The innermost loop steps by vector_width lanes. Two forms:
+  //  - the general loop: each step reaches memory by one of the three
+  //    Accesses, all three feeding a single copy of the computation. It
+  //    tests the strides and the repeat buffers on every step, and LLVM does
+  //    not unswitch it: in x + b that is ~5 instructions per float64 element.
+  //  - for a small computation (see max_versioned_body), two loops, each of a
+  //    single Access and without branches: rows of unit strides run their
+  //    full steps in plain vector loads and stores; their last, partial step
+  //    and the rows of other strides then gather and scatter. That holds two
+  //    copies of the computation, which LLVM must compile: worth it only
+  //    where the computation is small, so that the per-step tests weigh most
+  //    and the copy costs least.
   void emit_innermost(const Values& pointers) {
     const Row row = prepare_row(pointers);
     Values accumulators;
     for (std::size_t k = 0; k < plan_.operands.size(); ++k)
       if (reduces_innermost(k))
         accumulators.push_back(identity(plan_.operands[k].reduce, accumulator_dtype(plan_.operands[k]), row.width));
-
-    accumulators = emit_loop(b_.getInt64(0), row.n, row.width, accumulators, [&](llvm::Value* i, const Values& carried) {
-      llvm::Value* remaining = b_.CreateSub(row.n, i);
-      const Step step{i, remaining, b_.CreateICmpUGE(remaining, b_.getInt64(row.width))};
-      std::unordered_map<std::size_t, TypedValue> inputs = row.invariant;
-      for (const auto& [k, value] : emit_loads(row, step)) inputs[k] = value;
-      const std::unordered_map<const ir::Node*, TypedValue> values = evaluate(row.width, inputs);
-      llvm::Value* lanes_used = emit_stores(row, step, values);
-      return accumulate_in_registers(row, values, lanes_used, carried);
-    });
+    if (computation_size(row) > max_versioned_body) {
+      accumulators = emit_loop(b_.getInt64(0), row.n, row.width, accumulators,
+                               [&](llvm::Value* i, const Values& carried) { return emit_general_step(row, i, carried); });
+    } else {
+      llvm::Value* full_steps = b_.CreateSub(row.n, b_.CreateURem(row.n, b_.getInt64(row.width)));
+      llvm::Value* contiguous_end = b_.CreateSelect(row.unit_strides, full_steps, b_.getInt64(0), "contiguous_end");
+      accumulators = emit_loop(b_.getInt64(0), contiguous_end, row.width, accumulators,
+                               [&](llvm::Value* i, const Values& carried) {
+                                 return emit_single_access_step(row, Step{i, nullptr, nullptr}, Access::contiguous,
+                                                                carried);
+                               });
+      accumulators = emit_loop(contiguous_end, row.n, row.width, accumulators, [&](llvm::Value* i, const Values& carried) {
+        return emit_single_access_step(row, Step{i, b_.CreateSub(row.n, i), nullptr}, Access::lanes, carried);
+      });
+    }
     store_row_reductions(row, accumulators);
+  }
+
+  // The largest computation, in IR instructions per step as emitted, that
+  // gets the two loops of a single Access instead of the general loop. The
+  // seed's, LeNet's and the RNN's kernels measure 0-7 (adds, products,
+  // divisions, their sums) or 33-45 (anything with tanh, exp or log):
+  // docs/architecture.md has the measurements.
+  static constexpr std::size_t max_versioned_body = 16;
+
+  // How many instructions one step's computation emits: it is emitted once
+  // on placeholder inputs into blocks of its own, counted and erased.
+  std::size_t computation_size(const Row& row) {
+    llvm::BasicBlock* resume = b_.GetInsertBlock();
+    const std::size_t blocks_before = function_->size();
+    b_.SetInsertPoint(new_block("scratch"));
+    std::unordered_map<std::size_t, TypedValue> inputs = row.invariant;
+    for (std::size_t k = 0; k < plan_.operands.size(); ++k)
+      if (reads_innermost(k)) {
+        const DType dtype = plan_.operands[k].dtype;
+        llvm::Value* placeholder = llvm::PoisonValue::get(register_type(context_, dtype, row.width));
+        inputs[k] = {b_.CreateFreeze(placeholder), dtype};  // an instruction, which the builder cannot fold
+      }
+    const unsigned placeholders = function_->getInstructionCount();
+    evaluate(row.width, inputs);
+    const std::size_t size = function_->getInstructionCount() - placeholders;
+    std::vector<llvm::BasicBlock*> scratch;
+    for (auto it = std::next(function_->begin(), static_cast<std::ptrdiff_t>(blocks_before)); it != function_->end(); ++it)
+      scratch.push_back(&*it);
+    for (llvm::BasicBlock* block : scratch) block->dropAllReferences();
+    for (llvm::BasicBlock* block : scratch) block->eraseFromParent();
+    b_.SetInsertPoint(resume);
+    return size;
+  }
+
+  // One step of the general loop: loads by the step's Access, the
+  // computation, stores by the Access again.
+  Values emit_general_step(const Row& row, llvm::Value* i, const Values& carried) {
+    llvm::Value* remaining = b_.CreateSub(row.n, i);
+    const Step step{i, remaining, b_.CreateICmpUGE(remaining, b_.getInt64(row.width))};
+    std::unordered_map<std::size_t, TypedValue> inputs = row.invariant;
+    for (const auto& [k, value] : emit_loads(row, step)) inputs[k] = value;
+    const std::unordered_map<const ir::Node*, TypedValue> values = evaluate(row.width, inputs);
+    llvm::Value* lanes_used = emit_stores(row, step, values);
+    return accumulate_in_registers(row, values, lanes_used, carried);
+  }
+
+  // One step reaching memory by `access` alone, without branches: contiguous
+  // (every lane in range) or lanes (gathers read all lanes; the lanes past
+  // the end are masked off in stores and reductions).
+  Values emit_single_access_step(const Row& row, const Step& step, Access access, const Values& carried) {
+    std::unordered_map<std::size_t, TypedValue> inputs = row.invariant;
+    for (const auto& [k, v] : load_access(row, step, access, nullptr)) inputs[k] = {v, plan_.operands[k].dtype};
+    const std::unordered_map<const ir::Node*, TypedValue> values = evaluate(row.width, inputs);
+    llvm::Value* mask = access == Access::contiguous
+                            ? llvm::Constant::getAllOnesValue(llvm::FixedVectorType::get(b_.getInt1Ty(), row.width))
+                            : in_range(row, step);
+    store_access(row, step, access, values, mask);
+    return accumulate_in_registers(row, values, mask, carried);
   }
 
   // Inputs broadcast along this dim are loop-invariant: load them once.
@@ -241,10 +314,16 @@ class KernelEmitter {
     return offset(row.pointers[k], b_.CreateMul(step.i, b_.getInt64(dtype_size(plan_.operands[k].dtype))));
   }
 
-  // Where an input with stride 0 or 1 reads: the repeat buffer if 0.
+  // Where an input with stride 0 or 1 reads: the repeat buffer if 0. The
+  // choice is made on the row's base and bytes per element, which do not
+  // change along the row: the address stays an induction variable, and the
+  // selects leave the loop (a select of the address itself ran every step).
   llvm::Value* source_address(const Row& row, const Step& step, std::size_t k) {
-    llvm::Value* address = first_address(row, step, k);
-    return row.repeated[k] ? b_.CreateSelect(row.repeated[k], repeat_buffer_[k], address) : address;
+    if (!row.repeated[k]) return first_address(row, step, k);
+    llvm::Value* base = b_.CreateSelect(row.repeated[k], repeat_buffer_[k], row.pointers[k]);
+    llvm::Value* bytes =
+        b_.CreateSelect(row.repeated[k], b_.getInt64(0), b_.getInt64(dtype_size(plan_.operands[k].dtype)));
+    return offset(base, b_.CreateMul(step.i, bytes));
   }
 
   // Lanes past the end repeat the last element, so that every address is valid.
@@ -287,9 +366,7 @@ class KernelEmitter {
     for (Access access : accesses) {
       b_.SetInsertPoint(load_blocks[static_cast<std::size_t>(access)]);
       llvm::Value* mask = access == Access::masked ? in_range(row, step) : nullptr;
-      std::vector<std::pair<std::size_t, llvm::Value*>> values;
-      for (std::size_t k = 0; k < plan_.operands.size(); ++k)
-        if (reads_innermost(k)) values.push_back({k, load_step(row, step, access, k, mask)});
+      const std::vector<std::pair<std::size_t, llvm::Value*>> values = load_access(row, step, access, mask);
       llvm::BasicBlock* from = b_.GetInsertBlock();
       b_.CreateBr(compute);
       b_.SetInsertPoint(compute);
@@ -305,6 +382,15 @@ class KernelEmitter {
       name_value(phi, *plan_.operands[k].value);
     }
     return inputs;
+  }
+
+  // Every input read along the row, loaded by `access`.
+  std::vector<std::pair<std::size_t, llvm::Value*>> load_access(const Row& row, const Step& step, Access access,
+                                                                llvm::Value* mask) {
+    std::vector<std::pair<std::size_t, llvm::Value*>> values;
+    for (std::size_t k = 0; k < plan_.operands.size(); ++k)
+      if (reads_innermost(k)) values.push_back({k, load_step(row, step, access, k, mask)});
+    return values;
   }
 
   llvm::Value* result(const std::unordered_map<const ir::Node*, TypedValue>& values, std::size_t k) {
@@ -323,19 +409,26 @@ class KernelEmitter {
       b_.SetInsertPoint(store_blocks[static_cast<std::size_t>(access)]);
       llvm::Value* mask =
           access == Access::contiguous ? llvm::Constant::getAllOnesValue(mask_type) : in_range(row, step);
-      for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
-        const Operand& operand = plan_.operands[k];
-        if (operand.role == Role::Input || reduces_innermost(k)) continue;
-        llvm::Value* v = result(values, k);
-        if (operand.role == Role::Reduction)
-          v = combine(operand.reduce, operand.dtype, load_step(row, step, access, k, mask), v);
-        store_step(row, step, access, k, v, mask);
-      }
+      store_access(row, step, access, values, mask);
       lanes_used->addIncoming(mask, b_.GetInsertBlock());
       b_.CreateBr(next);
     }
     b_.SetInsertPoint(next);
     return lanes_used;
+  }
+
+  // Every output moving along the row stored by `access`, and every reduction
+  // along an outer dim read, combined and written back.
+  void store_access(const Row& row, const Step& step, Access access,
+                    const std::unordered_map<const ir::Node*, TypedValue>& values, llvm::Value* mask) {
+    for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
+      const Operand& operand = plan_.operands[k];
+      if (operand.role == Role::Input || reduces_innermost(k)) continue;
+      llvm::Value* v = result(values, k);
+      if (operand.role == Role::Reduction)
+        v = combine(operand.reduce, operand.dtype, load_step(row, step, access, k, mask), v);
+      store_step(row, step, access, k, v, mask);
+    }
   }
 
   // Reductions along the row, in registers: lanes past the end add the identity.

@@ -9,10 +9,13 @@
 //
 // The innermost loop steps plan.vector_width lanes at a time. While every
 // operand moving along that dim has stride 1 (inputs: 1 or 0), steps whose
-// lanes are all in range use plain vector loads and stores, and the last step
-// of a row masked ones; otherwise every step gathers and scatters, with the
-// lanes past the end masked off. All paths feed a single copy of the
-// computation, so the IR LLVM compiles stays small. Inputs broadcast along
+// lanes are all in range use plain vector loads and stores; other steps
+// gather and scatter, with the lanes past the end masked off. A large
+// computation (tanh, exp, ...) gets one general loop that chooses per step,
+// all paths feeding a single copy of it, so the IR LLVM compiles stays
+// small; the last step of a unit-stride row is masked there. A small one
+// (adds, products, sums) gets two loops without per-step tests instead: full
+// steps of unit-stride rows, then the rest by gathers. Inputs broadcast along
 // the innermost dim are loaded once per row, by their type or, with stride 0
 // at run time (a broadcast view), into a buffer the vector loads read;
 // reductions over it accumulate in registers.
