@@ -19,7 +19,6 @@
 
 #include <graphjit/runtime/config.hpp>
 
-#include <cstdlib>
 #include <ctime>
 #include <stdexcept>
 
@@ -96,8 +95,6 @@ JitEngine::JitEngine() {
 
   auto builder = take(llvm::orc::JITTargetMachineBuilder::detectHost(), "cannot describe the host CPU");
   builder.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  if (const char* level = std::getenv("GRAPHJIT_EXPERIMENT_CODEGEN_LEVEL"))  // TEMPORARY experiment hook
-    builder.setCodeGenOptLevel(static_cast<llvm::CodeGenOptLevel>(std::atoi(level)));
   // jit_cpu=haswell (or x86-64, ...) generates code for an older CPU than the
   // host: how the other code paths get tested on a new machine.
   check_config(config());
