@@ -270,7 +270,16 @@ std::vector<std::string> generated_ir(DType dtype, const std::vector<OpCode>& op
       NodeRef y = op(code, {x});
       clusters.push_back({ir::op_info(code).name, {x}, {y}, {y}, {}});
     }
-    codegen::compile_kernels(clusters, "vector_path_probe");
+    // One module, so that one file holds the bodies in order.
+    const int threads = codegen::compile_threads();
+    codegen::set_compile_threads(1);
+    try {
+      codegen::compile_kernels(clusters, "vector_path_probe");
+    } catch (...) {
+      codegen::set_compile_threads(threads);
+      throw;
+    }
+    codegen::set_compile_threads(threads);
   }
   for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
     if (entry.path().extension() == ".ll" && entry.path().stem().extension() != ".opt") {

@@ -111,6 +111,8 @@ std::vector<std::vector<const NewKernel*>> balance(const std::vector<NewKernel>&
     groups[lightest].push_back(k);
     load[lightest] += k->key.size();
   }
+  for (auto& group : groups)  // each module in kernel order, as one module was before
+    std::sort(group.begin(), group.end(), [](const NewKernel* a, const NewKernel* b) { return a->index < b->index; });
   return groups;
 }
 
