@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
   // compile_kernels, their LLVM time counted in the llvm figures).
   const graphjit::compiler::Compiled& compiled = p.train.impl()->compiled;
   for (const auto& [stage, stage_ms] : compiled.stage_ms) std::printf("  %-16s %7.1f ms\n", stage.c_str(), stage_ms);
-  std::printf("  (llvm optimize %.1f ms, codegen %.1f ms)\n", compiled.llvm_optimize_ms, compiled.llvm_codegen_ms);
+  std::printf("  (llvm CPU: optimize %.1f ms, codegen %.1f ms; llvm wall %.1f ms)\n", compiled.llvm_optimize_ms,
+              compiled.llvm_codegen_ms, compiled.llvm_wall_ms);
   std::vector<double> ms;
   for (int s = 0; s < steps; ++s) {
     const auto start = std::chrono::steady_clock::now();

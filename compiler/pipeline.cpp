@@ -101,6 +101,7 @@ lower::Schedule lower_program(const Program& program, const CompileOptions& opti
   const jit::LlvmTimes after = jit::thread_llvm_times();
   result.llvm_optimize_ms = after.optimize_ms - before.optimize_ms;
   result.llvm_codegen_ms = after.codegen_ms - before.codegen_ms;
+  result.llvm_wall_ms = after.wall_ms - before.wall_ms;
   return schedule;
 }
 

@@ -23,11 +23,13 @@ struct Compiled {
   // Wall milliseconds of each stage that ran, in order ("optimize", "expand",
   // "fuse", ..., "compile_kernels"): the compile-time profile.
   std::vector<std::pair<std::string, double>> stage_ms;
-  // The two parts of compile_kernels's LLVM time (jit::LlvmTimes): IR
-  // optimization and machine code emission; the rest of that stage is
-  // planning and emitting the kernels' IR. Zero when every kernel came from
-  // the kernel cache.
-  double llvm_optimize_ms = 0, llvm_codegen_ms = 0;
+  // compile_kernels's LLVM time (jit::LlvmTimes): the CPU time of its two
+  // parts, IR optimization and machine code generation, summed over the
+  // compile threads (so with several threads their sum may exceed the
+  // stage's wall time), and the wall time the stage waited for them; the rest
+  // of that stage is planning and emitting the kernels' IR. Zero when every
+  // kernel came from the kernel cache.
+  double llvm_optimize_ms = 0, llvm_codegen_ms = 0, llvm_wall_ms = 0;
   double ms(const std::string& stage) const {
     for (const auto& [name, ms] : stage_ms)
       if (name == stage) return ms;

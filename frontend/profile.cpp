@@ -71,6 +71,7 @@ Profile profile(const Function& f) {
   p.compile_ms = impl.compiled.stage_ms;
   p.compile_ms.emplace_back("llvm_optimize", impl.compiled.llvm_optimize_ms);
   p.compile_ms.emplace_back("llvm_codegen", impl.compiled.llvm_codegen_ms);
+  p.compile_ms.emplace_back("llvm_wall", impl.compiled.llvm_wall_ms);
   return p;
 }
 

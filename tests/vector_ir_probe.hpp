@@ -63,7 +63,16 @@ inline std::vector<std::string> generated_ir(DType dtype, const std::vector<OpCo
   graphjit::testing::TempDir dir;
   {
     graphjit::testing::ScopedConfig dumping("dump_ir=true,dump_dir=" + dir.path().string());
-    codegen::compile_kernels(single_op_clusters(dtype, ops), "vector_path_probe");
+    // One module, so that one file holds the bodies in order.
+    const int threads = codegen::compile_threads();
+    codegen::set_compile_threads(1);
+    try {
+      codegen::compile_kernels(single_op_clusters(dtype, ops), "vector_path_probe");
+    } catch (...) {
+      codegen::set_compile_threads(threads);
+      throw;
+    }
+    codegen::set_compile_threads(threads);
   }
   for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
     if (entry.path().extension() == ".ll" && entry.path().stem().extension() != ".opt") {

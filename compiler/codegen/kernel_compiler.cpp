@@ -9,10 +9,18 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <chrono>
+#include <ctime>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
+#include <thread>
 #include <unordered_map>
 
 namespace graphjit::codegen {
@@ -75,65 +83,171 @@ std::string ir_text(const KernelPlan& plan, const jit::JitEngine& engine) {
   return text;
 }
 
+// A kernel this call compiles: its plan under its final symbol, and its cache key.
+struct NewKernel {
+  std::size_t index;
+  std::shared_ptr<const KernelPlan> plan;
+  std::string key;
+};
+
+std::atomic<int> requested_compile_threads{0};
+
+std::size_t compile_thread_count(std::size_t kernels) {
+  return std::min(static_cast<std::size_t>(compile_threads()), std::max<std::size_t>(kernels, 1));
+}
+
+// The kernels split into `parts` groups of about equal IR size (the key, the
+// kernel's IR text, measures it): largest first, each into the lightest group
+// so far. Deterministic, so that a function's modules are the same each time.
+std::vector<std::vector<const NewKernel*>> balance(const std::vector<NewKernel>& kernels, std::size_t parts) {
+  std::vector<const NewKernel*> by_size;
+  for (const NewKernel& k : kernels) by_size.push_back(&k);
+  std::stable_sort(by_size.begin(), by_size.end(),
+                   [](const NewKernel* a, const NewKernel* b) { return a->key.size() > b->key.size(); });
+  std::vector<std::vector<const NewKernel*>> groups(parts);
+  std::vector<std::size_t> load(parts, 0);
+  for (const NewKernel* k : by_size) {
+    const std::size_t lightest = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    groups[lightest].push_back(k);
+    load[lightest] += k->key.size();
+  }
+  for (auto& group : groups)  // each module in kernel order, as one module was before
+    std::sort(group.begin(), group.end(), [](const NewKernel* a, const NewKernel* b) { return a->index < b->index; });
+  return groups;
+}
+
+// Emits a group's kernels into a module of its own (and its own context) and
+// compiles it to an object file.
+jit::ObjectCode compile_group(const std::vector<const NewKernel*>& group, const std::string& module_name,
+                              jit::JitEngine& engine) {
+  llvm::LLVMContext context;
+  llvm::Module module(module_name, context);
+  engine.prepare(module);
+  for (const NewKernel* k : group) emit_kernel(*k->plan, module, engine.host());
+  return engine.compile_object(module);
+}
+
+// Runs task(0) .. task(n - 1): task 0 on the calling thread, the others on
+// threads of their own. Waits for all, then rethrows the failure of the
+// lowest-numbered task, if any.
+void run_on_threads(std::size_t n, const std::function<void(std::size_t)>& task) {
+  std::vector<std::exception_ptr> failures(n);
+  auto guarded = [&](std::size_t i) {
+    try {
+      task(i);
+    } catch (...) {
+      failures[i] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < n; ++i) threads.emplace_back(guarded, i);
+  guarded(0);
+  for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& failure : failures)
+    if (failure) std::rethrow_exception(failure);
+}
+
+// The clusters' cache keys, built on compile_thread_count() threads (each
+// key is an IR emission of its own). A bad cluster's error is the one a
+// sequential loop would have thrown first.
+std::vector<std::string> cache_keys(const std::vector<Cluster>& clusters, jit::JitEngine& engine) {
+  const std::size_t n = clusters.size(), threads = compile_thread_count(n);
+  std::vector<std::string> keys(n);
+  std::vector<std::exception_ptr> failures(n);
+  run_on_threads(threads, [&](std::size_t t) {
+    for (std::size_t i = t; i < n; i += threads) try {
+        keys[i] = ir_text(plan_kernel(clusters[i], "graphjit_kernel", engine.host().vector_bits), engine);
+      } catch (...) {
+        failures[i] = std::current_exception();
+      }
+  });
+  for (const std::exception_ptr& failure : failures)
+    if (failure) std::rethrow_exception(failure);
+  return keys;
+}
+
+// Compiles the new kernels on compile_thread_count() threads, one module
+// each, and loads the object files as one CompiledModule. With one thread,
+// one module holds them all, compiled on the calling thread.
+std::shared_ptr<const jit::CompiledModule> compile_new(const std::vector<NewKernel>& kernels,
+                                                       const std::string& unique_name, jit::JitEngine& engine) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<std::vector<const NewKernel*>> groups = balance(kernels, compile_thread_count(kernels.size()));
+  std::vector<jit::ObjectCode> objects(groups.size());
+  run_on_threads(groups.size(), [&](std::size_t g) {
+    const std::string name = groups.size() == 1 ? unique_name : unique_name + ".part" + std::to_string(g);
+    objects[g] = compile_group(groups[g], name, engine);
+  });
+  jit::LlvmTimes times;
+  for (const jit::ObjectCode& object : objects) times += object.times;
+  std::vector<std::string> symbols;
+  for (const NewKernel& k : kernels) symbols.push_back(k.plan->symbol);
+  timespec cpu0{}, cpu1{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
+  std::shared_ptr<const jit::CompiledModule> code = engine.load(std::move(objects), unique_name, symbols);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+  times.codegen_ms += 1e3 * static_cast<double>(cpu1.tv_sec - cpu0.tv_sec) + 1e-6 * static_cast<double>(cpu1.tv_nsec - cpu0.tv_nsec);
+  times.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  jit::add_thread_llvm_times(times);
+  return code;
+}
+
 }  // namespace
+
+void set_compile_threads(int threads) {
+  if (threads < 0) throw std::invalid_argument("set_compile_threads: the count must be >= 0, got " + std::to_string(threads));
+  requested_compile_threads = threads;
+}
+
+int compile_threads() {
+  // 8: a function rarely has enough kernels to keep more threads busy.
+  const int requested = requested_compile_threads.load();
+  return requested > 0 ? requested : std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 8);
+}
 
 std::vector<exec::Kernel> compile_kernels(const std::vector<Cluster>& clusters, const std::string& module_name) {
   jit::JitEngine& engine = jit::JitEngine::instance();
   register_runtime_helpers(engine);
   KernelCache& cache = KernelCache::instance();
-
-  auto context = std::make_unique<llvm::LLVMContext>();
   const std::string unique_name = engine.unique_module_name(sanitize(module_name.empty() ? "graphjit" : module_name));
-  auto module = std::make_unique<llvm::Module>(unique_name, *context);
-  engine.prepare(*module);
+  const int bits = engine.host().vector_bits;
 
-  struct Pending {
-    std::size_t index;
-    std::string key, symbol;
-  };
   std::vector<std::shared_ptr<const KernelPlan>> plans(clusters.size());
   std::vector<std::shared_ptr<const jit::CompiledModule>> codes(clusters.size());
-  std::vector<std::string> symbols(clusters.size());
-  std::vector<Pending> pending;
-  std::unordered_map<std::string, std::size_t> first_with_key;  // duplicates within this module
+  std::vector<NewKernel> fresh;
+  std::unordered_map<std::string, std::size_t> first_with_key;  // duplicates within this call
   std::vector<std::size_t> same_as(clusters.size(), SIZE_MAX);
+  std::vector<std::string> keys = cache_keys(clusters, engine);
   for (std::size_t i = 0; i < clusters.size(); ++i) {
-    const int bits = engine.host().vector_bits;
-    std::string key = ir_text(plan_kernel(clusters[i], "graphjit_kernel", bits), engine);
+    std::string& key = keys[i];
     if (auto hit = cache.find(key)) {
       plans[i] = std::make_shared<const KernelPlan>(plan_kernel(clusters[i], hit->second, bits));
       codes[i] = hit->first;
-      symbols[i] = hit->second;
       continue;
     }
     if (auto dup = first_with_key.find(key); dup != first_with_key.end()) {
-      same_as[i] = dup->second;
-      plans[i] = std::make_shared<const KernelPlan>(plan_kernel(clusters[i], symbols[dup->second], bits));
-      symbols[i] = symbols[dup->second];
+      same_as[i] = fresh[dup->second].index;
+      plans[i] = std::make_shared<const KernelPlan>(plan_kernel(clusters[i], fresh[dup->second].plan->symbol, bits));
       continue;
     }
     std::string symbol = unique_name + ".k" + std::to_string(i);
     if (!clusters[i].name.empty()) symbol += "." + sanitize(clusters[i].name);
     plans[i] = std::make_shared<const KernelPlan>(plan_kernel(clusters[i], symbol, bits));
-    emit_kernel(*plans[i], *module, engine.host());
-    symbols[i] = symbol;
-    first_with_key.emplace(key, i);
-    pending.push_back({i, std::move(key), symbol});
+    first_with_key.emplace(key, fresh.size());
+    fresh.push_back({i, plans[i], std::move(key)});
   }
 
-  if (!pending.empty()) {
-    std::vector<std::string> new_symbols;
-    for (const Pending& p : pending) new_symbols.push_back(p.symbol);
-    std::shared_ptr<const jit::CompiledModule> code = engine.compile(std::move(context), std::move(module), new_symbols);
-    for (const Pending& p : pending) {
-      codes[p.index] = code;
-      cache.insert(p.key, code, p.symbol);
+  if (!fresh.empty()) {
+    std::shared_ptr<const jit::CompiledModule> code = compile_new(fresh, unique_name, engine);
+    for (const NewKernel& k : fresh) {
+      codes[k.index] = code;
+      cache.insert(k.key, code, k.plan->symbol);
     }
   }
   std::vector<exec::Kernel> kernels;
   for (std::size_t i = 0; i < clusters.size(); ++i) {
     const auto& code = same_as[i] == SIZE_MAX ? codes[i] : codes[same_as[i]];
-    kernels.emplace_back(plans[i], code, reinterpret_cast<exec::Kernel::Entry>(code->address(symbols[i])));
+    kernels.emplace_back(plans[i], code, reinterpret_cast<exec::Kernel::Entry>(code->address(plans[i]->symbol)));
   }
   return kernels;
 }

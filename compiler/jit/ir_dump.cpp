@@ -9,6 +9,7 @@
 
 #include <graphjit/runtime/config.hpp>
 
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -40,6 +41,9 @@ void dump_ir(const llvm::Module& module, DumpStage stage) {
   const bool optimized = stage == DumpStage::optimized;
   const std::string name = module.getModuleIdentifier();
   if (target == "stderr") {
+    // Modules compiled on several threads at once print one after the other.
+    static std::mutex stderr_mutex;
+    std::lock_guard lock(stderr_mutex);
     llvm::errs() << "; ==== graphjit module " << name << (optimized ? " (optimized)" : " (as generated)") << " ====\n";
     module.print(llvm::errs(), nullptr);
     return;

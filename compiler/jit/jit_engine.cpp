@@ -7,19 +7,19 @@
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
-#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/Support/Error.h>
+#include <llvm/Support/SmallVectorMemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 
 #include <graphjit/runtime/config.hpp>
 
-#include <chrono>
+#include <ctime>
 #include <stdexcept>
 
 namespace graphjit::jit {
@@ -28,8 +28,10 @@ namespace {
 
 thread_local LlvmTimes llvm_times;
 
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+double thread_cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return 1e3 * static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_nsec);
 }
 
 std::string error_text(llvm::Error error) {
@@ -100,8 +102,11 @@ JitEngine::JitEngine() {
     builder.setCPU(cpu);
     builder.setFeatures("");
   }
-  optimizer_target_ = take(builder.createTargetMachine(), "cannot create a target machine for the host");
-  host_ = describe_target(builder, *optimizer_target_);
+  std::unique_ptr<llvm::TargetMachine> machine =
+      take(builder.createTargetMachine(), "cannot create a target machine for the host");
+  host_ = describe_target(builder, *machine);
+  idle_machines_.push_back(std::move(machine));
+  machine_builder_ = std::make_unique<llvm::orc::JITTargetMachineBuilder>(builder);
   jit_ = take(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(builder).create(), "cannot create the JIT");
   // Generated code may call libm (pow, fmod) and the C library.
   jit_->getMainJITDylib().addGenerator(
@@ -137,50 +142,99 @@ void JitEngine::define_runtime_symbol(const std::string& name, void* address) {
                              "': " + error_text(std::move(error)));
 }
 
-std::shared_ptr<CompiledModule> JitEngine::compile(std::unique_ptr<llvm::LLVMContext> context,
-                                                   std::unique_ptr<llvm::Module> module,
-                                                   const std::vector<std::string>& symbols) {
-  // Owned together from here on: a module must be destroyed before its
-  // context, which two unique_ptr parameters do not guarantee when anything
-  // below throws (a bad GRAPHJIT_JIT_OPT_LEVEL crashed the process).
-  llvm::orc::ThreadSafeModule owned(std::move(module), std::move(context));
-  llvm::Module& ir = *owned.getModuleUnlocked();
-  std::lock_guard lock(mutex_);
-  const auto start = std::chrono::steady_clock::now();
-  const std::string name = ir.getModuleIdentifier();
+std::unique_ptr<llvm::TargetMachine> JitEngine::take_target_machine() {
+  {
+    std::lock_guard lock(machines_mutex_);
+    if (!idle_machines_.empty()) {
+      std::unique_ptr<llvm::TargetMachine> machine = std::move(idle_machines_.back());
+      idle_machines_.pop_back();
+      return machine;
+    }
+  }
+  return take(machine_builder_->createTargetMachine(), "cannot create a target machine for the host");
+}
+
+void JitEngine::return_target_machine(std::unique_ptr<llvm::TargetMachine> machine) {
+  std::lock_guard lock(machines_mutex_);
+  idle_machines_.push_back(std::move(machine));
+}
+
+ObjectCode JitEngine::compile_object(llvm::Module& ir) {
+  // A target machine is not safe to share between threads compiling at once.
+  std::unique_ptr<llvm::TargetMachine> machine = take_target_machine();
+  struct GiveBack {
+    JitEngine& engine;
+    std::unique_ptr<llvm::TargetMachine>& machine;
+    ~GiveBack() { engine.return_target_machine(std::move(machine)); }
+  } give_back{*this, machine};
+  ObjectCode code;
+  code.module_name = ir.getModuleIdentifier();
+  const double start = thread_cpu_ms();
 
   dump_ir(ir, DumpStage::generated);
   std::string problems;
   llvm::raw_string_ostream problem_stream(problems);
   if (llvm::verifyModule(ir, &problem_stream))
-    throw std::logic_error("graphjit code generator produced invalid LLVM IR for module '" + name + "' (run with " +
-                           "GRAPHJIT_FLAGS=dump_ir=true to see it):\n" + problems);
-  optimize_module(ir, *optimizer_target_, optimization_level());
+    throw std::logic_error("graphjit code generator produced invalid LLVM IR for module '" + code.module_name +
+                           "' (run with GRAPHJIT_FLAGS=dump_ir=true to see it):\n" + problems);
+  optimize_module(ir, *machine, optimization_level());
   dump_ir(ir, DumpStage::optimized);
-  dump_assembly(ir, *optimizer_target_);
-  const double optimize_ms = ms_since(start);
-  llvm_times.optimize_ms += optimize_ms;
+  dump_assembly(ir, *machine);
+  const double optimized = thread_cpu_ms();
+  code.times.optimize_ms = optimized - start;
 
+  llvm::SmallVector<char, 0> bytes;
+  llvm::raw_svector_ostream out(bytes);
+  llvm::legacy::PassManager passes;
+  if (machine->addPassesToEmitFile(passes, out, nullptr, llvm::CodeGenFileType::ObjectFile))
+    throw std::runtime_error("graphjit JIT: this target cannot emit object files");
+  passes.run(ir);
+  code.object = std::make_unique<llvm::SmallVectorMemoryBuffer>(std::move(bytes), code.module_name, false);
+  code.times.codegen_ms = thread_cpu_ms() - optimized;
+  return code;
+}
+
+std::shared_ptr<CompiledModule> JitEngine::load(std::vector<ObjectCode> objects, const std::string& name,
+                                                const std::vector<std::string>& symbols) {
+  std::lock_guard lock(mutex_);
+  const double start = thread_cpu_ms();
   auto compiled = std::shared_ptr<CompiledModule>(new CompiledModule(name));
   llvm::orc::ResourceTrackerSP tracker = jit_->getMainJITDylib().createResourceTracker();
-  if (llvm::Error error = jit_->addIRModule(tracker, std::move(owned)))
-    throw std::runtime_error("graphjit JIT: cannot add module '" + name + "': " + error_text(std::move(error)));
   // Removing the code leaves its symbol names interned in the session's
   // string pool (each module's names are unique); they are dropped too, or
   // every compiled-and-destroyed function would leave a few KB behind.
-  // (The pool locks itself; mutex_ may be held here, when compile() fails.)
+  // (The pool locks itself; mutex_ may be held here, when load() fails.)
   compiled->unload_ = [this, tracker] {
     llvm::consumeError(tracker->remove());
     jit_->getExecutionSession().getSymbolStringPool()->clearDeadEntries();
   };
-  // The first lookup generates machine code for the whole module.
+  for (ObjectCode& code : objects) {
+    compiled->compile_ms_ += code.times.optimize_ms + code.times.codegen_ms;
+    if (llvm::Error error = jit_->addObjectFile(tracker, std::move(code.object)))
+      throw std::runtime_error("graphjit JIT: cannot add module '" + code.module_name + "': " +
+                               error_text(std::move(error)));
+  }
+  // The first lookup links the objects.
   for (const std::string& symbol : symbols)
     compiled->addresses_[symbol] =
         take(jit_->lookup(symbol), ("cannot find '" + symbol + "' in module '" + name + "'").c_str()).toPtr<void*>();
-  compiled->compile_ms_ = ms_since(start);
-  llvm_times.codegen_ms += compiled->compile_ms_ - optimize_ms;
+  compiled->compile_ms_ += thread_cpu_ms() - start;
   return compiled;
 }
+
+LlvmTimes& LlvmTimes::operator+=(const LlvmTimes& more) {
+  optimize_ms += more.optimize_ms;
+  codegen_ms += more.codegen_ms;
+  wall_ms += more.wall_ms;
+  return *this;
+}
+
+void add_thread_llvm_times(const LlvmTimes& times) { llvm_times += times; }
+
+ObjectCode::ObjectCode() = default;
+ObjectCode::ObjectCode(ObjectCode&&) noexcept = default;
+ObjectCode& ObjectCode::operator=(ObjectCode&&) noexcept = default;
+ObjectCode::~ObjectCode() = default;
 
 LlvmTimes thread_llvm_times() { return llvm_times; }
 
