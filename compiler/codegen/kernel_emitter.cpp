@@ -123,7 +123,10 @@ class KernelEmitter {
 
   void emit_dim(int d, const Values& pointers) {
     if (d == plan_.loop_ndim - 1) return emit_innermost(pointers);
-    emit_loop(b_.getInt64(0), extent_[d], 1, {}, [&](llvm::Value* i, const Values&) {
+    // Rows the row-lanes loop leaves (all, when it is not taken) run one by one.
+    llvm::Value* first = d == plan_.loop_ndim - 2 && plan_.row_lanes_max_extent > 0 ? emit_row_lanes(pointers)
+                                                                                     : b_.getInt64(0);
+    emit_loop(first, extent_[d], 1, {}, [&](llvm::Value* i, const Values&) {
       Values moved = pointers;
       for (std::size_t k = 0; k < moved.size(); ++k)
         if (stride_bytes_[k][d]) moved[k] = offset(pointers[k], b_.CreateMul(i, stride_bytes_[k][d]));
@@ -403,6 +406,100 @@ class KernelEmitter {
 
   TypedValue compiled_in(const ir::Node& constant, unsigned width) {
     return {constant_of(context_, constant.value, width), constant.value.dtype()};
+  }
+
+  // --- Row lanes (kernel_plan.hpp): vector_width rows at a time -------------
+
+  // Runs the whole blocks of vector_width rows when takes_row_lanes holds;
+  // returns the first row left for the per-row loop.
+  llvm::Value* emit_row_lanes(const Values& pointers) {
+    const int d = plan_.loop_ndim - 2;
+    const std::uint64_t width = static_cast<std::uint64_t>(plan_.vector_width);
+    llvm::Value* rows = extent_[d];
+    llvm::Value* taken = b_.CreateAnd(b_.CreateICmpSLE(extent_[d + 1], b_.getInt64(plan_.row_lanes_max_extent)),
+                                      b_.CreateICmpSGE(rows, b_.getInt64(static_cast<std::int64_t>(width))));
+    llvm::Value* whole = b_.CreateSub(rows, b_.CreateURem(rows, b_.getInt64(width)));
+    llvm::Value* end = b_.CreateSelect(taken, whole, b_.getInt64(0), "row_lanes_end");
+    emit_loop(b_.getInt64(0), end, width, {}, [&](llvm::Value* r, const Values&) {
+      Values block = pointers;
+      for (std::size_t k = 0; k < block.size(); ++k)
+        if (stride_bytes_[k][d]) block[k] = offset(pointers[k], b_.CreateMul(r, stride_bytes_[k][d]));
+      emit_row_block(block);
+      return Values{};
+    });
+    return end;
+  }
+
+  // Operand k's element j (a null j: the row's per-row value) in each lane's
+  // row: one pointer per lane, the same for all lanes when k does not move
+  // across rows. Plain loads from them beat gathers (which this target runs
+  // lane by lane, after taking the vector of addresses apart).
+  Values row_lane_pointers(const Values& block, std::size_t k, llvm::Value* j) {
+    const int d = plan_.loop_ndim - 2;
+    llvm::Value* at = block[k];
+    if (j && stride_bytes_[k][d + 1]) at = offset(at, b_.CreateMul(j, stride_bytes_[k][d + 1]));
+    Values pointers(static_cast<std::size_t>(plan_.vector_width), at);
+    if (stride_bytes_[k][d])
+      for (std::size_t lane = 1; lane < pointers.size(); ++lane)
+        pointers[lane] = offset(at, b_.CreateMul(b_.getInt64(lane), stride_bytes_[k][d]));
+    return pointers;
+  }
+
+  llvm::Value* load_row_lanes(const Values& pointers, DType dtype) {
+    const auto width = static_cast<unsigned>(pointers.size());
+    if (pointers[0] == pointers[1]) return b_.CreateVectorSplat(width, load(b_, pointers[0], dtype, 1));
+    llvm::Value* v = llvm::PoisonValue::get(register_type(context_, dtype, width));
+    for (unsigned lane = 0; lane < width; ++lane) v = b_.CreateInsertElement(v, load(b_, pointers[lane], dtype, 1), lane);
+    return v;
+  }
+
+  // One block of rows: per-row inputs loaded once, then the rows' elements
+  // one lane per row, reductions along the rows accumulating in registers.
+  void emit_row_block(const Values& block) {
+    const int inner = plan_.loop_ndim - 1;
+    const unsigned width = static_cast<unsigned>(plan_.vector_width);
+    std::unordered_map<std::size_t, TypedValue> per_row;
+    Values accumulators;
+    for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
+      const Operand& operand = plan_.operands[k];
+      if (operand.role == Role::Input && operand.stride_zero[inner])
+        per_row[k] = {load_row_lanes(row_lane_pointers(block, k, nullptr), operand.dtype), operand.dtype};
+      if (reduces_innermost(k)) accumulators.push_back(identity(operand.reduce, accumulator_dtype(operand), width));
+    }
+    accumulators = emit_loop(b_.getInt64(0), extent_[inner], 1, accumulators, [&](llvm::Value* j, const Values& carried) {
+      std::unordered_map<std::size_t, TypedValue> inputs = per_row;
+      for (std::size_t k = 0; k < plan_.operands.size(); ++k)
+        if (reads_innermost(k))
+          inputs[k] = {load_row_lanes(row_lane_pointers(block, k, j), plan_.operands[k].dtype), plan_.operands[k].dtype};
+      const std::unordered_map<const ir::Node*, TypedValue> values = evaluate(width, inputs);
+      Values updated;
+      for (std::size_t k = 0, a = 0; k < plan_.operands.size(); ++k) {
+        const Operand& operand = plan_.operands[k];
+        if (operand.role == Role::Input) continue;
+        if (reduces_innermost(k)) {
+          const DType dtype = accumulator_dtype(operand);
+          llvm::Value* v = convert(b_, result(values, k), operand.dtype, dtype);
+          updated.push_back(combine(operand.reduce, dtype, carried[a++], v));
+          continue;
+        }
+        store_row_lanes(block, k, j, result(values, k));
+      }
+      return updated;
+    });
+    for (std::size_t k = 0, a = 0; k < plan_.operands.size(); ++k)
+      if (reduces_innermost(k)) {
+        const Operand& operand = plan_.operands[k];
+        store_row_lanes(block, k, nullptr, convert(b_, accumulators[a++], accumulator_dtype(operand), operand.dtype));
+      }
+  }
+
+  // Stores v, one lane per row; a reduction combines it with what is there.
+  void store_row_lanes(const Values& block, std::size_t k, llvm::Value* j, llvm::Value* v) {
+    const Operand& operand = plan_.operands[k];
+    const Values pointers = row_lane_pointers(block, k, j);
+    if (operand.role == Role::Reduction) v = combine(operand.reduce, operand.dtype, load_row_lanes(pointers, operand.dtype), v);
+    for (std::size_t lane = 0; lane < pointers.size(); ++lane)
+      store(b_, b_.CreateExtractElement(v, lane), pointers[lane], operand.dtype);
   }
 
   // --- Reductions ------------------------------------------------------------
