@@ -1,6 +1,7 @@
 #include "compiler/codegen/kernel_emitter.hpp"
 
 #include "compiler/codegen/elemwise_emitter.hpp"
+#include "compiler/codegen/lane_transpose.hpp"
 #include "compiler/codegen/llvm_dtype.hpp"
 
 #include <llvm/IR/Constants.h>
@@ -9,6 +10,7 @@
 #include <llvm/IR/Module.h>
 
 #include <functional>
+#include <map>
 #include <unordered_map>
 
 namespace graphjit::codegen {
@@ -409,6 +411,13 @@ class KernelEmitter {
   }
 
   // --- Row lanes (kernel_plan.hpp): vector_width rows at a time -------------
+  //
+  // A block of rows runs its elements one step per column j, one lane per
+  // row. When every operand moving along the rows has stride 1 there, the
+  // block's inputs are loaded a square of vector_width columns at a time and
+  // transposed in registers into column buffers, the steps read and write
+  // those, and the outputs are transposed back and stored whole; otherwise
+  // each lane loads and stores its own element.
 
   // Runs the whole blocks of vector_width rows when takes_row_lanes holds;
   // returns the first row left for the per-row loop.
@@ -420,14 +429,59 @@ class KernelEmitter {
                                       b_.CreateICmpSGE(rows, b_.getInt64(static_cast<std::int64_t>(width))));
     llvm::Value* whole = b_.CreateSub(rows, b_.CreateURem(rows, b_.getInt64(width)));
     llvm::Value* end = b_.CreateSelect(taken, whole, b_.getInt64(0), "row_lanes_end");
+    llvm::Value* by_columns = transposes_columns() ? unit_strides_along_rows() : nullptr;
     emit_loop(b_.getInt64(0), end, width, {}, [&](llvm::Value* r, const Values&) {
       Values block = pointers;
       for (std::size_t k = 0; k < block.size(); ++k)
         if (stride_bytes_[k][d]) block[k] = offset(pointers[k], b_.CreateMul(r, stride_bytes_[k][d]));
-      emit_row_block(block);
+      if (!by_columns) {
+        emit_row_block(block, lane_access(block));
+        return Values{};
+      }
+      llvm::BasicBlock* columns = new_block("row_lanes_columns");
+      llvm::BasicBlock* lanes = new_block("row_lanes_lanes");
+      llvm::BasicBlock* done = new_block("row_lanes_done");
+      b_.CreateCondBr(by_columns, columns, lanes);
+      b_.SetInsertPoint(columns);
+      emit_row_block_by_columns(block);
+      b_.CreateBr(done);
+      b_.SetInsertPoint(lanes);
+      emit_row_block(block, lane_access(block));
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
       return Values{};
     });
     return end;
+  }
+
+  // Column buffers hold what moves along the rows; a reduction that does
+  // would have to read its old values too, so such kernels keep lane access.
+  bool transposes_columns() const {
+    for (std::size_t k = 0; k < plan_.operands.size(); ++k)
+      if (plan_.operands[k].role == Role::Reduction && moves_innermost(k)) return false;
+    return true;
+  }
+
+  // Whether the block can go by columns: rows of at least a vector, unit strides.
+  llvm::Value* unit_strides_along_rows() {
+    const int inner = plan_.loop_ndim - 1;
+    llvm::Value* unit = b_.CreateICmpSGE(extent_[inner], b_.getInt64(plan_.vector_width));
+    for (std::size_t k = 0; k < plan_.operands.size(); ++k)
+      if (moves_innermost(k)) unit = b_.CreateAnd(unit, b_.CreateICmpEQ(stride_elements_[k][inner], b_.getInt64(1)));
+    return unit;
+  }
+
+  // How the steps of a block reach the operands that move along the rows.
+  struct RowAccess {
+    std::function<llvm::Value*(std::size_t k, llvm::Value* j)> load;
+    std::function<void(std::size_t k, llvm::Value* j, llvm::Value* v)> store;
+  };
+
+  RowAccess lane_access(const Values& block) {
+    return {[this, block](std::size_t k, llvm::Value* j) {
+              return load_row_lanes(row_lane_pointers(block, k, j), plan_.operands[k].dtype);
+            },
+            [this, block](std::size_t k, llvm::Value* j, llvm::Value* v) { store_row_lanes(block, k, j, v); }};
   }
 
   // Operand k's element j (a null j: the row's per-row value) in each lane's
@@ -453,9 +507,18 @@ class KernelEmitter {
     return v;
   }
 
+  // Stores v, one lane per row; a reduction combines it with what is there.
+  void store_row_lanes(const Values& block, std::size_t k, llvm::Value* j, llvm::Value* v) {
+    const Operand& operand = plan_.operands[k];
+    const Values pointers = row_lane_pointers(block, k, j);
+    if (operand.role == Role::Reduction) v = combine(operand.reduce, operand.dtype, load_row_lanes(pointers, operand.dtype), v);
+    for (std::size_t lane = 0; lane < pointers.size(); ++lane)
+      store(b_, b_.CreateExtractElement(v, lane), pointers[lane], operand.dtype);
+  }
+
   // One block of rows: per-row inputs loaded once, then the rows' elements
   // one lane per row, reductions along the rows accumulating in registers.
-  void emit_row_block(const Values& block) {
+  void emit_row_block(const Values& block, const RowAccess& access) {
     const int inner = plan_.loop_ndim - 1;
     const unsigned width = static_cast<unsigned>(plan_.vector_width);
     std::unordered_map<std::size_t, TypedValue> per_row;
@@ -469,20 +532,19 @@ class KernelEmitter {
     accumulators = emit_loop(b_.getInt64(0), extent_[inner], 1, accumulators, [&](llvm::Value* j, const Values& carried) {
       std::unordered_map<std::size_t, TypedValue> inputs = per_row;
       for (std::size_t k = 0; k < plan_.operands.size(); ++k)
-        if (reads_innermost(k))
-          inputs[k] = {load_row_lanes(row_lane_pointers(block, k, j), plan_.operands[k].dtype), plan_.operands[k].dtype};
+        if (reads_innermost(k)) inputs[k] = {access.load(k, j), plan_.operands[k].dtype};
       const std::unordered_map<const ir::Node*, TypedValue> values = evaluate(width, inputs);
       Values updated;
       for (std::size_t k = 0, a = 0; k < plan_.operands.size(); ++k) {
         const Operand& operand = plan_.operands[k];
         if (operand.role == Role::Input) continue;
-        if (reduces_innermost(k)) {
-          const DType dtype = accumulator_dtype(operand);
-          llvm::Value* v = convert(b_, result(values, k), operand.dtype, dtype);
-          updated.push_back(combine(operand.reduce, dtype, carried[a++], v));
+        if (!reduces_innermost(k)) {
+          access.store(k, j, result(values, k));
           continue;
         }
-        store_row_lanes(block, k, j, result(values, k));
+        const DType dtype = accumulator_dtype(operand);
+        llvm::Value* v = convert(b_, result(values, k), operand.dtype, dtype);
+        updated.push_back(combine(operand.reduce, dtype, carried[a++], v));
       }
       return updated;
     });
@@ -493,13 +555,66 @@ class KernelEmitter {
       }
   }
 
-  // Stores v, one lane per row; a reduction combines it with what is there.
-  void store_row_lanes(const Values& block, std::size_t k, llvm::Value* j, llvm::Value* v) {
-    const Operand& operand = plan_.operands[k];
-    const Values pointers = row_lane_pointers(block, k, j);
-    if (operand.role == Role::Reduction) v = combine(operand.reduce, operand.dtype, load_row_lanes(pointers, operand.dtype), v);
-    for (std::size_t lane = 0; lane < pointers.size(); ++lane)
-      store(b_, b_.CreateExtractElement(v, lane), pointers[lane], operand.dtype);
+  // The block's inputs transposed into column buffers, the steps on those,
+  // the outputs transposed back.
+  void emit_row_block_by_columns(const Values& block) {
+    std::map<std::size_t, llvm::AllocaInst*> columns;  // ordered: the IR text is the kernel cache's key
+    for (std::size_t k = 0; k < plan_.operands.size(); ++k)
+      if (moves_innermost(k)) columns[k] = column_buffer(k);
+    for (const auto& [k, buffer] : columns)
+      if (plan_.operands[k].role == Role::Input) transpose_columns(block, k, buffer, /*into_buffer=*/true);
+    emit_row_block(block, {[&](std::size_t k, llvm::Value* j) {
+                             llvm::Type* type = columns.at(k)->getAllocatedType()->getArrayElementType();
+                             return b_.CreateLoad(type, b_.CreateInBoundsGEP(type, columns.at(k), {j}));
+                           },
+                           [&](std::size_t k, llvm::Value* j, llvm::Value* v) {
+                             llvm::Type* type = columns.at(k)->getAllocatedType()->getArrayElementType();
+                             b_.CreateStore(v, b_.CreateInBoundsGEP(type, columns.at(k), {j}));
+                           }});
+    for (const auto& [k, buffer] : columns)
+      if (plan_.operands[k].role == Role::Output) transpose_columns(block, k, buffer, /*into_buffer=*/false);
+  }
+
+  // row_lanes_max_extent column vectors of operand k, in the entry block.
+  llvm::AllocaInst* column_buffer(std::size_t k) {
+    llvm::AllocaInst*& buffer = column_buffer_[k];
+    if (buffer) return buffer;
+    llvm::IRBuilder<> entry(&function_->getEntryBlock(), function_->getEntryBlock().begin());
+    llvm::Type* column = register_type(context_, plan_.operands[k].dtype, static_cast<unsigned>(plan_.vector_width));
+    buffer = entry.CreateAlloca(llvm::ArrayType::get(column, static_cast<std::uint64_t>(plan_.row_lanes_max_extent)));
+    return buffer;
+  }
+
+  // Between the block's rows of operand k and its column buffer, a square of
+  // vector_width columns at a time. The last square ends at the row's end
+  // (overlapping the one before), so no access reaches past a row: rows have
+  // at least vector_width elements here, and columns loaded or stored twice
+  // have the same values both times.
+  void transpose_columns(const Values& block, std::size_t k, llvm::AllocaInst* buffer, bool into_buffer) {
+    const int d = plan_.loop_ndim - 2;
+    const unsigned width = static_cast<unsigned>(plan_.vector_width);
+    const DType dtype = plan_.operands[k].dtype;
+    llvm::Type* column = buffer->getAllocatedType()->getArrayElementType();
+    llvm::Value* last_square = b_.CreateSub(extent_[d + 1], b_.getInt64(width));
+    emit_loop(b_.getInt64(0), extent_[d + 1], width, {}, [&](llvm::Value* c, const Values&) {
+      llvm::Value* first = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, c, last_square);
+      Values rows(width), columns_here(width);
+      for (unsigned r = 0; r < width; ++r) {
+        llvm::Value* at = block[k];
+        if (stride_bytes_[k][d]) at = offset(at, b_.CreateMul(b_.getInt64(r), stride_bytes_[k][d]));
+        rows[r] = offset(at, b_.CreateMul(first, b_.getInt64(dtype_size(dtype))));
+        columns_here[r] = b_.CreateInBoundsGEP(column, buffer, {b_.CreateAdd(first, b_.getInt64(r))});
+      }
+      Values loaded;
+      for (unsigned r = 0; r < width; ++r)
+        loaded.push_back(into_buffer ? load(b_, rows[r], dtype, width) : b_.CreateLoad(column, columns_here[r]));
+      const Values transposed = transpose_lanes(b_, loaded);
+      for (unsigned r = 0; r < width; ++r) {
+        if (into_buffer) b_.CreateStore(transposed[r], columns_here[r]);
+        else store(b_, transposed[r], rows[r], dtype);
+      }
+      return Values{};
+    });
   }
 
   // --- Reductions ------------------------------------------------------------
@@ -576,6 +691,8 @@ class KernelEmitter {
   // Per input read along the innermost dim (else null): vector_width slots
   // that hold its row's first element when its stride there is 0.
   std::vector<llvm::AllocaInst*> repeat_buffer_;
+  // Row lanes: per operand moving along the rows, its column buffer (made on first use).
+  std::unordered_map<std::size_t, llvm::AllocaInst*> column_buffer_;
 };
 
 }  // namespace
