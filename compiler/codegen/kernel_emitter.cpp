@@ -413,56 +413,35 @@ class KernelEmitter {
   // --- Row lanes (kernel_plan.hpp): vector_width rows at a time -------------
   //
   // A block of rows runs its elements one step per column j, one lane per
-  // row. When every operand moving along the rows has stride 1 there, the
-  // block's inputs are loaded a square of vector_width columns at a time and
+  // row: its inputs are loaded a square of vector_width columns at a time and
   // transposed in registers into column buffers, the steps read and write
-  // those, and the outputs are transposed back and stored whole; otherwise
-  // each lane loads and stores its own element.
+  // those, and the outputs are transposed back and stored whole. (A path
+  // for other strides, each lane loading its own element, cost a third copy
+  // of the computation and ~50% more compile time; those run per row.)
 
-  // Runs the whole blocks of vector_width rows when takes_row_lanes holds;
-  // returns the first row left for the per-row loop.
+  // Runs the whole blocks of vector_width rows when takes_row_lanes holds
+  // and every operand moving along the rows has stride 1 there; returns the
+  // first row left for the per-row loop.
   llvm::Value* emit_row_lanes(const Values& pointers) {
     const int d = plan_.loop_ndim - 2;
     const std::uint64_t width = static_cast<std::uint64_t>(plan_.vector_width);
     llvm::Value* rows = extent_[d];
     llvm::Value* taken = b_.CreateAnd(b_.CreateICmpSLE(extent_[d + 1], b_.getInt64(plan_.row_lanes_max_extent)),
                                       b_.CreateICmpSGE(rows, b_.getInt64(static_cast<std::int64_t>(width))));
+    taken = b_.CreateAnd(taken, unit_strides_along_rows());
     llvm::Value* whole = b_.CreateSub(rows, b_.CreateURem(rows, b_.getInt64(width)));
     llvm::Value* end = b_.CreateSelect(taken, whole, b_.getInt64(0), "row_lanes_end");
-    llvm::Value* by_columns = transposes_columns() ? unit_strides_along_rows() : nullptr;
     emit_loop(b_.getInt64(0), end, width, {}, [&](llvm::Value* r, const Values&) {
       Values block = pointers;
       for (std::size_t k = 0; k < block.size(); ++k)
         if (stride_bytes_[k][d]) block[k] = offset(pointers[k], b_.CreateMul(r, stride_bytes_[k][d]));
-      if (!by_columns) {
-        emit_row_block(block, lane_access(block));
-        return Values{};
-      }
-      llvm::BasicBlock* columns = new_block("row_lanes_columns");
-      llvm::BasicBlock* lanes = new_block("row_lanes_lanes");
-      llvm::BasicBlock* done = new_block("row_lanes_done");
-      b_.CreateCondBr(by_columns, columns, lanes);
-      b_.SetInsertPoint(columns);
       emit_row_block_by_columns(block);
-      b_.CreateBr(done);
-      b_.SetInsertPoint(lanes);
-      emit_row_block(block, lane_access(block));
-      b_.CreateBr(done);
-      b_.SetInsertPoint(done);
       return Values{};
     });
     return end;
   }
 
-  // Column buffers hold what moves along the rows; a reduction that does
-  // would have to read its old values too, so such kernels keep lane access.
-  bool transposes_columns() const {
-    for (std::size_t k = 0; k < plan_.operands.size(); ++k)
-      if (plan_.operands[k].role == Role::Reduction && moves_innermost(k)) return false;
-    return true;
-  }
-
-  // Whether the block can go by columns: rows of at least a vector, unit strides.
+  // Whether blocks can go by columns: rows of at least a vector, unit strides.
   llvm::Value* unit_strides_along_rows() {
     const int inner = plan_.loop_ndim - 1;
     llvm::Value* unit = b_.CreateICmpSGE(extent_[inner], b_.getInt64(plan_.vector_width));
@@ -477,17 +456,11 @@ class KernelEmitter {
     std::function<void(std::size_t k, llvm::Value* j, llvm::Value* v)> store;
   };
 
-  RowAccess lane_access(const Values& block) {
-    return {[this, block](std::size_t k, llvm::Value* j) {
-              return load_row_lanes(row_lane_pointers(block, k, j), plan_.operands[k].dtype);
-            },
-            [this, block](std::size_t k, llvm::Value* j, llvm::Value* v) { store_row_lanes(block, k, j, v); }};
-  }
-
   // Operand k's element j (a null j: the row's per-row value) in each lane's
   // row: one pointer per lane, the same for all lanes when k does not move
   // across rows. Plain loads from them beat gathers (which this target runs
-  // lane by lane, after taking the vector of addresses apart).
+  // lane by lane, after taking the vector of addresses apart). Per-row
+  // values are read and written so, once per block.
   Values row_lane_pointers(const Values& block, std::size_t k, llvm::Value* j) {
     const int d = plan_.loop_ndim - 2;
     llvm::Value* at = block[k];
@@ -507,11 +480,11 @@ class KernelEmitter {
     return v;
   }
 
-  // Stores v, one lane per row; a reduction combines it with what is there.
+  // Stores v, one lane per row, combined with the reduction's value there.
   void store_row_lanes(const Values& block, std::size_t k, llvm::Value* j, llvm::Value* v) {
     const Operand& operand = plan_.operands[k];
     const Values pointers = row_lane_pointers(block, k, j);
-    if (operand.role == Role::Reduction) v = combine(operand.reduce, operand.dtype, load_row_lanes(pointers, operand.dtype), v);
+    v = combine(operand.reduce, operand.dtype, load_row_lanes(pointers, operand.dtype), v);
     for (std::size_t lane = 0; lane < pointers.size(); ++lane)
       store(b_, b_.CreateExtractElement(v, lane), pointers[lane], operand.dtype);
   }

@@ -182,14 +182,17 @@ class KernelPlanner {
   // Row lanes pay when some operand is one value per row (a reduction along
   // the row, or an input broadcast along it), so that short rows would leave
   // the per-row loop mostly partial vectors. Reductions must then keep the
-  // rows apart (lanes of one step are different rows).
+  // rows apart and reduce along them.
   void choose_row_lanes() {
     const int L = plan_.loop_ndim;
     if (L < 2 || plan_.vector_width < 2) return;
     const auto row = static_cast<std::size_t>(L - 2), inner = static_cast<std::size_t>(L - 1);
     bool per_row = false;
     for (const Operand& operand : plan_.operands) {
-      if (operand.role == Operand::Role::Reduction && operand.stride_zero[row]) return;
+      // Lanes of a step are different rows, and only values stored whole go
+      // through the column buffers.
+      if (operand.role == Operand::Role::Reduction && (operand.stride_zero[row] || !operand.stride_zero[inner]))
+        return;
       per_row = per_row || (operand.stride_zero[inner] && !operand.stride_zero[row]);
     }
     if (per_row) plan_.row_lanes_max_extent = kRowLanesMaxVectors * plan_.vector_width;
@@ -255,7 +258,8 @@ KernelPlan plan_kernel(const Cluster& cluster, std::string symbol, int vector_bi
 }
 
 bool takes_row_lanes(const KernelPlan& plan, std::int64_t rows, std::int64_t row_extent) {
-  return plan.row_lanes_max_extent > 0 && row_extent <= plan.row_lanes_max_extent && rows >= plan.vector_width;
+  return plan.row_lanes_max_extent > 0 && row_extent <= plan.row_lanes_max_extent &&
+         row_extent >= plan.vector_width && rows >= plan.vector_width;
 }
 
 }  // namespace graphjit::codegen

@@ -63,8 +63,8 @@ KernelPlan plan_kernel(const Cluster& cluster, std::string symbol, int vector_bi
 
 // Whether a launch with these extents of the two innermost loop dims (after
 // the launcher merged dims) runs the row-lanes loop for its leading rows
-// (the last rows % vector_width rows run the per-row loop). The emitted code
-// tests the same condition.
+// (the last rows % vector_width rows run the per-row loop), given unit
+// strides along the rows. The emitted code tests the same condition.
 bool takes_row_lanes(const KernelPlan& plan, std::int64_t rows, std::int64_t row_extent);
 
 // The dtype an elementwise node computes in, following the reference
