@@ -3,7 +3,10 @@
 // CPU time on one thread, the least of `rounds` alternating runs, so a shared
 // machine's load barely enters:
 //
-//   build/benchmarks/bench_softmax_rows [rounds] [float64|float32]
+//   build/benchmarks/bench_softmax_rows [rounds] [float64|float32] [columns...]
+//
+// Each case has about a million elements: rows = 1,000,000 / columns
+// (default columns: 10 and 1000).
 #include <graphjit/graphjit.hpp>
 
 #include <algorithm>
@@ -36,7 +39,11 @@ int main(int argc, char** argv) {
   graphjit::set_num_threads(1);
   graphjit::RandomState rng(3);
   std::vector<Case> cases;
-  for (auto [rows, cols] : {std::pair<std::int64_t, std::int64_t>{100000, 10}, {1000, 1000}}) {
+  std::vector<std::int64_t> columns;
+  for (int a = 3; a < argc; ++a) columns.push_back(std::atoll(argv[a]));
+  if (columns.empty()) columns = {10, 1000};
+  for (std::int64_t cols : columns) {
+    const std::int64_t rows = 1000000 / cols;
     auto x = graphjit::tensor::matrix("x", dtype);
     cases.push_back({rows, cols, graphjit::function({x}, {graphjit::tensor::nnet::softmax(x)}),
                      rng.uniform(-5, 5, {rows, cols}, dtype)});

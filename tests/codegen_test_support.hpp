@@ -123,4 +123,23 @@ inline void check_close(const Tensor& got, const Tensor& expected, double max_ul
   }
 }
 
+// The three kernels the fusion pass makes of softmax: row max; exp and row
+// sum; division.
+struct SoftmaxClusters {
+  explicit SoftmaxClusters(DType dtype) : dtype(dtype) {}
+  DType dtype;
+  NodeRef x = input(dtype, {false, false}, "x");
+  NodeRef row_max = reduce(OpCode::Max, x, {1}, true);
+  codegen::Cluster max_cluster{"row_max", {x}, {}, {}, {row_max}};
+  NodeRef m = input(dtype, {false, true}, "m");
+  NodeRef shifted = op(OpCode::Sub, {x, m});
+  NodeRef e = op(OpCode::Exp, {shifted});
+  NodeRef row_sum = reduce(OpCode::Sum, e, {1}, true);
+  codegen::Cluster exp_cluster{"exp_sum", {x, m}, {shifted, e}, {e}, {row_sum}};
+  NodeRef ev = input(dtype, {false, false}, "e");
+  NodeRef s = input(dtype, {false, true}, "s");
+  NodeRef p = op(OpCode::TrueDiv, {ev, s});
+  codegen::Cluster div_cluster{"div", {ev, s}, {p}, {p}, {}};
+};
+
 }  // namespace codegen_test

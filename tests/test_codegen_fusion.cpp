@@ -178,17 +178,8 @@ TEST_CASE("fused reductions over every choice of axes, with and without keepdims
 
 TEST_CASE("softmax as the fusion pass splits it: row max, then exp and row sum, then division") {
   for (DType dtype : {float64, float32}) {
-    NodeRef x = input(dtype, {false, false}, "x");
-    NodeRef row_max = reduce(OpCode::Max, x, {1}, true);
-    codegen::Cluster max_cluster{"row_max", {x}, {}, {}, {row_max}};
-    NodeRef m = input(dtype, {false, true}, "m");
-    NodeRef shifted = op(OpCode::Sub, {x, m});
-    NodeRef e = op(OpCode::Exp, {shifted});
-    NodeRef row_sum = reduce(OpCode::Sum, e, {1}, true);
-    codegen::Cluster exp_cluster{"exp_sum", {x, m}, {shifted, e}, {e}, {row_sum}};
-    NodeRef ev = input(dtype, {false, false}, "e"), s = input(dtype, {false, true}, "s");
-    NodeRef p = op(OpCode::TrueDiv, {ev, s});
-    codegen::Cluster div_cluster{"div", {ev, s}, {p}, {p}, {}};
+    const SoftmaxClusters c(dtype);
+    const auto& [max_cluster, exp_cluster, div_cluster] = std::tie(c.max_cluster, c.exp_cluster, c.div_cluster);
     const std::vector<exec::Kernel> k = codegen::compile_kernels({max_cluster, exp_cluster, div_cluster}, "softmax");
 
     const Tensor xv = random_tensor({50, 10}, dtype, -30, 30, 9);

@@ -1,6 +1,7 @@
 #include "compiler/codegen/kernel_emitter.hpp"
 
 #include "compiler/codegen/elemwise_emitter.hpp"
+#include "compiler/codegen/lane_transpose.hpp"
 #include "compiler/codegen/llvm_dtype.hpp"
 
 #include <llvm/IR/Constants.h>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <unordered_map>
 
 namespace graphjit::codegen {
@@ -124,7 +126,10 @@ class KernelEmitter {
 
   void emit_dim(int d, const Values& pointers) {
     if (d == plan_.loop_ndim - 1) return emit_innermost(pointers);
-    emit_loop(b_.getInt64(0), extent_[d], 1, {}, [&](llvm::Value* i, const Values&) {
+    // Rows the row-lanes loop leaves (all, when it is not taken) run one by one.
+    llvm::Value* first = d == plan_.loop_ndim - 2 && plan_.row_lanes_max_extent > 0 ? emit_row_lanes(pointers)
+                                                                                     : b_.getInt64(0);
+    emit_loop(first, extent_[d], 1, {}, [&](llvm::Value* i, const Values&) {
       Values moved = pointers;
       for (std::size_t k = 0; k < moved.size(); ++k)
         if (stride_bytes_[k][d]) moved[k] = offset(pointers[k], b_.CreateMul(i, stride_bytes_[k][d]));
@@ -498,6 +503,186 @@ class KernelEmitter {
     return {constant_of(context_, constant.value, width), constant.value.dtype()};
   }
 
+  // --- Row lanes (kernel_plan.hpp): vector_width rows at a time -------------
+  //
+  // A block of rows runs its elements one step per column j, one lane per
+  // row: its inputs are loaded a square of vector_width columns at a time and
+  // transposed in registers into column buffers, the steps read and write
+  // those, and the outputs are transposed back and stored whole. (A path
+  // for other strides, each lane loading its own element, cost a third copy
+  // of the computation and ~50% more compile time; those run per row.)
+
+  // Runs the whole blocks of vector_width rows when takes_row_lanes holds
+  // and every operand moving along the rows has stride 1 there; returns the
+  // first row left for the per-row loop.
+  llvm::Value* emit_row_lanes(const Values& pointers) {
+    const int d = plan_.loop_ndim - 2;
+    const std::uint64_t width = static_cast<std::uint64_t>(plan_.vector_width);
+    llvm::Value* rows = extent_[d];
+    llvm::Value* taken = b_.CreateAnd(b_.CreateICmpSLE(extent_[d + 1], b_.getInt64(plan_.row_lanes_max_extent)),
+                                      b_.CreateICmpSGE(rows, b_.getInt64(static_cast<std::int64_t>(width))));
+    taken = b_.CreateAnd(taken, unit_strides_along_rows());
+    llvm::Value* whole = b_.CreateSub(rows, b_.CreateURem(rows, b_.getInt64(width)));
+    llvm::Value* end = b_.CreateSelect(taken, whole, b_.getInt64(0), "row_lanes_end");
+    emit_loop(b_.getInt64(0), end, width, {}, [&](llvm::Value* r, const Values&) {
+      Values block = pointers;
+      for (std::size_t k = 0; k < block.size(); ++k)
+        if (stride_bytes_[k][d]) block[k] = offset(pointers[k], b_.CreateMul(r, stride_bytes_[k][d]));
+      emit_row_block_by_columns(block);
+      return Values{};
+    });
+    return end;
+  }
+
+  // Whether blocks can go by columns: rows of at least a vector, unit strides.
+  llvm::Value* unit_strides_along_rows() {
+    const int inner = plan_.loop_ndim - 1;
+    llvm::Value* unit = b_.CreateICmpSGE(extent_[inner], b_.getInt64(plan_.vector_width));
+    for (std::size_t k = 0; k < plan_.operands.size(); ++k)
+      if (moves_innermost(k)) unit = b_.CreateAnd(unit, b_.CreateICmpEQ(stride_elements_[k][inner], b_.getInt64(1)));
+    return unit;
+  }
+
+  // How the steps of a block reach the operands that move along the rows.
+  struct RowAccess {
+    std::function<llvm::Value*(std::size_t k, llvm::Value* j)> load;
+    std::function<void(std::size_t k, llvm::Value* j, llvm::Value* v)> store;
+  };
+
+  // Operand k's element j (a null j: the row's per-row value) in each lane's
+  // row: one pointer per lane, the same for all lanes when k does not move
+  // across rows. Plain loads from them beat gathers (which this target runs
+  // lane by lane, after taking the vector of addresses apart). Per-row
+  // values are read and written so, once per block.
+  Values row_lane_pointers(const Values& block, std::size_t k, llvm::Value* j) {
+    const int d = plan_.loop_ndim - 2;
+    llvm::Value* at = block[k];
+    if (j && stride_bytes_[k][d + 1]) at = offset(at, b_.CreateMul(j, stride_bytes_[k][d + 1]));
+    Values pointers(static_cast<std::size_t>(plan_.vector_width), at);
+    if (stride_bytes_[k][d])
+      for (std::size_t lane = 1; lane < pointers.size(); ++lane)
+        pointers[lane] = offset(at, b_.CreateMul(b_.getInt64(lane), stride_bytes_[k][d]));
+    return pointers;
+  }
+
+  llvm::Value* load_row_lanes(const Values& pointers, DType dtype) {
+    const auto width = static_cast<unsigned>(pointers.size());
+    if (pointers[0] == pointers[1]) return b_.CreateVectorSplat(width, load(b_, pointers[0], dtype, 1));
+    llvm::Value* v = llvm::PoisonValue::get(register_type(context_, dtype, width));
+    for (unsigned lane = 0; lane < width; ++lane) v = b_.CreateInsertElement(v, load(b_, pointers[lane], dtype, 1), lane);
+    return v;
+  }
+
+  // Stores v, one lane per row, combined with the reduction's value there.
+  void store_row_lanes(const Values& block, std::size_t k, llvm::Value* j, llvm::Value* v) {
+    const Operand& operand = plan_.operands[k];
+    const Values pointers = row_lane_pointers(block, k, j);
+    v = combine(operand.reduce, operand.dtype, load_row_lanes(pointers, operand.dtype), v);
+    for (std::size_t lane = 0; lane < pointers.size(); ++lane)
+      store(b_, b_.CreateExtractElement(v, lane), pointers[lane], operand.dtype);
+  }
+
+  // One block of rows: per-row inputs loaded once, then the rows' elements
+  // one lane per row, reductions along the rows accumulating in registers.
+  void emit_row_block(const Values& block, const RowAccess& access) {
+    const int inner = plan_.loop_ndim - 1;
+    const unsigned width = static_cast<unsigned>(plan_.vector_width);
+    std::unordered_map<std::size_t, TypedValue> per_row;
+    Values accumulators;
+    for (std::size_t k = 0; k < plan_.operands.size(); ++k) {
+      const Operand& operand = plan_.operands[k];
+      if (operand.role == Role::Input && operand.stride_zero[inner])
+        per_row[k] = {load_row_lanes(row_lane_pointers(block, k, nullptr), operand.dtype), operand.dtype};
+      if (reduces_innermost(k)) accumulators.push_back(identity(operand.reduce, accumulator_dtype(operand), width));
+    }
+    accumulators = emit_loop(b_.getInt64(0), extent_[inner], 1, accumulators, [&](llvm::Value* j, const Values& carried) {
+      std::unordered_map<std::size_t, TypedValue> inputs = per_row;
+      for (std::size_t k = 0; k < plan_.operands.size(); ++k)
+        if (reads_innermost(k)) inputs[k] = {access.load(k, j), plan_.operands[k].dtype};
+      const std::unordered_map<const ir::Node*, TypedValue> values = evaluate(width, inputs);
+      Values updated;
+      for (std::size_t k = 0, a = 0; k < plan_.operands.size(); ++k) {
+        const Operand& operand = plan_.operands[k];
+        if (operand.role == Role::Input) continue;
+        if (!reduces_innermost(k)) {
+          access.store(k, j, result(values, k));
+          continue;
+        }
+        const DType dtype = accumulator_dtype(operand);
+        llvm::Value* v = convert(b_, result(values, k), operand.dtype, dtype);
+        updated.push_back(combine(operand.reduce, dtype, carried[a++], v));
+      }
+      return updated;
+    });
+    for (std::size_t k = 0, a = 0; k < plan_.operands.size(); ++k)
+      if (reduces_innermost(k)) {
+        const Operand& operand = plan_.operands[k];
+        store_row_lanes(block, k, nullptr, convert(b_, accumulators[a++], accumulator_dtype(operand), operand.dtype));
+      }
+  }
+
+  // The block's inputs transposed into column buffers, the steps on those,
+  // the outputs transposed back.
+  void emit_row_block_by_columns(const Values& block) {
+    std::map<std::size_t, llvm::AllocaInst*> columns;  // ordered: the IR text is the kernel cache's key
+    for (std::size_t k = 0; k < plan_.operands.size(); ++k)
+      if (moves_innermost(k)) columns[k] = column_buffer(k);
+    for (const auto& [k, buffer] : columns)
+      if (plan_.operands[k].role == Role::Input) transpose_columns(block, k, buffer, /*into_buffer=*/true);
+    emit_row_block(block, {[&](std::size_t k, llvm::Value* j) {
+                             llvm::Type* type = columns.at(k)->getAllocatedType()->getArrayElementType();
+                             return b_.CreateLoad(type, b_.CreateInBoundsGEP(type, columns.at(k), {j}));
+                           },
+                           [&](std::size_t k, llvm::Value* j, llvm::Value* v) {
+                             llvm::Type* type = columns.at(k)->getAllocatedType()->getArrayElementType();
+                             b_.CreateStore(v, b_.CreateInBoundsGEP(type, columns.at(k), {j}));
+                           }});
+    for (const auto& [k, buffer] : columns)
+      if (plan_.operands[k].role == Role::Output) transpose_columns(block, k, buffer, /*into_buffer=*/false);
+  }
+
+  // row_lanes_max_extent column vectors of operand k, in the entry block.
+  llvm::AllocaInst* column_buffer(std::size_t k) {
+    llvm::AllocaInst*& buffer = column_buffer_[k];
+    if (buffer) return buffer;
+    llvm::IRBuilder<> entry(&function_->getEntryBlock(), function_->getEntryBlock().begin());
+    llvm::Type* column = register_type(context_, plan_.operands[k].dtype, static_cast<unsigned>(plan_.vector_width));
+    buffer = entry.CreateAlloca(llvm::ArrayType::get(column, static_cast<std::uint64_t>(plan_.row_lanes_max_extent)));
+    return buffer;
+  }
+
+  // Between the block's rows of operand k and its column buffer, a square of
+  // vector_width columns at a time. The last square ends at the row's end
+  // (overlapping the one before), so no access reaches past a row: rows have
+  // at least vector_width elements here, and columns loaded or stored twice
+  // have the same values both times.
+  void transpose_columns(const Values& block, std::size_t k, llvm::AllocaInst* buffer, bool into_buffer) {
+    const int d = plan_.loop_ndim - 2;
+    const unsigned width = static_cast<unsigned>(plan_.vector_width);
+    const DType dtype = plan_.operands[k].dtype;
+    llvm::Type* column = buffer->getAllocatedType()->getArrayElementType();
+    llvm::Value* last_square = b_.CreateSub(extent_[d + 1], b_.getInt64(width));
+    emit_loop(b_.getInt64(0), extent_[d + 1], width, {}, [&](llvm::Value* c, const Values&) {
+      llvm::Value* first = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, c, last_square);
+      Values rows(width), columns_here(width);
+      for (unsigned r = 0; r < width; ++r) {
+        llvm::Value* at = block[k];
+        if (stride_bytes_[k][d]) at = offset(at, b_.CreateMul(b_.getInt64(r), stride_bytes_[k][d]));
+        rows[r] = offset(at, b_.CreateMul(first, b_.getInt64(dtype_size(dtype))));
+        columns_here[r] = b_.CreateInBoundsGEP(column, buffer, {b_.CreateAdd(first, b_.getInt64(r))});
+      }
+      Values loaded;
+      for (unsigned r = 0; r < width; ++r)
+        loaded.push_back(into_buffer ? load(b_, rows[r], dtype, width) : b_.CreateLoad(column, columns_here[r]));
+      const Values transposed = transpose_lanes(b_, loaded);
+      for (unsigned r = 0; r < width; ++r) {
+        if (into_buffer) b_.CreateStore(transposed[r], columns_here[r]);
+        else store(b_, transposed[r], rows[r], dtype);
+      }
+      return Values{};
+    });
+  }
+
   // --- Reductions ------------------------------------------------------------
 
   // Register accumulators of float32 sums and products are float64: a row
@@ -572,6 +757,8 @@ class KernelEmitter {
   // Per input read along the innermost dim (else null): vector_width slots
   // that hold its row's first element when its stride there is 0.
   std::vector<llvm::AllocaInst*> repeat_buffer_;
+  // Row lanes: per operand moving along the rows, its column buffer (made on first use).
+  std::unordered_map<std::size_t, llvm::AllocaInst*> column_buffer_;
 };
 
 }  // namespace

@@ -72,6 +72,10 @@ std::vector<bool> reduced_axes(const Cluster& cluster, const ir::Node& node, int
   return reduced;
 }
 
+// Rows of up to this many vectors run in row lanes. Measured with
+// benchmarks/bench_softmax_rows (see docs/architecture.md, "Row lanes").
+constexpr std::int64_t kRowLanesMaxVectors = 4;
+
 std::vector<bool> broadcast_pattern(const ir::Node& node, int ndim) {
   if (node.type.ndim() == 0) return std::vector<bool>(static_cast<std::size_t>(ndim), true);
   return node.type.broadcastable;
@@ -175,6 +179,25 @@ class KernelPlanner {
     plan_.vector_width = std::max(1, vector_bits / 8 / static_cast<int>(widest));
   }
 
+  // Row lanes pay when some operand is one value per row (a reduction along
+  // the row, or an input broadcast along it), so that short rows would leave
+  // the per-row loop mostly partial vectors. Reductions must then keep the
+  // rows apart and reduce along them.
+  void choose_row_lanes() {
+    const int L = plan_.loop_ndim;
+    if (L < 2 || plan_.vector_width < 2) return;
+    const auto row = static_cast<std::size_t>(L - 2), inner = static_cast<std::size_t>(L - 1);
+    bool per_row = false;
+    for (const Operand& operand : plan_.operands) {
+      // Lanes of a step are different rows, and only values stored whole go
+      // through the column buffers.
+      if (operand.role == Operand::Role::Reduction && (operand.stride_zero[row] || !operand.stride_zero[inner]))
+        return;
+      per_row = per_row || (operand.stride_zero[inner] && !operand.stride_zero[row]);
+    }
+    if (per_row) plan_.row_lanes_max_extent = kRowLanesMaxVectors * plan_.vector_width;
+  }
+
  private:
   Operand make_operand(Operand::Role role, const ir::Node& value, std::vector<bool> stride_zero) const {
     Operand operand;
@@ -230,7 +253,13 @@ KernelPlan plan_kernel(const Cluster& cluster, std::string symbol, int vector_bi
   planner.add_reductions();
   planner.number_dim_patterns();
   planner.choose_vector_width(vector_bits);
+  planner.choose_row_lanes();
   return plan;
+}
+
+bool takes_row_lanes(const KernelPlan& plan, std::int64_t rows, std::int64_t row_extent) {
+  return plan.row_lanes_max_extent > 0 && row_extent <= plan.row_lanes_max_extent &&
+         row_extent >= plan.vector_width && rows >= plan.vector_width;
 }
 
 }  // namespace graphjit::codegen

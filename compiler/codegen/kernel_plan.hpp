@@ -45,6 +45,13 @@ struct KernelPlan {
   // Per loop dim, an id of its column of stride_zero flags: adjacent dims with
   // equal ids may be merged into one at run time when the strides line up.
   std::vector<int> dim_pattern;
+  // Row lanes (issue 7): a kernel with per-row operands (reductions along
+  // the innermost dim, or inputs broadcast along it) may run the dim above
+  // it vector_width rows at a time, one lane per row, stepping through each
+  // row's elements one by one; short rows then fill whole vectors. It is
+  // taken at run time (takes_row_lanes) for rows of at most this many
+  // elements; 0: the kernel has no such path.
+  std::int64_t row_lanes_max_extent = 0;
 
   // "fused kernel 'name' (mul, add, tanh)", for error messages.
   std::string describe() const;
@@ -53,6 +60,12 @@ struct KernelPlan {
 // Checks the cluster (throws std::invalid_argument naming the offending node)
 // and lays it out for vectors of `vector_bits`.
 KernelPlan plan_kernel(const Cluster& cluster, std::string symbol, int vector_bits);
+
+// Whether a launch with these extents of the two innermost loop dims (after
+// the launcher merged dims) runs the row-lanes loop for its leading rows
+// (the last rows % vector_width rows run the per-row loop), given unit
+// strides along the rows. The emitted code tests the same condition.
+bool takes_row_lanes(const KernelPlan& plan, std::int64_t rows, std::int64_t row_extent);
 
 // The dtype an elementwise node computes in, following the reference
 // evaluator: floats in their own precision, integers and bools in int64;
