@@ -143,7 +143,46 @@ class OpEmitter {
   const std::vector<TypedValue>& args_;
 };
 
+// The elementary functions with IR-emitted vector code (vector_math.hpp and
+// the vector_*.cpp files beside it), or nullptr for any other op.
+llvm::Value* emit_vector_math(OpEmitter& e, OpCode op) {
+  llvm::IRBuilder<>& b = e.b;
+  switch (op) {
+    case OpCode::Exp: return math::exp(b, e.arg(0));
+    case OpCode::Log: return math::log(b, e.arg(0));
+    case OpCode::Log1p: return math::log1p(b, e.arg(0));
+    case OpCode::Expm1: return math::expm1(b, e.arg(0));
+    case OpCode::Tanh: return math::tanh(b, e.arg(0));
+    case OpCode::Sigmoid: return math::sigmoid(b, e.arg(0));
+    case OpCode::Softplus: return math::softplus(b, e.arg(0));
+    case OpCode::Sin: return math::sin(b, e.arg(0), e.table_scalar_per_lane());
+    case OpCode::Cos: return math::cos(b, e.arg(0), e.table_scalar_per_lane());
+    case OpCode::Tan: return math::tan(b, e.arg(0), e.table_scalar_per_lane());
+    case OpCode::Erf: return math::erf(b, e.arg(0));
+    case OpCode::Erfc: return math::erfc(b, e.arg(0));
+    case OpCode::Sinh: return math::sinh(b, e.arg(0));
+    case OpCode::Cosh: return math::cosh(b, e.arg(0));
+    case OpCode::Exp2: return math::exp2(b, e.arg(0));
+    case OpCode::Arctan: return math::arctan(b, e.arg(0));
+    case OpCode::Log2: return math::log2(b, e.arg(0));
+    case OpCode::Log10: return math::log10(b, e.arg(0));
+    case OpCode::Arcsinh: return math::arcsinh(b, e.arg(0));
+    case OpCode::Arccosh: return math::arccosh(b, e.arg(0));
+    case OpCode::Arctanh: return math::arctanh(b, e.arg(0));
+    case OpCode::Arcsin: return math::arcsin(b, e.arg(0));
+    case OpCode::Arccos: return math::arccos(b, e.arg(0));
+    case OpCode::Arctan2: return math::arctan2(b, e.arg(0), e.arg(1));
+    case OpCode::Erfinv: return math::erfinv(b, e.arg(0));
+    case OpCode::Gammaln: return math::gammaln(b, e.arg(0));
+    case OpCode::Psi: return math::psi(b, e.arg(0));
+    case OpCode::TriGamma: return math::tri_gamma(b, e.arg(0));
+    case OpCode::Reciprocal: return b.CreateFDiv(llvm::ConstantFP::get(e.arg(0)->getType(), 1.0), e.arg(0));
+    default: return nullptr;
+  }
+}
+
 TypedValue emit_op(OpEmitter& e, const ir::Node& node) {
+  if (llvm::Value* value = emit_vector_math(e, node.op)) return e.result(value);
   llvm::IRBuilder<>& b = e.b;
   using P = llvm::CmpInst::Predicate;
   switch (node.op) {
@@ -180,36 +219,6 @@ TypedValue emit_op(OpEmitter& e, const ir::Node& node) {
       return e.result(e.floating ? b.CreateFMul(x, x) : b.CreateMul(x, x));
     }
     case OpCode::Sqrt: return e.result(b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, e.arg(0)));
-    case OpCode::Exp: return e.result(math::exp(b, e.arg(0)));
-    case OpCode::Log: return e.result(math::log(b, e.arg(0)));
-    case OpCode::Log1p: return e.result(math::log1p(b, e.arg(0)));
-    case OpCode::Expm1: return e.result(math::expm1(b, e.arg(0)));
-    case OpCode::Tanh: return e.result(math::tanh(b, e.arg(0)));
-    case OpCode::Sigmoid: return e.result(math::sigmoid(b, e.arg(0)));
-    case OpCode::Softplus: return e.result(math::softplus(b, e.arg(0)));
-    case OpCode::Sin: return e.result(math::sin(b, e.arg(0), e.table_scalar_per_lane()));
-    case OpCode::Cos: return e.result(math::cos(b, e.arg(0), e.table_scalar_per_lane()));
-    case OpCode::Tan: return e.result(math::tan(b, e.arg(0), e.table_scalar_per_lane()));
-    case OpCode::Erf: return e.result(math::erf(b, e.arg(0)));
-    case OpCode::Erfc: return e.result(math::erfc(b, e.arg(0)));
-    case OpCode::Sinh: return e.result(math::sinh(b, e.arg(0)));
-    case OpCode::Cosh: return e.result(math::cosh(b, e.arg(0)));
-    case OpCode::Exp2: return e.result(math::exp2(b, e.arg(0)));
-    case OpCode::Arctan: return e.result(math::arctan(b, e.arg(0)));
-    // Issue 8, inverse functions (vmath-inverse).
-    case OpCode::Log2: return e.result(math::log2(b, e.arg(0)));
-    case OpCode::Log10: return e.result(math::log10(b, e.arg(0)));
-    case OpCode::Arcsinh: return e.result(math::arcsinh(b, e.arg(0)));
-    case OpCode::Arccosh: return e.result(math::arccosh(b, e.arg(0)));
-    case OpCode::Arctanh: return e.result(math::arctanh(b, e.arg(0)));
-    case OpCode::Arcsin: return e.result(math::arcsin(b, e.arg(0)));
-    case OpCode::Arccos: return e.result(math::arccos(b, e.arg(0)));
-    case OpCode::Arctan2: return e.result(math::arctan2(b, e.arg(0), e.arg(1)));
-    case OpCode::Erfinv: return e.result(math::erfinv(b, e.arg(0)));  // vmath-special: vector_special.cpp
-    case OpCode::Gammaln: return e.result(math::gammaln(b, e.arg(0)));
-    case OpCode::Psi: return e.result(math::psi(b, e.arg(0)));
-    case OpCode::TriGamma: return e.result(math::tri_gamma(b, e.arg(0)));
-    case OpCode::Reciprocal: return e.result(b.CreateFDiv(llvm::ConstantFP::get(e.arg(0)->getType(), 1.0), e.arg(0)));
     case OpCode::Relu: {
       llvm::Value* x = e.arg(0);
       llvm::Value* positive = e.floating ? b.CreateFCmpOGT(x, e.zero(x)) : b.CreateICmpSGT(x, e.zero(x));
