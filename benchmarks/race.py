@@ -16,6 +16,9 @@ docs/benchmark.md (the table, the command, the machine) and docs/benchmark.png
         (a smoke run of the plumbing: 2 batches per epoch, validation and test whole)
     /usr/bin/python3 benchmarks/race.py --workload rnn   (writes docs/benchmark_rnn.md, .png)
 
+Validation accuracy from one start is one draw of rounding drift;
+benchmarks/accuracy_trials.py compares it over several starts.
+
 Install the peers first with benchmarks/setup-peers.sh. A system that cannot
 run (graphjit not built yet, LibTorch missing) is reported as not available and
 the rest still race. Use /usr/bin/python3: the peers need Debian's NumPy and torch.
@@ -125,27 +128,6 @@ RNN_SYSTEMS = {
                       cxx_peer("rnn_libtorch", "--variant", "loop")),
     "libtorch-rnn": ("LibTorch 1.13 C++ torch::nn::RNN", cxx_peer("rnn_libtorch", "--variant", "nn")),
 }
-RNN_INIT = os.path.join(PEER_BUILD, "rnn_init.npz")
-RNN_ORDER = os.path.join(PEER_BUILD, "rnn_order.npy")
-
-
-def write_rnn_start(epochs):
-    """The one init and the epoch orders every RNN system reads (--init/--load, --order)."""
-    sys.path.insert(0, PEERS)
-    import numpy as np
-    import fashion_data
-    import rnn_torch
-    os.makedirs(PEER_BUILD, exist_ok=True)
-    np.savez(RNN_INIT, **rnn_torch.glorot_init(np.random.default_rng(1234), np.float64))
-    write_orders(RNN_ORDER, epochs, fashion_data.TRAIN_ROWS)
-
-
-def write_orders(path, epochs, rows):
-    """Row e-1 of the file is the training set's reshuffle after epoch e (seed 1235),
-    the same for every system of a workload (their --order flag)."""
-    import numpy as np
-    rng = np.random.default_rng(1235)
-    np.save(path, np.stack([rng.permutation(rows) for _ in range(max(epochs - 1, 1))]).astype(np.int64))
 
 
 # The LeNet workload (examples/lenet, the tutorial's convolutional_mlp.py): graphjit
@@ -159,30 +141,49 @@ LENET_SYSTEMS = {
     "libtorch": ("LibTorch 1.13 C++, autograd", cxx_peer("lenet_libtorch")),
 }
 
-LENET_INIT = os.path.join(PEER_BUILD, "lenet_init.npz")
-LENET_ORDER = os.path.join(PEER_BUILD, "lenet_order.npy")
+
+def write_orders(path, epochs, rows, seed):
+    """Row e-1 of the file is the training set's reshuffle after epoch e, the same
+    for every system of a workload (their --order flag)."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    np.save(path, np.stack([rng.permutation(rows) for _ in range(max(epochs - 1, 1))]).astype(np.int64))
 
 
-def write_lenet_start(epochs, train_rows):
-    """The one init and the epoch orders every LeNet system reads (--init/--load, --order)."""
+def write_start(workload_name, epochs, train_rows=0, trial=0):
+    """Writes the one init and the epoch orders every system of a workload reads
+    (--init or --load, and --order) and returns their paths. Trial 0 is the race's
+    start (init seed 1234, order seed 1235); benchmarks/accuracy_trials.py draws
+    trial k from both seeds plus 1000 k."""
     sys.path.insert(0, PEERS)
     import numpy as np
     import fashion_data
-    import lenet_torch
+    module_name, function_name = WORKLOADS[workload_name]["draw_init"]
+    draw_init = getattr(importlib.import_module(module_name), function_name)
     os.makedirs(PEER_BUILD, exist_ok=True)
-    np.savez(LENET_INIT, **lenet_torch.init_params(np.random.default_rng(1234), np.float64))
-    write_orders(LENET_ORDER, epochs, train_rows or fashion_data.TRAIN_ROWS)
+    suffix = f"_trial{trial}" if trial else ""
+    init = os.path.join(PEER_BUILD, f"{workload_name}_init{suffix}.npz")
+    order = os.path.join(PEER_BUILD, f"{workload_name}_order{suffix}.npy")
+    np.savez(init, **draw_init(np.random.default_rng(1234 + 1000 * trial), np.float64))
+    write_orders(order, epochs, train_rows or fashion_data.TRAIN_ROWS, 1235 + 1000 * trial)
+    return init, order
 
 
 WORKLOADS = {
-    "mlp": {"systems": SYSTEMS, "program": "mnist_mlp", "docs": "benchmark", "init": []},
+    "mlp": {"systems": SYSTEMS, "program": "mnist_mlp", "docs": "benchmark", "draw_init": None},
     "lenet": {"systems": LENET_SYSTEMS, "program": "lenet", "docs": "benchmark_lenet",
-              "init": ["--init", LENET_INIT, "--order", LENET_ORDER],
-              "graphjit_init": ["--load", LENET_INIT, "--order", LENET_ORDER]},
+              "draw_init": ("lenet_torch", "init_params")},
     "rnn": {"systems": RNN_SYSTEMS, "program": "rnn_mnist", "docs": "benchmark_rnn",
-            "init": ["--init", RNN_INIT, "--order", RNN_ORDER],
-            "graphjit_init": ["--load", RNN_INIT, "--order", RNN_ORDER]},
+            "draw_init": ("rnn_torch", "glorot_init")},
 }
+
+
+def start_flags(name, start):
+    """The flags that give system `name` the start write_start wrote (None: its own)."""
+    if start is None:
+        return []
+    init, order = start
+    return ["--load" if name == GRAPHJIT else "--init", init, "--order", order]
 
 
 def run_one(command, timeout):
@@ -207,9 +208,19 @@ def run_one(command, timeout):
     return {"epochs": epochs, "final": final}
 
 
-def race(systems, epochs, repeats, graphjit_path, workload=WORKLOADS["mlp"], extra=()):
-    """Returns {(system, dtype): result or NotAvailable}; with repeats, each keeps its fastest run.
+def system_command(name, dtype, epochs, graphjit_path, workload, start=None, extra=()):
+    """The command line that runs system `name` of the workload; `start`: write_start's paths;
     `extra`: flags every system of the workload takes (--train-rows N)."""
+    if name == GRAPHJIT:
+        command = [graphjit_path(), "--json", "--dtype", dtype, "--epochs", str(epochs),
+                   "--data", "fashion"]
+    else:
+        command = workload["systems"][name][1](dtype, epochs)
+    return command + start_flags(name, start) + list(extra)
+
+
+def race(systems, epochs, repeats, graphjit_path, workload=WORKLOADS["mlp"], extra=(), start=None):
+    """Returns {(system, dtype): result or NotAvailable}; with repeats, each keeps its fastest run."""
     results = {}
     for _ in range(repeats):
         for dtype in DTYPES:
@@ -218,12 +229,7 @@ def race(systems, epochs, repeats, graphjit_path, workload=WORKLOADS["mlp"], ext
                 if isinstance(previous, NotAvailable):
                     continue
                 try:
-                    if name == GRAPHJIT:
-                        command = [graphjit_path(), "--json", "--dtype", dtype,
-                                   "--epochs", str(epochs), "--data", "fashion",
-                                   *workload.get("graphjit_init", []), *extra]
-                    else:
-                        command = workload["systems"][name][1](dtype, epochs) + workload["init"] + list(extra)
+                    command = system_command(name, dtype, epochs, graphjit_path, workload, start, extra)
                     print(f"running {name} {dtype}", file=sys.stderr, flush=True)
                     outcome = run_one(command, timeout=300 + 120 * epochs)
                 except (NotAvailable, subprocess.TimeoutExpired, json.JSONDecodeError) as error:
@@ -450,13 +456,10 @@ def main():
     if load_before > 1.0:
         print(f"warning: load average {load_before:.1f} on {os.cpu_count()} cores: other work is "
               "running, times will be noisy (consider --repeats 3)", file=sys.stderr)
-    if args.workload == "rnn":
-        write_rnn_start(args.epochs)
-    if args.workload == "lenet":
-        write_lenet_start(args.epochs, args.train_rows)
+    start = write_start(args.workload, args.epochs, args.train_rows) if workload["draw_init"] else None
     extra = ["--train-rows", str(args.train_rows)] if args.train_rows else []
     results = race(systems, args.epochs, args.repeats,
-                   lambda: find_graphjit(args.graphjit, workload["program"]), workload, extra)
+                   lambda: find_graphjit(args.graphjit, workload["program"]), workload, extra, start)
     load_after = os.getloadavg()[0]
     rows = table_rows(systems, results)
     print(text_table(rows))
