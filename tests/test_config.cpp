@@ -27,7 +27,7 @@ namespace {
 
 const char* kAllFlags =
     "optimizer, optimizer_excluding, mode, profile, dump_dir, floatX, num_threads, jit_cpu, vector_bits, "
-    "jit_opt_level, dump_passes, dump_ir, nan_guard";
+    "jit_opt_level, compile_threads, dump_passes, dump_ir, nan_guard";
 
 // Runs this test binary again with `environment` prepended, running only the
 // test case "child process: report the configuration", and returns its stdout.
@@ -58,13 +58,14 @@ TEST_CASE("child process: report the configuration") {
 TEST_CASE("the defaults, written as flags") {
   CHECK(flags_string(Config{}) ==
         "optimizer=fast_run,optimizer_excluding=,mode=fast_run,profile=false,dump_dir=,floatX=float64,num_threads=0,"
-        "jit_cpu=,vector_bits=0,jit_opt_level=1,dump_passes=false,dump_ir=false,nan_guard=false");
+        "jit_cpu=,vector_bits=0,jit_opt_level=1,compile_threads=0,dump_passes=false,dump_ir=false,nan_guard=false");
 }
 
 TEST_CASE("every flag is parsed into its field") {
   const Config c = parse_flags(
       "optimizer=fast_compile,optimizer_excluding=gemm:stabilize,mode=debug,profile=true,dump_dir=dumps,"
-      "floatX=float32,num_threads=3,jit_cpu=haswell,vector_bits=256,jit_opt_level=2,dump_passes=1,dump_ir=True,"
+      "floatX=float32,num_threads=3,jit_cpu=haswell,vector_bits=256,jit_opt_level=2,compile_threads=2,dump_passes=1,"
+      "dump_ir=True,"
       "nan_guard=false");
   CHECK(c.optimizer == Optimizer::fast_compile);
   CHECK(c.optimizer_excluding == std::vector<std::string>{"gemm", "stabilize"});
@@ -76,6 +77,7 @@ TEST_CASE("every flag is parsed into its field") {
   CHECK(c.jit_cpu == "haswell");
   CHECK(c.vector_bits == 256);
   CHECK(c.jit_opt_level == 2);
+  CHECK(c.compile_threads == 2);
   CHECK(c.dump_passes);
   CHECK(c.dump_ir);
   CHECK(!c.nan_guard);
@@ -222,7 +224,7 @@ TEST_CASE("GRAPHJIT_FLAGS is read by the first call of config(), after the old v
   CHECK(contains(old, "profile=true,"));
   CHECK(contains(old, "dump_dir=/tmp/ir,"));
   CHECK(contains(old, "jit_cpu=haswell,"));
-  CHECK(contains(old, "jit_opt_level=0,dump_passes=true,dump_ir=true"));
+  CHECK(contains(old, "jit_opt_level=0,compile_threads=0,dump_passes=true,dump_ir=true"));
 
   const std::string bad = run_child("GRAPHJIT_FLAGS=floatX=float16");
   CHECK(contains(bad, "ERROR[GRAPHJIT_FLAGS=\"floatX=float16\": graphjit flag floatX=float16: the value must be one "

@@ -135,6 +135,19 @@ TEST_CASE("compile threads: 0 picks the hardware threads; more threads than kern
   CHECK_THROWS_AS(codegen::set_compile_threads(-1), std::invalid_argument);
 }
 
+TEST_CASE("the flag compile_threads sets the count; set_compile_threads overrides it") {
+  const std::vector<codegen::Cluster> all = many_clusters(7.25);  // a salt of its own: no cached kernels
+  const std::vector<codegen::Cluster> clusters(all.begin(), all.begin() + 3);
+  ScopedCompileThreads unset(0);
+  testing::TempDir dir;
+  testing::ScopedConfig flag("compile_threads=3,dump_ir=true,dump_dir=" + dir.path().string());
+  CHECK(codegen::compile_threads() == 3);
+  codegen::compile_kernels(clusters, "flag_threads");
+  CHECK(files_with_extension(dir.path(), ".s") == 3);
+  ScopedCompileThreads override(1);
+  CHECK(codegen::compile_threads() == 1);
+}
+
 TEST_CASE("several user threads compile at once, each on several compile threads") {
   ScopedCompileThreads two(2);
   constexpr int kUsers = 4;

@@ -5,6 +5,8 @@
 #include "compiler/codegen/runtime_helpers.hpp"
 #include "compiler/jit/jit_engine.hpp"
 
+#include <graphjit/runtime/config.hpp>
+
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/raw_ostream.h>
@@ -200,9 +202,10 @@ void set_compile_threads(int threads) {
 }
 
 int compile_threads() {
+  if (const int requested = requested_compile_threads.load(); requested > 0) return requested;
+  if (const int flag = config().compile_threads; flag > 0) return flag;
   // 8: a function rarely has enough kernels to keep more threads busy.
-  const int requested = requested_compile_threads.load();
-  return requested > 0 ? requested : std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 8);
+  return std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 8);
 }
 
 std::vector<exec::Kernel> compile_kernels(const std::vector<Cluster>& clusters, const std::string& module_name) {

@@ -18,7 +18,8 @@ namespace graphjit::codegen {
 // Throws std::invalid_argument naming the node when a cluster breaks the
 // rules in cluster.hpp.
 // How many threads compile one call's new kernels: set_compile_threads(n)
-// with n > 0, else (n = 0, the default) the hardware threads, at most 8.
+// with n > 0, else the flag compile_threads (GRAPHJIT_FLAGS) when > 0, else
+// the hardware threads, at most 8.
 // 1 compiles one module on the calling thread. Never more than the kernels.
 // Process-wide; takes effect at the next compile.
 void set_compile_threads(int threads);

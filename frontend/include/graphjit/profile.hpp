@@ -38,8 +38,11 @@ struct Profile {
   std::vector<StepProfile> steps;  // in run order
   // Compile time per stage, in the order they ran: "optimize" (the rewrites),
   // the lowering stages ("expand", "fuse", ... "compile_kernels"), then
-  // "llvm_optimize" and "llvm_codegen", the parts of compile_kernels spent in
-  // LLVM's IR optimization and machine code emission.
+  // "llvm_optimize" and "llvm_codegen", LLVM's IR optimization and machine
+  // code emission inside compile_kernels as CPU time summed over the compile
+  // threads (flag compile_threads), then "llvm_wall", the wall time
+  // compile_kernels spent waiting for them. All three are 0 when every
+  // kernel came from the kernel cache.
   std::vector<std::pair<std::string, double>> compile_ms;
 
   double step_seconds() const;  // the steps' sum; the rest of `seconds` is the executor's own overhead

@@ -47,6 +47,7 @@ struct Config {
   std::string jit_cpu;                           // CPU to generate code for ("": the host); e.g. haswell
   int vector_bits = 0;                           // cap on vector width: 128, 256, 512; 0: the CPU's widest
   int jit_opt_level = 1;                         // LLVM optimization level of the kernels, 0 to 3
+  int compile_threads = 0;                       // threads that compile one function's kernels; 0: hardware threads (at most 8)
   bool dump_passes = false;                      // print the graph after each rewrite that changed it
   bool dump_ir = false;                          // write each module's LLVM IR (and assembly into dump_dir)
   bool nan_guard = false;                        // check each step's outputs for nan and inf
