@@ -12,7 +12,7 @@ gives each system's last-epoch validation accuracy per trial, the paired
 differences graphjit - peer, their mean and its standard error.
 
     /usr/bin/python3 benchmarks/accuracy_trials.py [--workload rnn] [--trials 8] [--epochs 3]
-        [--systems graphjit,torch-loop,torch-rnn] [--dtypes float64,float32] [--resume]
+        [--systems graphjit,torch-loop,torch-rnn,libtorch-loop,libtorch-rnn] [--dtypes float64,float32] [--resume]
 
 Writes docs/accuracy_<workload>.md, and keeps every run's JSON in
 benchmarks/peers/build/accuracy_<workload>.json as it goes: with --resume, a rerun
@@ -69,24 +69,45 @@ def per_trial_table(args, results):
     return header, rows
 
 
+def accuracies(args, results, dtype, name, epoch=-1):
+    """System `name`'s validation accuracy after `epoch` (last: -1), one per trial."""
+    return [results[f"{t} {dtype} {name}"]["epochs"][epoch]["valid_accuracy"] for t in range(args.trials)]
+
+
 def verdict_table(args, results):
-    """Per dtype and peer: the mean accuracies and the paired difference graphjit - peer."""
-    header = ["dtype", "peer", "graphjit mean", "peer mean", "mean difference",
-              "standard error", "median difference", "trials graphjit >= peer"]
+    """Per dtype, graphjit against each peer, then each peer against the later ones (how
+    far two PyTorch programs of one model differ by rounding alone): the paired
+    differences of the last epoch's accuracy."""
+    header = ["dtype", "A - B", "A mean", "B mean", "mean difference", "standard error",
+              "median difference", "trials A >= B"]
+    peers = args.systems[1:]
+    pairs = [(race.GRAPHJIT, p) for p in peers] + [(p, q) for i, p in enumerate(peers) for q in peers[i + 1:]]
     rows = []
     for dtype in args.dtypes:
-        ours = [last_accuracy(results[f"{t} {dtype} {race.GRAPHJIT}"]) for t in range(args.trials)]
-        for name in args.systems:
-            if name == race.GRAPHJIT:
-                continue
-            theirs = [last_accuracy(results[f"{t} {dtype} {name}"]) for t in range(args.trials)]
-            differences = [a - b for a, b in zip(ours, theirs)]
+        for first, second in pairs:
+            a, b = accuracies(args, results, dtype, first), accuracies(args, results, dtype, second)
+            differences = [x - y for x, y in zip(a, b)]
             error = (statistics.stdev(differences) / math.sqrt(len(differences))
                      if len(differences) > 1 else float("nan"))
-            rows.append([dtype, name, f"{statistics.mean(ours):.4f}", f"{statistics.mean(theirs):.4f}",
+            rows.append([dtype, f"{first} - {second}", f"{statistics.mean(a):.4f}", f"{statistics.mean(b):.4f}",
                          f"{statistics.mean(differences):+.4f}", f"{error:.4f}",
                          f"{statistics.median(differences):+.4f}",
                          f"{sum(d >= 0 for d in differences)} of {len(differences)}"])
+    return header, rows
+
+
+def by_epoch_table(args, results):
+    """Each system's mean and lowest validation accuracy after every epoch: whether a
+    system's runs collapse (end on a loss spike) more often than the others'."""
+    header = ["system", "dtype"] + [f"epoch {e + 1} mean / min" for e in range(args.epochs)]
+    rows = []
+    for dtype in args.dtypes:
+        for name in args.systems:
+            cells = []
+            for epoch in range(args.epochs):
+                values = accuracies(args, results, dtype, name, epoch)
+                cells.append(f"{statistics.mean(values):.4f} / {min(values):.4f}")
+            rows.append([name, dtype] + cells)
     return header, rows
 
 
@@ -103,7 +124,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--systems", default=None,
                         help="comma-separated, graphjit first (default: graphjit and the "
-                             "workload's PyTorch peers)")
+                             "workload's PyTorch and LibTorch peers)")
     parser.add_argument("--dtypes", default=",".join(race.DTYPES))
     parser.add_argument("--graphjit", metavar="PATH", help="the example's executable "
                         "(default: the newest build*/examples/<program>)")
@@ -112,7 +133,7 @@ def main():
                         help="keep the runs of the last invocation's JSON (see above)")
     args = parser.parse_args()
     workload = race.WORKLOADS[args.workload]
-    default_systems = [n for n in workload["systems"] if n == race.GRAPHJIT or n.startswith("torch")]
+    default_systems = [n for n in workload["systems"] if n == race.GRAPHJIT or "torch" in n]
     args.systems = [s.strip() for s in (args.systems or ",".join(default_systems)).split(",")]
     args.dtypes = [d.strip() for d in args.dtypes.split(",")]
     if args.systems[0] != race.GRAPHJIT or len(args.systems) < 2:
@@ -131,6 +152,7 @@ def main():
     except (race.NotAvailable, subprocess.TimeoutExpired) as error:
         sys.exit(f"accuracy_trials: {error} (the runs so far are in {saved_path})")
     trials, verdict = per_trial_table(args, results), verdict_table(args, results)
+    by_epoch = by_epoch_table(args, results)
     command = shlex.join(["/usr/bin/python3", "benchmarks/accuracy_trials.py"] + sys.argv[1:])
     text = f"""# Validation accuracy over {args.trials} starts: {args.workload}
 
@@ -142,7 +164,7 @@ Trial k trains every system from the same parameters and on the same batches (ep
 file order, then reshuffles), drawn from the race's seeds plus 1000 k; trial 0 is
 `benchmarks/race.py --workload {args.workload}`'s start. Each cell is the validation
 accuracy after epoch {args.epochs}. The verdict pairs graphjit with each peer trial by
-trial: "mean difference" is the mean of graphjit - peer, "standard error" its standard
+trial, then each peer with the later ones (two programs of one model differ by rounding alone): "mean difference" is the mean of graphjit - peer, "standard error" its standard
 deviation over the square root of the number of trials. One run that ends on a loss spike
 can move the mean by more than the other trials' differences; the median and the count of
 trials where graphjit is at least the peer are not moved by one trial.
@@ -150,6 +172,10 @@ trials where graphjit is at least the peer are not moved by one trial.
 ## Verdict
 
 {markdown(*verdict)}
+
+## Every epoch: mean / lowest accuracy over the trials
+
+{markdown(*by_epoch)}
 
 ## Accuracy after epoch {args.epochs}, per trial
 
