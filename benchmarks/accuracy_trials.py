@@ -164,10 +164,11 @@ Trial k trains every system from the same parameters and on the same batches (ep
 file order, then reshuffles), drawn from the race's seeds plus 1000 k; trial 0 is
 `benchmarks/race.py --workload {args.workload}`'s start. Each cell is the validation
 accuracy after epoch {args.epochs}. The verdict pairs graphjit with each peer trial by
-trial, then each peer with the later ones (two programs of one model differ by rounding alone): "mean difference" is the mean of graphjit - peer, "standard error" its standard
-deviation over the square root of the number of trials. One run that ends on a loss spike
-can move the mean by more than the other trials' differences; the median and the count of
-trials where graphjit is at least the peer are not moved by one trial.
+trial, then each peer with the later ones (two programs of one model that differ by
+rounding alone): "mean difference" is the mean of A - B over the trials, "standard error"
+its standard deviation over the square root of the number of trials. One run that ends on
+a loss spike can move the mean by more than the other trials' differences; the median and
+the count of trials where A is at least B are not moved by one trial.
 
 ## Verdict
 
