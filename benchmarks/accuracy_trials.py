@@ -17,7 +17,9 @@ differences graphjit - peer, their mean and its standard error.
 Writes docs/accuracy_<workload>.md, and keeps every run's JSON in
 benchmarks/peers/build/accuracy_<workload>.json as it goes: with --resume, a rerun
 skips the runs already there (same epochs; the same binaries are up to you).
-Timings are not compared, so the machine need not be idle.
+Timings are not compared, but the machine should still be quiet: the peers' OpenBLAS
+threads busy-wait, and with a build on the same cores one PyTorch run that takes 45 s on
+a quiet machine ran past race.py's 660 s timeout.
 """
 import argparse
 import datetime
@@ -145,6 +147,9 @@ def main():
     if args.trials < 1 or args.epochs < 1:
         parser.error("--trials and --epochs must be at least 1")
 
+    if os.getloadavg()[0] > 1.0:
+        print(f"warning: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: the peers "
+              "slow down many times over on busy cores and may time out", file=sys.stderr)
     saved_path = os.path.join(race.PEER_BUILD, f"accuracy_{args.workload}.json")
     try:
         results = run_trials(args, lambda: race.find_graphjit(args.graphjit, workload["program"]),
