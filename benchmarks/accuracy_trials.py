@@ -8,8 +8,9 @@ losses agree to 5e-10 for 100 steps and differ by 0.05 at step 200,
 benchmarks/rnn_loss_trace), so one run's accuracy difference is one draw of that
 drift. Here trial k gives every system the same init and batch orders, drawn from
 the race's seeds plus 1000 k (trial 0 is the race's own start), and the report
-gives each system's last-epoch validation accuracy per trial, the paired
-differences graphjit - peer, their mean and its standard error.
+gives each system's last-epoch validation accuracy per trial and the paired
+differences of graphjit and each peer, and of each two peers (rounding alone):
+their mean, its standard error, their median and how many are >= 0.
 
     /usr/bin/python3 benchmarks/accuracy_trials.py [--workload rnn] [--trials 8] [--epochs 3]
         [--systems graphjit,torch-loop,torch-rnn,libtorch-loop,libtorch-rnn] [--dtypes float64,float32] [--resume]
