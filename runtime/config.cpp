@@ -58,12 +58,13 @@ constexpr std::pair<const char*, Optimizer> kOptimizers[] = {
 constexpr std::pair<const char*, DType> kFloatX[] = {{"float64", DType::float64}, {"float32", DType::float32}};
 
 constexpr const char* kThreadsValid = "a positive integer, or 0 for every hardware thread";
+constexpr const char* kCompileThreadsValid = "a positive integer, or 0 for the hardware threads, at most 8";
 constexpr const char* kVectorBitsValid = "128, 256 or 512, or 0 for the widest the CPU has";
 constexpr const char* kOptLevelValid = "0, 1, 2 or 3";
 
-int parse_threads(std::string_view v) {
-  const int n = parse_int(v, {}, kThreadsValid);
-  if (n < 0) throw BadValue{kThreadsValid};
+int parse_threads(std::string_view v, const char* valid = kThreadsValid) {
+  const int n = parse_int(v, {}, valid);
+  if (n < 0) throw BadValue{valid};
   return n;
 }
 
@@ -121,8 +122,9 @@ const Flag kFlags[] = {
     {"jit_opt_level", "LLVM optimization level of the generated kernels", kOptLevelValid,
      [](Config& c, std::string_view v) { c.jit_opt_level = parse_int(v, {0, 1, 2, 3}, kOptLevelValid); },
      [](const Config& c) { return std::to_string(c.jit_opt_level); }},
-    {"compile_threads", "threads that compile one function's new kernels (1: all on the calling thread)", kThreadsValid,
-     [](Config& c, std::string_view v) { c.compile_threads = parse_threads(v); },
+    {"compile_threads", "threads that compile one function's new kernels (1: all on the calling thread)",
+     kCompileThreadsValid,
+     [](Config& c, std::string_view v) { c.compile_threads = parse_threads(v, kCompileThreadsValid); },
      [](const Config& c) { return std::to_string(c.compile_threads); }},
     {"dump_passes", "print the graph to stderr after each rewrite that changed it", "true, false",
      [](Config& c, std::string_view v) { c.dump_passes = parse_bool(v); },
