@@ -193,13 +193,16 @@ Tensor load_idx(const std::string& path) {
                    reader.truncation_note());
   Shape shape;
   std::int64_t numel = 1;
+  // The bound is on bytes, not elements: 2^62 int32 elements are 2^64 bytes,
+  // which wraps the byte count to 0 and passes every size check after it.
+  const std::int64_t max_numel = INT64_MAX / static_cast<std::int64_t>(dtype_size(*dtype));
   for (int d = 0; d < ndim; ++d) {
     // Dimensions are signed int32 in the format; a set top bit means a negative size.
     auto dim = static_cast<std::int64_t>(byte_order::load_be(&dim_bytes[4 * d], 4));
     if (dim > INT32_MAX) fail(path, "dimension " + std::to_string(d) + " is negative in the header");
     shape.push_back(dim);
-    // Each factor is < 2^31, so checking against 2^62 / factor before multiplying cannot overflow.
-    if (dim != 0 && numel > (std::int64_t{1} << 62) / dim)
+    // Checked against max_numel / dim before multiplying, so numel * dim cannot overflow.
+    if (dim != 0 && numel > max_numel / dim)
       fail(path, "the header's shape " + shape_str(shape) + "... is impossibly large");
     numel *= dim;
   }

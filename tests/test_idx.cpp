@@ -151,6 +151,13 @@ TEST_CASE("load_idx refuses a header promising more than the file can hold, befo
   write_bytes(dir.file("forged"), idx_header(0x08, {0x7FFFFFFF, 0x7FFFFFFF}));
   CHECK(contains(thrown_message<std::runtime_error>([&] { load_idx(dir.file("forged")); }), "file has 0"));
 
+  // 2^62 int32 elements are exactly 2^64 bytes: a byte count that wraps to 0
+  // once passed for an empty file and reached the allocator (a fuzz_readers finding).
+  write_bytes(dir.file("wraps"), idx_header(0x0C, {1u << 14, 1u << 24, 1u << 24}));
+  std::string msg = thrown_message<std::runtime_error>([&] { load_idx(dir.file("wraps")); });
+  CHECK(contains(msg, "impossibly large"));
+  CHECK(contains(msg, "(16384, 16777216, 16777216)"));
+
   const std::string gzip = "gzip -n -c " + dir.file("forged") + " > " + dir.file("forged.gz");
   if (!require(std::system(gzip.c_str()) == 0, "gzip (`" + gzip + "` failed)")) return;
   CHECK(contains(thrown_message<std::runtime_error>([&] { load_idx(dir.file("forged.gz")); }),
