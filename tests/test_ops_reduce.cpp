@@ -283,6 +283,8 @@ TEST_CASE("max, min, argmax and argmin of an empty reduction are ShapeErrors nam
     const std::string msg = thrown_message<ShapeError>([&] { run({x}, {y}, {Tensor::zeros({2, 0}, float64)}); });
     CHECK(contains(msg, "scores"));
     CHECK(contains(msg, "(2, 0)"));
+    // An empty result does not make the empty reduction defined (numpy raises too).
+    CHECK(contains(thrown_message<ShapeError>([&] { run({x}, {y}, {Tensor::zeros({0, 0}, float64)}); }), "(0, 0)"));
   }
   // Reducing a non-empty dim of an input with no rows is fine: the result is empty.
   CHECK(run({x}, {T::max(x, std::vector<int>{1})}, {Tensor::zeros({0, 3}, float64)})[0].shape() == Shape{0});

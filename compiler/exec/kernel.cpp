@@ -257,13 +257,18 @@ void check_outputs(const KernelPlan& plan, const std::vector<Shape>& shapes, con
 }
 
 // Fills the reductions' outputs with the identity they accumulate from;
-// max and min of nothing have no value.
+// max and min of nothing have no value. As in numpy (and the reference),
+// that is an error whenever a reduced dim has length 0, even when the result
+// is empty too: max over axis 1 of a (0, 0) array.
 void start_reductions(const KernelPlan& plan, const Shape& shape, const std::vector<Tensor>& outputs) {
   for (const Operand& operand : plan.operands) {
     if (operand.role != Role::Reduction) continue;
     const Tensor& out = outputs[static_cast<std::size_t>(operand.index)];
     const bool extremum = operand.reduce == ReduceOp::Max || operand.reduce == ReduceOp::Min;
-    if (extremum && shape_numel(shape) == 0 && out.size() > 0)
+    bool reduces_empty_dim = false;
+    for (std::size_t d = 0; d < shape.size(); ++d)
+      reduces_empty_dim = reduces_empty_dim || (reduces_dim(operand, static_cast<int>(d)) && shape[d] == 0);
+    if (extremum && reduces_empty_dim)
       throw ShapeError(fmt::format("{}: max and min over a dim of length 0 have no value (input shape {})",
                                    plan.describe(), shape_str(shape)));
     fill_with_identity(out, operand.reduce);
