@@ -25,7 +25,7 @@ struct ScanBody {
     std::vector<int> taps;  // ascending; step t reads rows t + tap - taps.front()
   };
   struct Output {
-    std::vector<int> taps;  // ascending, negative; empty: not fed back (outputs_info none)
+    std::vector<int> taps{};  // ascending, negative; empty: not fed back (outputs_info none)
     // The initial state has the state's own shape (taps == {-1}) rather than
     // a leading axis of at least lags() rows.
     bool plain_initial = false;
