@@ -120,10 +120,11 @@ double row_max(const double* v, std::int64_t n) {
 }
 
 // A row of length 0 has no max to shift by: an error, as in the compiled
-// code (whose expansion takes that max) and in scipy.special.softmax. An
-// empty batch, (0, n), is fine: there is no row.
+// code (whose expansion takes that max) and in scipy.special.softmax, even
+// when there is no row either, (0, 0), as numpy's max raises. An empty batch
+// of real rows, (0, n), is fine.
 void check_rows_not_empty(const Node& node, const std::vector<Tensor>& inputs, const Rows& x) {
-  if (x.count > 0 && x.length == 0)
+  if (x.length == 0)
     ops::shape_error(node, inputs, "the rows have length 0: there is no max to shift by (max over a dim of length 0 has no value)");
 }
 
