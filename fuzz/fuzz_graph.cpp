@@ -106,6 +106,8 @@ class GraphDecoder {
   }
   const std::vector<Variable>& inputs() const { return inputs_; }
   const std::vector<Shape>& shapes() const { return shapes_; }
+  // Whether v's values may differ between the modes by more than rounding.
+  bool amplified(const Variable& v) const { return amplified_.count(v.node().get()) > 0; }
 
  private:
   Variable pop() {
@@ -123,7 +125,7 @@ class GraphDecoder {
       return;
     }
     if (op < 24) {
-      push(op, unary(op, a), {a});
+      push(unary(op, a), {a});
       return;
     }
     Variable b = pop();
@@ -132,90 +134,93 @@ class GraphDecoder {
       stack_.push_back(a);
       return;
     }
-    push(op, binary(op, a, b), {a, b});
+    push(binary(op, a, b), {a, b});
   }
 
-  Variable unary(int op, const Variable& a) {
+  // How an op's compiled value may differ from the reference's. Math
+  // functions (graphjit's vectorized ones against libm), sums, products and
+  // dot (summation order) may round differently, within compare()'s
+  // tolerance. + - * / and sqrt round correctly in both modes (canonicalize
+  // keeps them bit-identical, and nothing contracts them into fused
+  // multiply-adds): they only pass on their operands' differences. An op
+  // that is discontinuous in its operands (a comparison, a cast to an
+  // integer, mod, floor division, sgn, argmax, pow of a negative base) turns
+  // such a difference into any difference at all: expm1 applied four times
+  // to 1 is 5.03e41, whose mod 255 is 10, 74 or 201 from one ulp to the next.
+  enum Trait : unsigned { kExact = 0, kRounds = 1, kDiscontinuous = 2 };
+  struct Built {
+    Variable value;
+    unsigned traits;
+  };
+
+  Built unary(int op, const Variable& a) {
     using namespace T;
     switch (op) {
-      case 0: return neg(a);
-      case 1: return abs(a);
-      case 2: return exp(a);
-      case 3: return log(a);
-      case 4: return sqrt(a);
-      case 5: return tanh(a);
-      case 6: return sigmoid(a);
-      case 7: return softplus(a);
-      case 8: return cast(a, kDTypes[in_.below(7)]);
-      case 9: return sum(a, axis_list(a), in_.below(2) == 1);
-      case 10: return prod(a, axis_list(a));
-      case 11: return max(a, axis_list(a));
-      case 12: return min(a, axis_list(a));
-      case 13: return argmax(a, a.ndim() ? std::optional<int>(axis_of(a)) : std::nullopt);
-      case 14: return mean(a, axis_list(a));
-      case 15: return transpose(a);
-      case 16: return flatten(a);
-      case 17: return reshape_of(a);
-      case 18: return subtensor_of(a);
-      case 19: return softmax(a);
-      case 20: return sgn(a);
-      case 21: return expm1(a);
-      case 22: return log1p(a);
-      default: return relu(a);
+      case 0: return {neg(a), kExact};
+      case 1: return {abs(a), kExact};
+      case 2: return {exp(a), kRounds};
+      case 3: return {log(a), kRounds};
+      case 4: return {sqrt(a), kExact};
+      case 5: return {tanh(a), kRounds};
+      case 6: return {sigmoid(a), kRounds};
+      case 7: return {softplus(a), kRounds};
+      case 8: {
+        const Variable c = cast(a, kDTypes[in_.below(7)]);
+        return {c, graphjit::is_float(c.dtype()) ? kExact : kDiscontinuous};
+      }
+      case 9: return {sum(a, axis_list(a), in_.below(2) == 1), kRounds};
+      case 10: return {prod(a, axis_list(a)), kRounds};
+      case 11: return {max(a, axis_list(a)), kExact};
+      case 12: return {min(a, axis_list(a)), kExact};
+      case 13: return {argmax(a, a.ndim() ? std::optional<int>(axis_of(a)) : std::nullopt), kDiscontinuous};
+      case 14: return {mean(a, axis_list(a)), kRounds};
+      case 15: return {transpose(a), kExact};
+      case 16: return {flatten(a), kExact};
+      case 17: return {reshape_of(a), kExact};
+      case 18: return {subtensor_of(a), kExact};
+      case 19: return {softmax(a), kRounds};
+      case 20: return {sgn(a), kDiscontinuous};
+      case 21: return {expm1(a), kRounds};
+      case 22: return {log1p(a), kRounds};
+      default: return {relu(a), kExact};
     }
   }
 
-  Variable binary(int op, const Variable& a, const Variable& b) {
+  Built binary(int op, const Variable& a, const Variable& b) {
     using namespace T;
     switch (op) {
-      case 25: return add(a, b);
-      case 26: return sub(a, b);
-      case 27: return mul(a, b);
-      case 28: return true_div(a, b);
-      case 29: return int_div(a, b);
-      case 30: return mod(a, b);
-      case 31: return pow(a, b);
-      case 32: return maximum(a, b);
-      case 33: return minimum(a, b);
-      case 34: return lt(a, b);
-      case 35: return eq(a, b);
-      case 36: return dot(a, b);
-      case 37: return switch_(gt(a, b), a, b);
-      default: return concatenate({a, b}, axis_of(a));
+      case 25: return {add(a, b), kExact};
+      case 26: return {sub(a, b), kExact};
+      case 27: return {mul(a, b), kExact};
+      case 28: return {true_div(a, b), kExact};
+      case 29: return {int_div(a, b), kDiscontinuous};
+      case 30: return {mod(a, b), kDiscontinuous};
+      case 31: return {pow(a, b), kRounds | kDiscontinuous};
+      case 32: return {maximum(a, b), kExact};
+      case 33: return {minimum(a, b), kExact};
+      case 34: return {lt(a, b), kDiscontinuous};
+      case 35: return {eq(a, b), kDiscontinuous};
+      case 36: return {dot(a, b), kRounds};
+      case 37: return {switch_(gt(a, b), a, b), kExact};  // the larger of a and b: continuous
+      default: return {concatenate({a, b}, axis_of(a)), kExact};
     }
   }
 
-  // Pushes op's result, tracking how far its compiled value may be from the
-  // reference's. Math functions (graphjit's vectorized ones against libm),
-  // sums, products and dot (summation order) may round differently, within
-  // compare()'s tolerance; + - * / and sqrt round correctly in both modes
-  // (canonicalize keeps them bit-identical, and there is no contraction into
-  // fused multiply-adds), so they only pass on such a difference. An op that
-  // is discontinuous in its operands (a comparison, a cast to an integer,
-  // mod, floor division, sgn, argmax, pow of a negative base) turns it into
-  // any difference at all: expm1 applied four times to 1 is 5.03e41, whose
-  // mod 255 is 10, 74 or 201 from one ulp to the next. Values downstream of
-  // that are not compared.
-  void push(int op, const Variable& result, std::initializer_list<Variable> operands) {
+  // Pushes a result, tracking whether its float values may round differently
+  // between the modes (inexact_) and whether a difference may have grown past
+  // any tolerance (amplified_): those values are not compared.
+  void push(const Built& built, std::initializer_list<Variable> operands) {
     bool inexact = false, amplified = false;
     for (const Variable& v : operands) {
       inexact = inexact || inexact_.count(v.node().get());
       amplified = amplified || amplified_.count(v.node().get());
     }
-    const bool rounds = op == 2 || op == 3 || (op >= 5 && op <= 7) || op == 9 || op == 10 || op == 14 || op == 19 ||
-                        op == 21 || op == 22 || op == 31 || op == 36;
-    const bool discontinuous = (op == 8 && !graphjit::is_float(result.dtype())) || op == 13 || op == 20 || op == 29 ||
-                               op == 30 || op == 31 || op == 34 || op == 35;
-    if (amplified || (inexact && discontinuous)) amplified_.insert(result.node().get());
-    if (graphjit::is_float(result.dtype()) && (inexact || rounds)) inexact_.insert(result.node().get());
-    stack_.push_back(result);
+    const void* node = built.value.node().get();
+    if (amplified || (inexact && (built.traits & kDiscontinuous))) amplified_.insert(node);
+    if (graphjit::is_float(built.value.dtype()) && (inexact || (built.traits & kRounds))) inexact_.insert(node);
+    stack_.push_back(built.value);
   }
 
- public:
-  // Whether v's values may differ between the modes by more than rounding.
-  bool amplified(const Variable& v) const { return amplified_.count(v.node().get()) > 0; }
-
- private:
   T::Axes axis_list(const Variable& x) {
     if (x.ndim() == 0 || in_.below(2) == 0) return std::nullopt;
     return std::vector<int>{axis_of(x)};
@@ -267,7 +272,7 @@ std::vector<Tensor> current_args;
 // Same dtype, shape and values (nan where nan; floats to a tolerance that
 // allows for a different order of summation and vectorized math functions).
 // The values only when the graph cannot have amplified rounding differences
-// (GraphDecoder::push).
+// (GraphDecoder::Trait).
 void compare(const Tensor& want, const Tensor& got, const GraphDecoder& graph, bool values_comparable) {
   if (want.dtype() != got.dtype() || want.shape() != got.shape())
     mismatch("dtype/shape " + std::string(graphjit::dtype_name(got.dtype())) + graphjit::shape_str(got.shape()) +
