@@ -148,8 +148,9 @@ def main():
     if args.trials < 1 or args.epochs < 1:
         parser.error("--trials and --epochs must be at least 1")
 
-    if os.getloadavg()[0] > 1.0:
-        print(f"warning: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: the peers "
+    load = os.getloadavg()[0]
+    if load > 1.0:
+        print(f"warning: load average {load:.1f} on {os.cpu_count()} cores: the peers "
               "slow down many times over on busy cores and may time out", file=sys.stderr)
     saved_path = os.path.join(race.PEER_BUILD, f"accuracy_{args.workload}.json")
     try:

@@ -256,6 +256,12 @@ void check_outputs(const KernelPlan& plan, const std::vector<Shape>& shapes, con
   }
 }
 
+bool reduces_empty_dim(const Operand& operand, const Shape& shape) {
+  for (std::size_t d = 0; d < shape.size(); ++d)
+    if (shape[d] == 0 && reduces_dim(operand, static_cast<int>(d))) return true;
+  return false;
+}
+
 // Fills the reductions' outputs with the identity they accumulate from;
 // max and min of nothing have no value. As in numpy (and the reference),
 // that is an error whenever a reduced dim has length 0, even when the result
@@ -265,10 +271,7 @@ void start_reductions(const KernelPlan& plan, const Shape& shape, const std::vec
     if (operand.role != Role::Reduction) continue;
     const Tensor& out = outputs[static_cast<std::size_t>(operand.index)];
     const bool extremum = operand.reduce == ReduceOp::Max || operand.reduce == ReduceOp::Min;
-    bool reduces_empty_dim = false;
-    for (std::size_t d = 0; d < shape.size(); ++d)
-      reduces_empty_dim = reduces_empty_dim || (reduces_dim(operand, static_cast<int>(d)) && shape[d] == 0);
-    if (extremum && reduces_empty_dim)
+    if (extremum && reduces_empty_dim(operand, shape))
       throw ShapeError(fmt::format("{}: max and min over a dim of length 0 have no value (input shape {})",
                                    plan.describe(), shape_str(shape)));
     fill_with_identity(out, operand.reduce);
